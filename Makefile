@@ -1,0 +1,83 @@
+# The project's vocabulary: `make run` to read the demo, `make test` to check everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO := content/became-ai-engineer
+
+# The first interpreter, in this order, that really runs and is 3.12 or newer.
+# (pyenv shims answer to `command -v` but refuse to run until a version is selected,
+# so each candidate is executed, not just looked up.)
+define find_python
+for c in python3.14 python3.13 python3.12 \
+    $$(ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) \
+    python3; do \
+  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+    command -v "$$c"; exit 0; \
+  fi; \
+done; exit 1
+endef
+
+.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css
+
+help:
+	@echo "make run    set everything up and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lint   ruff check and format check"
+
+$(PY):
+	@python=$$($(find_python)) || { \
+	  echo "No Python 3.12 or newer found (tried python3.14..python3.12, pyenv versions, python3)."; \
+	  echo "Install Python 3.12+ and run make again."; exit 1; }; \
+	echo "Creating $(VENV) with $$python ($$($$python --version))"; \
+	"$$python" -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# A local .env for development; never overwritten once written.
+.env:
+	@echo "Writing .env (development settings; edit or delete it as you like)"
+	@printf 'DEBUG=1\nSECRET_KEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+
+env: venv .env
+
+migrate: env
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
+
+demo: migrate
+	$(PY) manage.py import_series $(DEMO)
+	@if [ -n "$$DJANGO_SUPERUSER_EMAIL" ] && [ -n "$$DJANGO_SUPERUSER_PASSWORD" ]; then \
+	  $(PY) manage.py createsuperuser --no-input 2>/dev/null && echo "Created superuser $$DJANGO_SUPERUSER_EMAIL" \
+	    || echo "Superuser $$DJANGO_SUPERUSER_EMAIL already exists"; \
+	else \
+	  echo "For the admin at /admin/, run: $(PY) manage.py createsuperuser"; \
+	fi
+
+run: demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+
+pygments-css: venv
+	$(PY) lessons/pygments_css.py > static/css/pygments.css

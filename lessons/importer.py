@@ -1,0 +1,272 @@
+"""Import a series from a folder: `series.yaml` and one Markdown file per lesson.
+
+A lesson file starts with YAML front matter between `---` lines:
+
+    ---
+    title: What is an AI Engineer?
+    slug: what-is-an-ai-engineer      # optional: made from the title
+    number: 1
+    part: "Part 1: Foundations"       # optional
+    summary: One sentence.            # optional
+    access: free                      # free | premium (default premium)
+    status: published                 # draft | published (default draft)
+    published_at: 2026-11-01T09:00:00+00:00   # optional
+    ---
+    The Markdown body...
+
+Lessons are matched by slug within the series. The whole run is one transaction: a single
+bad file means nothing is imported. Lessons missing from the folder are kept unless `prune`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import slugify
+
+from lessons.models import Lesson, Series
+
+SERIES_FILE = "series.yaml"
+SERIES_KEYS = {
+    "title", "slug", "description", "language", "paywall_message", "contact_url",
+    "contact_label", "published", "position",
+}  # fmt: skip
+LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
+
+
+class ImportFailed(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class Report:
+    series: str = ""
+    series_change: str = "unchanged"
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.series_change != "unchanged" or bool(
+            self.created or self.updated or self.pruned
+        )
+
+
+def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problems.append(f"{name}: the YAML cannot be read{where}: {getattr(exc, 'problem', exc)}")
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{name}: expected keys and values, found {type(data).__name__}")
+        return None
+    return data
+
+
+def _split_front_matter(text: str, name: str, problems: list[str]) -> tuple[dict | None, str]:
+    lines = text.lstrip("\ufeff").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        problems.append(f"{name}: no front matter (the file must start with a line '---')")
+        return None, ""
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            meta = _load_yaml("".join(lines[1:i]), name, problems)
+            return meta, "".join(lines[i + 1 :]).lstrip("\n")
+    problems.append(f"{name}: the front matter is not closed by a line '---'")
+    return None, ""
+
+
+def _as_datetime(value, name: str, problems: list[str]) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    else:
+        text = str(value)
+        moment = parse_datetime(text)
+        if moment is None and (day := parse_date(text)):
+            moment = dt.datetime.combine(day, dt.time())
+        if moment is None:
+            problems.append(f"{name}: published_at {value!r} is not a date and time")
+            return None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _unknown_keys(data: dict, allowed: set[str], name: str, problems: list[str]) -> None:
+    unknown = sorted(str(key) for key in set(data) - allowed)
+    if unknown:
+        problems.append(f"{name}: unknown key(s) {', '.join(unknown)}")
+
+
+def _validation_messages(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{fld}: {' '.join(msgs)}" if fld != "__all__" else " ".join(msgs)
+            for fld, msgs in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+def _apply(instance, values: dict) -> bool:
+    """Set `values` on `instance`; return whether anything differs from what it had."""
+    changed = instance.pk is None
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _series_values(data: dict, problems: list[str]) -> dict:
+    _unknown_keys(data, SERIES_KEYS, SERIES_FILE, problems)
+    for key in ("title", "slug"):
+        if not str(data.get(key) or "").strip():
+            problems.append(f"{SERIES_FILE}: '{key}' is missing")
+    values = {
+        "title": str(data.get("title") or "").strip(),
+        "slug": str(data.get("slug") or "").strip(),
+        "description": str(data.get("description") or ""),
+        "language": str(data.get("language") or "en"),
+        "paywall_message": str(data.get("paywall_message") or ""),
+        "contact_url": str(data.get("contact_url") or ""),
+        "contact_label": str(data.get("contact_label") or "Get an access PIN"),
+        "is_published": bool(data.get("published", True)),
+    }
+    if "position" in data:
+        values["position"] = data["position"]
+    return values
+
+
+def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dict | None:
+    before = len(problems)
+    _unknown_keys(meta, LESSON_KEYS, name, problems)
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        problems.append(f"{name}: 'title' is missing")
+    number = meta.get("number")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        problems.append(f"{name}: 'number' must be a whole number from 1 (got {number!r})")
+    access = meta.get("access", Lesson.Access.PREMIUM)
+    if access not in Lesson.Access.values:
+        problems.append(f"{name}: access must be free or premium (got {access!r})")
+    status = meta.get("status", Lesson.Status.DRAFT)
+    if status not in Lesson.Status.values:
+        problems.append(f"{name}: status must be draft or published (got {status!r})")
+    published_at = _as_datetime(meta.get("published_at"), name, problems)
+    if len(problems) > before:
+        return None
+    values = {
+        "title": title,
+        "slug": str(meta.get("slug") or slugify(title)),
+        "number": number,
+        "part": str(meta.get("part") or ""),
+        "summary": str(meta.get("summary") or "").strip(),
+        "access": access,
+        "status": status,
+        "body": body,
+    }
+    if published_at is not None:
+        values["published_at"] = published_at
+    return values
+
+
+def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
+    """Parse the folder; raise ImportFailed listing every problem found."""
+    problems: list[str] = []
+    if not directory.is_dir():
+        raise ImportFailed([f"{directory}: no such folder"])
+    series_path = directory / SERIES_FILE
+    if not series_path.is_file():
+        raise ImportFailed([f"{directory}: {SERIES_FILE} is missing"])
+    data = _load_yaml(series_path.read_text(encoding="utf-8"), SERIES_FILE, problems)
+    series = _series_values(data, problems) if data is not None else {}
+
+    lessons: list[tuple[str, dict]] = []
+    numbers: dict[int, str] = {}
+    slugs: dict[str, str] = {}
+    for path in sorted(directory.glob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{path.name}: not UTF-8 text")
+            continue
+        meta, body = _split_front_matter(text, path.name, problems)
+        values = _lesson_values(meta, body, path.name, problems) if meta is not None else None
+        if values is None:
+            continue
+        if (other := numbers.get(values["number"])) is not None:
+            problems.append(f"{path.name}: number {values['number']} is also used by {other}")
+        if values["slug"] in slugs:
+            problems.append(
+                f"{path.name}: slug {values['slug']!r} is also used by {slugs[values['slug']]}"
+            )
+        numbers.setdefault(values["number"], path.name)
+        slugs.setdefault(values["slug"], path.name)
+        lessons.append((path.name, values))
+    if problems:
+        raise ImportFailed(problems)
+    return series, lessons
+
+
+def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False) -> Report:
+    """Upsert the series and its lessons by slug, all or nothing."""
+    series_values, lesson_values = read_folder(directory)
+    report = Report(series=series_values["title"])
+    problems: list[str] = []
+    with transaction.atomic():
+        series = Series.objects.filter(slug=series_values["slug"]).first() or Series()
+        is_new = series.pk is None
+        if _apply(series, series_values):
+            _save(series, SERIES_FILE, problems)
+            report.series_change = "created" if is_new else "updated"
+        if problems:
+            raise ImportFailed(problems)
+
+        existing = {lesson.slug: lesson for lesson in series.lessons.all()} if not is_new else {}
+        for name, values in lesson_values:
+            lesson = existing.get(values["slug"]) or Lesson(series=series)
+            label = f"{values['number']}. {values['title']}"
+            was_new = lesson.pk is None
+            if not _apply(lesson, values):
+                report.unchanged.append(label)
+                continue
+            if _save(lesson, name, problems):
+                (report.created if was_new else report.updated).append(label)
+
+        folder_slugs = {values["slug"] for _, values in lesson_values}
+        for slug, lesson in existing.items():
+            if slug not in folder_slugs:
+                report.missing.append(str(lesson))
+                if prune:
+                    lesson.delete()
+                    report.pruned.append(str(lesson))
+        if problems:
+            raise ImportFailed(problems)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _save(instance, name: str, problems: list[str]) -> bool:
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        problems.append(f"{name}: {_validation_messages(exc)}")
+        return False
+    instance.save()
+    return True

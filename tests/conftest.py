@@ -1,0 +1,47 @@
+import pytest
+
+from tests.factories import make_lesson, make_series, make_staff, make_user
+
+
+@pytest.fixture
+def series(db):
+    return make_series(title="Became an AI Engineer", slug="ai")
+
+
+@pytest.fixture
+def free_lesson(series):
+    return make_lesson(series, number=1, slug="free-one", title="Free one", body="Free words.")
+
+
+@pytest.fixture
+def premium_lesson(series):
+    return make_lesson(
+        series,
+        number=2,
+        slug="premium-two",
+        title="Premium two",
+        access="premium",
+        body="Public opening.\n\n<!-- more -->\n\nSECRET-PREMIUM-SENTENCE lives here.",
+    )
+
+
+@pytest.fixture
+def reader(db):
+    return make_user(email="reader@example.com")
+
+
+@pytest.fixture
+def staff(db):
+    return make_staff(email="staff@example.com")
+
+
+@pytest.fixture
+def reader_client(client, reader):
+    client.force_login(reader)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client

@@ -1,0 +1,52 @@
+"""Small helpers that make valid objects with as little typing as possible."""
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from lessons.models import Lesson, Series
+
+_seq = itertools.count(1)
+
+
+def make_user(email=None, password="correct horse battery", **fields) -> User:
+    return User.objects.create_user(email or f"reader{next(_seq)}@example.com", password, **fields)
+
+
+def make_staff(**fields) -> User:
+    return make_user(is_staff=True, **fields)
+
+
+def make_series(**fields) -> Series:
+    n = next(_seq)
+    defaults = {
+        "title": f"Series {n}",
+        "slug": f"series-{n}",
+        "is_published": True,
+        "paywall_message": "Ask for a PIN.",
+    }
+    return Series.objects.create(**{**defaults, **fields})
+
+
+def make_lesson(series=None, **fields) -> Lesson:
+    series = series or make_series()
+    n = fields.pop("number", None) or (series.lessons.count() + 1)
+    defaults = {
+        "title": f"Lesson {n}",
+        "slug": f"lesson-{n}",
+        "number": n,
+        "body": f"The body of lesson {n}.",
+        "access": Lesson.Access.FREE,
+        "status": Lesson.Status.PUBLISHED,
+        "published_at": timezone.now() - timedelta(days=1),
+    }
+    return Lesson.objects.create(series=series, **{**defaults, **fields})
+
+
+def premium_body(public: str, private: str, marker: bool = True) -> str:
+    """A lesson body whose `private` sentence comes after the teaser cut."""
+    if marker:
+        return f"{public}\n\n<!-- more -->\n\n{private}\n"
+    return f"{public}\n\n{private}\n"

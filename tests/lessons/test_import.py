@@ -1,0 +1,187 @@
+"""`manage.py import_series DIR`: upsert by slug, all or nothing, and clear reports."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from lessons.models import Lesson, Series
+
+pytestmark = pytest.mark.django_db
+
+DEMO = Path(__file__).resolve().parents[2] / "content" / "became-ai-engineer"
+
+
+def lesson_file(number, slug, *, access="premium", title=None, extra="", body="Body text."):
+    title = f"Lesson {number}" if title is None else title
+    return textwrap.dedent(
+        f"""\
+        ---
+        title: {title}
+        slug: {slug}
+        number: {number}
+        access: {access}
+        status: published
+        published_at: 2026-01-0{number}T09:00:00+00:00
+        {extra}
+        ---
+        {body}
+        """
+    )
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "series.yaml").write_text(
+        "title: Test Series\nslug: test-series\ndescription: About it.\nlanguage: id\n"
+        "paywall_message: Kirim DM.\ncontact_url: https://www.instagram.com/someone/\n"
+    )
+    (tmp_path / "01-one.md").write_text(lesson_file(1, "one", access="free"))
+    (tmp_path / "02-two.md").write_text(lesson_file(2, "two"))
+    return tmp_path
+
+
+def run(folder, *args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_series", str(folder), *args, stdout=out)
+    return out.getvalue()
+
+
+def test_import_creates_the_series_and_its_lessons(folder):
+    output = run(folder)
+    series = Series.objects.get(slug="test-series")
+    assert series.language == "id"
+    assert series.contact_url == "https://www.instagram.com/someone/"
+    assert [(x.number, x.slug, x.access) for x in series.lessons.all()] == [
+        (1, "one", "free"),
+        (2, "two", "premium"),
+    ]
+    assert "created lesson 1. Lesson 1" in output
+    assert "created lesson 2. Lesson 2" in output
+
+
+def test_a_second_run_changes_nothing_and_says_so(folder):
+    run(folder)
+    before = list(Lesson.objects.values_list("pk", "updated_at"))
+    output = run(folder)
+    assert "Nothing changed" in output
+    assert list(Lesson.objects.values_list("pk", "updated_at")) == before
+
+
+def test_changed_files_are_updated_by_slug(folder):
+    run(folder)
+    (folder / "02-two.md").write_text(lesson_file(2, "two", title="Renamed", body="New body."))
+    output = run(folder)
+    lesson = Lesson.objects.get(slug="two")
+    assert lesson.title == "Renamed"
+    assert lesson.body_html == "<p>New body.</p>"
+    assert "updated lesson 2. Renamed" in output
+    assert Lesson.objects.count() == 2
+
+
+def test_lessons_missing_from_the_folder_are_kept(folder):
+    run(folder)
+    (folder / "02-two.md").unlink()
+    output = run(folder)
+    assert Lesson.objects.filter(slug="two").exists()
+    assert "not in the folder and were kept" in output
+
+
+def test_prune_lists_then_deletes_lessons_missing_from_the_folder(folder):
+    run(folder)
+    (folder / "02-two.md").unlink()
+    output = run(folder, "--prune")
+    assert not Lesson.objects.filter(slug="two").exists()
+    assert "deleted lesson 2. Lesson 2" in output
+
+
+def test_dry_run_saves_nothing(folder):
+    output = run(folder, "--dry-run")
+    assert "Dry run" in output
+    assert not Series.objects.exists()
+
+
+BAD_FILES = {
+    "broken YAML": ("---\ntitle: [unclosed\nnumber: 3\n---\nBody", "the YAML cannot be read"),
+    "missing title": (lesson_file(3, "three", title=""), "'title' is missing"),
+    "duplicate number": (lesson_file(2, "three"), "number 2 is also used by 02-two.md"),
+    "unknown access": (lesson_file(3, "three", access="vip"), "access must be free or premium"),
+    "bad number": (lesson_file(3, "three").replace("number: 3", "number: three"), "'number'"),
+    "unknown key": (lesson_file(3, "three", extra="acess: free"), "unknown key(s) acess"),
+    "no front matter": ("# Just markdown", "no front matter"),
+    "unclosed front matter": ("---\ntitle: x\n", "not closed"),
+    "bad date": (
+        lesson_file(3, "three").replace("2026-01-03T09:00:00+00:00", "next tuesday"),
+        "is not a date and time",
+    ),
+    "body too large": (lesson_file(3, "three", body="x" * (501 * 1024)), "500 KB"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_a_bad_file_is_reported_by_name_and_nothing_is_imported(folder, case):
+    content, problem = case
+    (folder / "03-bad.md").write_text(content)
+    with pytest.raises(CommandError) as exc:
+        run(folder)
+    message = str(exc.value)
+    assert "Nothing was imported" in message
+    assert "03-bad.md" in message
+    assert problem in message
+    assert not Series.objects.exists()
+    assert not Lesson.objects.exists()
+
+
+def test_a_failed_run_rolls_back_changes_to_existing_lessons(folder):
+    run(folder)
+    (folder / "01-one.md").write_text(lesson_file(1, "one", access="free", title="Changed"))
+    (folder / "03-bad.md").write_text(lesson_file(3, "three", access="vip"))
+    with pytest.raises(CommandError):
+        run(folder)
+    assert Lesson.objects.get(slug="one").title == "Lesson 1"
+
+
+def test_a_number_taken_by_a_lesson_only_in_the_database_is_reported(folder):
+    run(folder)
+    (folder / "02-two.md").write_text(lesson_file(2, "renamed-two"))
+    with pytest.raises(CommandError) as exc:
+        run(folder)
+    assert "02-two.md" in str(exc.value)
+    assert set(Lesson.objects.values_list("slug", flat=True)) == {"one", "two"}
+
+
+@pytest.mark.parametrize(
+    ("series_yaml", "problem"),
+    [
+        ("slug: x\n", "'title' is missing"),
+        ("title: [broken\n", "the YAML cannot be read"),
+        ("- a list\n", "expected keys and values"),
+    ],
+)
+def test_a_bad_series_file_is_reported(folder, series_yaml, problem):
+    (folder / "series.yaml").write_text(series_yaml)
+    with pytest.raises(CommandError, match=problem):
+        run(folder)
+
+
+def test_a_missing_folder_is_reported(tmp_path):
+    with pytest.raises(CommandError, match="no such folder"):
+        run(tmp_path / "nope")
+
+
+def test_the_demo_series_imports_with_lesson_1_free_and_2_to_7_premium(tmp_path):
+    shutil.copytree(DEMO, tmp_path / "demo")
+    run(tmp_path / "demo")
+    lessons = Lesson.objects.published().order_by("number")
+    assert [x.number for x in lessons] == [1, 2, 3, 4, 5, 6, 7]
+    assert [x.access for x in lessons] == ["free"] + ["premium"] * 6
+    assert '<pre class="mermaid">' in lessons[0].body_html
+    for lesson in lessons[1:]:
+        assert lesson.teaser_html and len(lesson.teaser_html) < len(lesson.body_html) / 2
+    series = Series.objects.get()
+    assert "premium" in series.paywall_html
+    assert "instagram.com" in series.paywall_html

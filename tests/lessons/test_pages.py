@@ -1,0 +1,196 @@
+"""Reader pages: what each page shows, to whom, and how many queries it costs."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import make_lesson, make_series
+
+pytestmark = pytest.mark.django_db
+
+
+def lesson_url(lesson):
+    return reverse("lessons:lesson", args=[lesson.series.slug, lesson.slug])
+
+
+def test_home_lists_published_series_only(client):
+    make_series(title="Visible series")
+    make_series(title="Hidden series", is_published=False)
+    page = client.get("/").content.decode()
+    assert "Visible series" in page
+    assert "Hidden series" not in page
+
+
+def test_series_page_lists_published_lessons_in_order_with_marks(client, series):
+    make_lesson(series, number=2, title="Second", access="premium", part="Part 1: Basics")
+    make_lesson(series, number=1, title="First", access="free", part="Part 1: Basics")
+    make_lesson(series, number=3, title="Unfinished", status="draft")
+    response = client.get(series.get_absolute_url())
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.index("First") < page.index("Second")
+    assert "Unfinished" not in page
+    assert "Part 1: Basics" in page
+    assert "min read" in page
+    assert page.count("badge--premium") == 1
+    assert page.count("badge--free") == 1
+
+
+def test_unknown_or_unpublished_series_is_404(client):
+    make_series(slug="secret", is_published=False)
+    assert client.get("/series/secret/").status_code == 404
+    assert client.get("/series/nope/").status_code == 404
+
+
+def test_free_lesson_renders_in_full_inside_an_article(client, free_lesson):
+    response = client.get(lesson_url(free_lesson))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<article" in page
+    assert "Free words." in page
+    assert "paywall" not in page
+    assert page.count("<h1") == 1
+
+
+def test_premium_lesson_shows_teaser_and_paywall_without_the_rest(client, premium_lesson):
+    page = client.get(lesson_url(premium_lesson)).content.decode()
+    assert "Public opening." in page
+    assert 'class="paywall"' in page
+    assert "Ask for a PIN." in page
+    assert "SECRET-PREMIUM-SENTENCE" not in page
+
+
+def test_premium_lesson_without_marker_hides_text_after_the_word_budget(client, series):
+    secret = "UNMARKED-SECRET-SENTENCE"
+    lesson = make_lesson(
+        series, access="premium", body=("word " * 140) + f"\n\n{'more ' * 30}{secret}"
+    )
+    page = client.get(lesson_url(lesson)).content.decode()
+    assert "word word" in page
+    assert secret not in page
+
+
+def test_meta_description_is_the_summary_never_the_body(client, series):
+    lesson = make_lesson(
+        series,
+        access="premium",
+        summary="A public summary.",
+        body="Intro.\n\n<!-- more -->\n\nMETA-SECRET",
+    )
+    page = client.get(lesson_url(lesson)).content.decode()
+    assert '<meta name="description" content="A public summary.">' in page
+    assert "META-SECRET" not in page
+
+
+def test_previous_and_next_links_skip_unpublished_lessons(client, series):
+    first = make_lesson(series, number=1)
+    make_lesson(series, number=2, status="draft")
+    middle = make_lesson(series, number=3)
+    last = make_lesson(series, number=4)
+    page = client.get(lesson_url(middle)).content.decode()
+    assert f'href="{lesson_url(first)}" rel="prev"' in page
+    assert f'href="{lesson_url(last)}" rel="next"' in page
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"status": "draft"}, {"published_at": timezone.now() + timedelta(days=2)}],
+    ids=["draft", "scheduled"],
+)
+def test_drafts_and_scheduled_lessons_are_404_to_readers(client, reader_client, series, fields):
+    lesson = make_lesson(series, **fields)
+    assert client.get(lesson_url(lesson)).status_code == 404
+    assert reader_client.get(lesson_url(lesson)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "banner"),
+    [
+        ({"status": "draft"}, "Draft"),
+        ({"published_at": timezone.now() + timedelta(days=2)}, "Scheduled"),
+    ],
+)
+def test_staff_see_unpublished_lessons_with_a_banner_and_no_store(
+    staff_client, series, fields, banner
+):
+    lesson = make_lesson(series, **fields)
+    response = staff_client.get(lesson_url(lesson))
+    assert response.status_code == 200
+    assert f"<strong>{banner}</strong>: readers cannot see this lesson yet" in response.text
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_reader_pages_are_private_and_vary_on_cookie(client, premium_lesson):
+    for url in ["/", premium_lesson.series.get_absolute_url(), lesson_url(premium_lesson)]:
+        response = client.get(url)
+        assert "private" in response["Cache-Control"], url
+        assert "Cookie" in response["Vary"], url
+
+
+def test_mermaid_is_loaded_only_on_pages_with_a_diagram(client, series):
+    plain = make_lesson(series, number=1, body="No diagram here.")
+    drawn = make_lesson(series, number=2, body="```mermaid\nflowchart LR\n A --> B\n```")
+    assert "mermaid" not in client.get(lesson_url(plain)).text
+    page = client.get(lesson_url(drawn)).text
+    assert "vendor/mermaid/mermaid-12.3.0.min.js" in page
+    assert '<pre class="mermaid">' in page
+
+
+def test_diagram_after_the_cut_does_not_load_mermaid_for_the_teaser(client, series):
+    lesson = make_lesson(
+        series,
+        access="premium",
+        body="Intro.\n\n<!-- more -->\n\n```mermaid\nflowchart LR\n A-->B\n```",
+    )
+    assert "mermaid" not in client.get(lesson_url(lesson)).text
+
+
+def test_missing_page_is_a_styled_404(client):
+    response = client.get("/series/nope/lesson/")
+    assert response.status_code == 404
+    assert "This page isn't here" in response.text
+    assert 'href="/static/css/site.css"' in response.text
+
+
+def test_server_error_page_is_styled_and_standalone(client, settings):
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")
+    assert "Something went wrong on our side" in page
+    assert "site.css" in page
+
+
+def test_pages_are_accessible_landmarks(client, free_lesson):
+    page = client.get(lesson_url(free_lesson)).text
+    assert 'class="skip-link" href="#main"' in page
+    assert '<main id="main"' in page
+    assert "<header" in page and "<footer" in page and "<nav" in page
+    assert '<html lang="en">' in page
+
+
+class TestQueryCounts:
+    """Each page costs the same number of queries whatever the number of lessons."""
+
+    @pytest.mark.parametrize("count", [1, 12])
+    def test_home(self, client, django_assert_num_queries, count):
+        for _ in range(3):
+            series = make_series()
+            for _ in range(count):
+                make_lesson(series)
+        with django_assert_num_queries(2):  # series, their lessons
+            assert client.get("/").status_code == 200
+
+    @pytest.mark.parametrize("count", [1, 12])
+    def test_series_page(self, client, django_assert_num_queries, series, count):
+        for _ in range(count):
+            make_lesson(series, access="premium")
+        with django_assert_num_queries(2):  # series, lessons
+            assert client.get(series.get_absolute_url()).status_code == 200
+
+    @pytest.mark.parametrize("count", [3, 12])
+    def test_lesson_page(self, client, django_assert_num_queries, series, count):
+        lessons = [make_lesson(series, access="premium") for _ in range(count)]
+        with django_assert_num_queries(3):  # lesson and series, previous, next
+            assert client.get(lesson_url(lessons[1])).status_code == 200
