@@ -2,6 +2,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from access import policy
+from access.models import Entitlement
 
 
 class ReaderAccess:
@@ -16,7 +17,9 @@ class ReaderAccess:
 
     @cached_property
     def grants(self) -> tuple[policy.Grant, ...]:
-        return ()
+        if not self.user.is_authenticated:
+            return ()
+        return Entitlement.objects.grants_for(self.user)
 
     def decide(self, lesson) -> policy.Decision:
         return policy.decide(

@@ -103,6 +103,7 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 
 CACHES = {
     "default": (
@@ -150,6 +151,17 @@ ADMIN_PATH = env.get("ADMIN_PATH", "admin/").strip("/") + "/"
 LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150)
 LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
 LESSON_WORDS_PER_MINUTE = 200
+
+# Access PINs: stored as HMAC-SHA256 under this key. Changing it makes every unredeemed PIN
+# unusable, so it is separate from SECRET_KEY (which it defaults to) and can outlive its rotation.
+PIN_HASH_KEY = env.get("PIN_HASH_KEY", SECRET_KEY)
+# Failed redemptions allowed before a pause: per account, and per client IP address.
+PIN_FAILURES_PER_USER = env.get_int("PIN_FAILURES_PER_USER", 5)
+PIN_FAILURE_WINDOW_USER_MINUTES = env.get_int("PIN_FAILURE_WINDOW_USER_MINUTES", 15)
+PIN_FAILURES_PER_IP = env.get_int("PIN_FAILURES_PER_IP", 20)
+PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60)
+# How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0)
 
 LOGGING = {
     "version": 1,

@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("access/", include("access.urls")),
     path("", include("lessons.urls")),
 ]

@@ -2,6 +2,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
+from access.forms import RedeemForm
 from lessons.markdown import has_diagram
 from lessons.models import Lesson, Series
 
@@ -59,6 +60,7 @@ def lesson_detail(request, series_slug, slug):
         "previous": neighbours.filter(number__lt=lesson.number).order_by("-number").first(),
         "next": neighbours.filter(number__gt=lesson.number).first(),
         "unpublished_state": lesson.unpublished_state,
+        "redeem_form": None if decision.full else RedeemForm(initial={"next": request.path}),
     }
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:

@@ -1,0 +1,87 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from access.models import AccessPin
+from lessons.models import Lesson, Series
+
+
+class RedeemForm(forms.Form):
+    pin = forms.CharField(
+        label="Access PIN",
+        max_length=64,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "XXXX-XXXX-XXXX",
+            }
+        ),
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+
+
+def parse_lesson_numbers(text: str) -> list[int]:
+    """ "2,3, 5-7" → [2, 3, 5, 6, 7]."""
+    numbers: set[int] = set()
+    for part in (text or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValidationError(f"{part!r} is not a lesson number or range such as 2-4.")
+        numbers.update(range(int(low), int(high if dash else low) + 1))
+    return sorted(numbers)
+
+
+def lessons_by_number(series: Series, numbers: list[int]) -> list[Lesson]:
+    """The series' lessons with these numbers; a ValidationError names any that do not exist."""
+    lessons = list(series.lessons.filter(number__in=numbers).order_by("number"))
+    missing = sorted(set(numbers) - {lesson.number for lesson in lessons})
+    if missing:
+        raise ValidationError(f"{series} has no lesson numbered {', '.join(map(str, missing))}.")
+    return lessons
+
+
+class IssuePinsForm(forms.Form):
+    MAX_COUNT = 10_000
+
+    series = forms.ModelChoiceField(queryset=Series.objects.all())
+    lesson_numbers = forms.CharField(
+        label="Only these lessons",
+        required=False,
+        help_text="Lesson numbers such as 2,3 or 2-4. Empty: every premium lesson of the series.",
+    )
+    count = forms.IntegerField(label="How many PINs", min_value=1, max_value=MAX_COUNT, initial=1)
+    max_uses = forms.IntegerField(
+        label="Uses per PIN", min_value=1, max_value=1_000_000, initial=1,
+        help_text="1 for a single buyer; more for a promotion shared by several readers.",
+    )  # fmt: skip
+    expires_days = forms.IntegerField(
+        label="PIN expires after (days)", min_value=1, max_value=3650, required=False,
+        help_text="Empty: the PIN never expires.",
+    )  # fmt: skip
+    access_days = forms.IntegerField(
+        label="Access lasts (days)", min_value=1, max_value=3650, required=False,
+        help_text="Counted from redemption. Empty: access has no end.",
+    )  # fmt: skip
+    note = forms.CharField(
+        max_length=AccessPin._meta.get_field("note").max_length, required=False,
+        help_text='For staff, e.g. "IG @buyer".',
+    )  # fmt: skip
+    batch = forms.CharField(
+        label="Batch label", max_length=AccessPin._meta.get_field("batch").max_length,
+        required=False, help_text='e.g. "black-friday-2026".',
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        series = data.get("series")
+        if series is not None:
+            try:
+                numbers = parse_lesson_numbers(data.get("lesson_numbers", ""))
+                data["lessons"] = lessons_by_number(series, numbers) if numbers else []
+            except ValidationError as error:
+                self.add_error("lesson_numbers", error)
+        return data

@@ -1,0 +1,205 @@
+"""Redeeming a PIN: every outcome, with its message and status."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access import services
+from access.models import AccessPin, Entitlement, RedemptionAttempt
+from tests.access.helpers import issue
+from tests.factories import make_lesson, make_user
+
+pytestmark = pytest.mark.django_db
+Outcome = RedemptionAttempt.Outcome
+
+
+def post_pin(client, pin, next_url=""):
+    return client.post("/access/redeem/", {"pin": pin, "next": next_url})
+
+
+class TestOutcomes:
+    def test_unlocked_redirects_to_next_and_reads_in_full(self, reader_client, premium_lesson):
+        pin = issue(premium_lesson.series)
+        url = premium_lesson.get_absolute_url()
+        assert "SECRET-PREMIUM-SENTENCE" not in reader_client.get(url).text
+        response = post_pin(reader_client, pin.lower().replace("-", ""), next_url=url)
+        assert response.status_code == 302
+        assert response["Location"] == url
+        page = reader_client.get(url).text
+        assert "SECRET-PREMIUM-SENTENCE" in page
+        assert "Unlocked: you can now read the premium lessons" in page
+
+    def test_unsafe_next_goes_to_the_series_instead(self, reader_client, premium_lesson):
+        pin = issue(premium_lesson.series)
+        response = post_pin(reader_client, pin, next_url="https://evil.example/")
+        assert response["Location"] == premium_lesson.series.get_absolute_url()
+
+    def test_already_unlocked_uses_nothing(self, reader_client, reader, premium_lesson):
+        services.grant(user=reader, series=premium_lesson.series)
+        pin = issue(premium_lesson.series)
+        response = post_pin(reader_client, pin, premium_lesson.get_absolute_url())
+        assert response.status_code == 302
+        assert AccessPin.objects.get().use_count == 0
+        page = reader_client.get(response["Location"]).text
+        assert "You already have access" in page
+
+    def test_redeeming_the_same_pin_twice_is_already_unlocked(self, reader_client, series):
+        pin = issue(series, max_uses=5)
+        post_pin(reader_client, pin)
+        post_pin(reader_client, pin)
+        assert AccessPin.objects.get().use_count == 1
+        assert Entitlement.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("make_pin", "status", "message"),
+        [
+            (lambda s: "ZZZZ-ZZZZ-ZZZZ", 400, "That PIN is not valid"),
+            (lambda s: "not a pin!", 400, "That PIN is not valid"),
+            (
+                lambda s: issue(s, expires_at=timezone.now() - timedelta(minutes=1)),
+                410,
+                "That PIN has expired",
+            ),
+            (lambda s: _revoked(s), 410, "That PIN has been withdrawn"),
+            (lambda s: _used_up(s), 409, "That PIN has already been used"),
+        ],
+        ids=["unknown", "malformed", "expired", "revoked", "used up"],
+    )
+    def test_refusals_say_why_with_the_right_status(
+        self, reader_client, series, make_pin, status, message
+    ):
+        response = post_pin(reader_client, make_pin(series))
+        assert response.status_code == status
+        assert message in response.text
+        assert not Entitlement.objects.filter(user=response.wsgi_request.user).exists()
+
+    def test_empty_pin_is_a_form_error(self, reader_client):
+        response = post_pin(reader_client, "")
+        assert response.status_code == 400
+        assert "This field is required" in response.text
+
+    def test_get_shows_the_form(self, client):
+        response = client.get("/access/redeem/")
+        assert response.status_code == 200
+        assert 'name="pin"' in response.text
+
+
+def _revoked(series):
+    pin = issue(series)
+    services.revoke_pins(AccessPin.objects.all(), reason="leaked")
+    return pin
+
+
+def _used_up(series):
+    pin = issue(series)
+    services.redeem(user=make_user(), typed_pin=pin)
+    return pin
+
+
+def test_a_second_reader_is_refused_a_single_use_pin(client, series):
+    pin = issue(series)
+    first, second = make_user(), make_user()
+    assert services.redeem(user=first, typed_pin=pin).outcome == Outcome.UNLOCKED
+    assert services.redeem(user=second, typed_pin=pin).outcome == Outcome.USED_UP
+
+
+def test_a_pin_with_n_uses_serves_n_readers(series):
+    pin = issue(series, max_uses=3)
+    outcomes = [services.redeem(user=make_user(), typed_pin=pin).outcome for _ in range(4)]
+    assert outcomes == [Outcome.UNLOCKED] * 3 + [Outcome.USED_UP]
+
+
+def test_narrowed_pin_unlocks_only_its_lessons(reader, series):
+    two = make_lesson(series, number=2, access="premium")
+    three = make_lesson(series, number=3, access="premium")
+    pin = issue(series, lessons=[two])
+    services.redeem(user=reader, typed_pin=pin)
+    grants = Entitlement.objects.grants_for(reader)
+    assert grants[0].lesson_ids == frozenset({two.pk})
+    assert three.pk not in grants[0].lesson_ids
+
+
+def test_access_days_set_when_access_ends(reader, series):
+    pin = issue(series, access_days=30)
+    result = services.redeem(user=reader, typed_pin=pin)
+    expected = timezone.now() + timedelta(days=30)
+    assert abs(result.entitlement.expires_at - expected) < timedelta(minutes=1)
+    assert "until" in result.message
+
+
+def test_every_attempt_is_logged_with_user_and_ip(reader, series):
+    pin = issue(series)
+    services.redeem(user=reader, typed_pin="WRONG", ip="203.0.113.9")
+    services.redeem(user=reader, typed_pin=pin, ip="203.0.113.9")
+    log = list(RedemptionAttempt.objects.order_by("pk").values_list("outcome", "user", "ip"))
+    assert log == [
+        (Outcome.UNKNOWN, reader.pk, "203.0.113.9"),
+        (Outcome.UNLOCKED, reader.pk, "203.0.113.9"),
+    ]
+
+
+def test_the_database_never_holds_the_pin(series):
+    pin = issue(series)
+    record = AccessPin.objects.values().get()
+    flat = pin.replace("-", "")
+    assert all(flat not in str(value) and pin not in str(value) for value in record.values())
+    assert record["hint"] == flat[-4:]
+
+
+class TestAnonymousReader:
+    def test_is_sent_to_log_in_with_the_pin_kept_out_of_the_url(self, client, premium_lesson):
+        pin = issue(premium_lesson.series)
+        response = post_pin(client, pin, premium_lesson.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+        assert pin not in response["Location"]
+        assert pin.replace("-", "") not in response["Location"]
+        assert not Entitlement.objects.exists()
+
+    def test_pin_is_redeemed_after_log_in_and_they_land_on_the_lesson(
+        self, client, reader, premium_lesson
+    ):
+        pin = issue(premium_lesson.series)
+        url = premium_lesson.get_absolute_url()
+        login_url = post_pin(client, pin, url)["Location"]
+        response = client.post(
+            login_url, {"login": reader.email, "password": "correct horse battery"}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == url
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+        assert Entitlement.objects.filter(user=reader).count() == 1
+
+    def test_pin_is_redeemed_after_sign_up(self, client, premium_lesson):
+        pin = issue(premium_lesson.series)
+        url = premium_lesson.get_absolute_url()
+        post_pin(client, pin, url)
+        response = client.post(
+            f"/accounts/signup/?next={url}",
+            {"email": "new@example.com", "password1": "a-long-pass-phrase",
+             "password2": "a-long-pass-phrase"},
+        )  # fmt: skip
+        assert response["Location"] == url
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+
+    def test_a_bad_pending_pin_lands_on_the_lesson_with_the_reason(
+        self, client, reader, premium_lesson
+    ):
+        url = premium_lesson.get_absolute_url()
+        login_url = post_pin(client, "ZZZZ-ZZZZ-ZZZZ", url)["Location"]
+        response = client.post(
+            login_url, {"login": reader.email, "password": "correct horse battery"}, follow=True
+        )
+        assert response.request["PATH_INFO"] == url
+        assert "That PIN is not valid" in response.text
+        assert "SECRET-PREMIUM-SENTENCE" not in response.text
+
+
+def test_paywall_box_has_the_redeem_form_on_locked_lessons_only(reader_client, reader, series):
+    locked = make_lesson(series, number=2, access="premium")
+    page = reader_client.get(locked.get_absolute_url()).text
+    assert 'action="/access/redeem/"' in page
+    assert f'name="next" value="{locked.get_absolute_url()}"' in page
+    services.grant(user=reader, series=series)
+    assert 'action="/access/redeem/"' not in reader_client.get(locked.get_absolute_url()).text
