@@ -2,9 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config.views import healthz
+
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("access/", include("access.urls")),
+    path("healthz", healthz, name="healthz"),
     path("", include("lessons.urls")),
 ]
+
+handler500 = "config.views.server_error"

@@ -1,0 +1,125 @@
+"""Secure defaults: what production settings refuse, and what every response carries."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The production environment the README documents (docs/deploy.md has the full table).
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "lessons.example.com",
+    "DATABASE_URL": "postgres://lessons@127.0.0.1:5432/lessons",
+    "EMAIL_HOST": "smtp.example.com",
+    "BEHIND_TLS_PROXY": "1",
+}
+
+
+def manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "REDIS_URL"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={
+            **clean,
+            "ENV_FILE": "/nonexistent",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_missing_secret_key_without_debug_stops_with_one_line():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = manage("check", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "SECRET_KEY is not set: set it in the environment or .env (or set DEBUG=1)."
+    ]
+
+
+def test_debug_is_off_unless_asked(settings):
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
+        env={"SECRET_KEY": "x" * 50, "DEBUG": ""},
+    )  # fmt: skip
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_admin_lives_where_admin_path_says():
+    code = "from django.urls import reverse; print(reverse('admin:index'))"
+    result = manage("shell", "-c", code, env={"DEBUG": "1", "ADMIN_PATH": "backstage-7f3/"})
+    assert result.stdout.strip().splitlines()[-1] == "/backstage-7f3/"
+
+
+def test_production_settings_are_strict():
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.SECURE_HSTS_SECONDS, s.X_FRAME_OPTIONS, s.SECURE_PROXY_SSL_HEADER, "
+        "s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1], "
+        "s.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    result = manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert result.stdout.strip().splitlines()[-1] == (
+        "True True True True 31536000 DENY ('HTTP_X_FORWARDED_PROTO', 'https') "
+        "DatabaseCache CompressedManifestStaticFilesStorage"
+    )
+
+
+def test_redis_url_selects_the_redis_cache():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = manage(
+        "shell", "-c", code, env={"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    )
+    assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
+
+
+@pytest.mark.django_db
+def test_every_page_carries_the_security_headers(client, free_lesson):
+    response = client.get(free_lesson.get_absolute_url())
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+
+
+@pytest.mark.django_db
+def test_diagram_pages_allow_styles_only_with_the_page_nonce(client, series):
+    from tests.factories import make_lesson
+
+    lesson = make_lesson(series, body="```mermaid\nflowchart LR\n A --> B\n```")
+    response = client.get(lesson.get_absolute_url())
+    nonce = response.context["csp_nonce"]
+    assert f"style-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
+    assert f'src="/static/js/diagrams.js" defer nonce="{nonce}"' in response.text
+
+
+@pytest.mark.django_db
+def test_no_page_has_inline_script_or_style(client, premium_lesson, free_lesson):
+    import re
+
+    for url in ["/", premium_lesson.get_absolute_url(), "/accounts/login/", "/access/redeem/"]:
+        page = client.get(url).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
+        assert "<style" not in page, url
+        assert not re.search(r"\sstyle=", page), url

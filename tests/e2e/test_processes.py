@@ -1,0 +1,102 @@
+"""Several server processes on one database: throttles are shared, and the site survives the
+database going away."""
+
+import socket
+
+import pytest
+from django.db import connection
+
+from tests.e2e.servers import Browser, Gunicorn, Outage, manage, server_env
+from tests.postgres import require_postgres
+
+EMAIL, PASSWORD = "reader@example.com", "a-long-pass-phrase-9"
+
+
+def redis_available() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["database cache", "redis cache"])
+def two_servers(request, tmp_path, static_root):
+    extra = {"STATIC_ROOT": str(static_root), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    if request.param == "redis cache":
+        if not redis_available():
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        extra["REDIS_URL"] = "redis://127.0.0.1:6379/9"
+        import redis as _  # noqa: F401 - Django's Redis cache needs the client
+    env = server_env(**extra)
+    manage("migrate", "-v0", env=env)
+    manage("createcachetable", env=env)
+    if "REDIS_URL" in env:
+        manage("shell", "-c", "from django.core.cache import cache; cache.clear()", env=env)
+    manage(
+        "shell", "-c",
+        f"from accounts.models import User; User.objects.create_user({EMAIL!r}, {PASSWORD!r})",
+        env=env,
+    )  # fmt: skip
+    with Gunicorn(env) as first, Gunicorn(env) as second:
+        yield first, second
+
+
+def test_the_pin_throttle_counts_attempts_across_processes(two_servers):
+    first, second = two_servers
+    reader = Browser()
+    status, _ = reader.post_form(
+        first.url + "/accounts/login/", {"login": EMAIL, "password": PASSWORD}
+    )
+    assert status == 302
+    statuses = [
+        reader.post_form(server.url + "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"})[0]
+        for server in [first, second, first, second, first]
+    ]
+    assert statuses == [400] * 5
+    status, page = reader.post_form(second.url + "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"})
+    assert status == 429
+    assert "Too many wrong PINs" in page
+
+
+def test_allauth_login_limit_counts_attempts_across_processes(two_servers):
+    first, second = two_servers
+    for server in [first, second, first, second, first]:
+        status, page = Browser().post_form(
+            server.url + "/accounts/login/", {"login": EMAIL, "password": "wrong"}
+        )
+        assert "not correct" in page, page[-3000:]
+    status, page = Browser().post_form(
+        second.url + "/accounts/login/", {"login": EMAIL, "password": PASSWORD}
+    )
+    assert status != 302
+    assert "Too many failed login attempts" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_get_503_while_postgresql_is_away_and_the_site_recovers(static_root, series):
+    require_postgres()
+    from tests.factories import make_lesson
+
+    lesson = make_lesson(series, body="Readable again.")
+    db = connection.settings_dict
+    outage = Outage(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    url = f"postgres://{db['USER']}@127.0.0.1:{outage.port}/{db['NAME']}"
+    env = server_env(STATIC_ROOT=str(static_root), DATABASE_URL=url, CONN_MAX_AGE="60")
+    reader = Browser()
+    try:
+        with Gunicorn(env) as server:
+            page = server.url + lesson.get_absolute_url()
+            assert reader.request(page)[0] == 200
+            outage.cut()
+            status, body = reader.request(page)
+            assert status == 503
+            assert "Back in a moment" in body and "Traceback" not in body
+            assert reader.request(server.url + "/healthz")[0] == 503
+            outage.restore()
+            status, body = reader.request(page)
+            assert status == 200
+            assert "Readable again." in body
+            assert reader.request(server.url + "/healthz")[0] == 200
+    finally:
+        outage.close()
