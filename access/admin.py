@@ -6,9 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from access import services
 from access.forms import IssuePinsForm
@@ -40,21 +42,6 @@ class PinStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AttemptInline(admin.TabularInline):
-    model = RedemptionAttempt
-    fields = ["created_at", "user", "outcome", "ip"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "redemptions and attempts"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
-
-
 @admin.register(AccessPin)
 class AccessPinAdmin(admin.ModelAdmin):
     list_display = [
@@ -66,15 +53,16 @@ class AccessPinAdmin(admin.ModelAdmin):
     search_fields = ["hint", "note", "batch"]
     readonly_fields = [
         "masked", "series", "lessons_display", "max_uses", "use_count", "access_days",
-        "revoked_at", "revoked_reason", "issued_by", "created_at",
+        "revoked_at", "revoked_reason", "issued_by", "created_at", "redemptions",
     ]  # fmt: skip
     fields = [
         "masked", "series", "lessons_display", "max_uses", "use_count", "expires_at",
         "access_days", "note", "batch", "revoked_at", "revoked_reason", "issued_by", "created_at",
+        "redemptions",
     ]  # fmt: skip
-    inlines = [AttemptInline]
     actions = ["revoke", "revoke_with_access"]
     date_hierarchy = "created_at"
+    RECENT_ATTEMPTS = 50
 
     @admin.display(description="PIN", ordering="hint")
     def masked(self, pin):
@@ -90,8 +78,34 @@ class AccessPinAdmin(admin.ModelAdmin):
 
     @admin.display(description="lessons")
     def lessons_display(self, pin):
+        if pin.whole_series:
+            return "All premium lessons of the series"
         numbers = [str(lesson.number) for lesson in pin.lessons.order_by("number")]
-        return ", ".join(numbers) or "All premium lessons of the series"
+        return ", ".join(numbers) or "None (its lessons were deleted)"
+
+    @admin.display(description="redemptions and attempts")
+    def redemptions(self, pin):
+        attempts = pin.attempts.select_related("user")[: self.RECENT_ATTEMPTS]
+        log = reverse("admin:access_redemptionattempt_changelist") + f"?pin__id__exact={pin.pk}"
+        return format_html(
+            "{}<p><a href='{}'>All attempts with this PIN ({})</a></p>",
+            format_html_join(
+                "",
+                "<div>{} · {} · {} · {}</div>",
+                (
+                    (
+                        localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+                        a.user or "deleted user",
+                        a.get_outcome_display(),
+                        a.ip or "no IP",
+                    )
+                    for a in attempts
+                ),
+            )
+            or "None yet.",
+            log,
+            pin.attempts.count(),
+        )
 
     @admin.action(description="Revoke selected PINs (readers keep what they unlocked)")
     def revoke(self, request, queryset):
@@ -183,8 +197,10 @@ class EntitlementAdmin(admin.ModelAdmin):
 
     @admin.display(description="lessons")
     def scope(self, entitlement):
+        if entitlement.whole_series:
+            return "all"
         numbers = sorted(lesson.number for lesson in entitlement.lessons.all())
-        return ", ".join(map(str, numbers)) or "all"
+        return ", ".join(map(str, numbers)) or "none left"
 
     @admin.display(description="PIN")
     def pin_hint(self, entitlement):
@@ -206,6 +222,14 @@ class EntitlementAdmin(admin.ModelAdmin):
             obj.source = Entitlement.Source.STAFF
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        entitlement = form.instance
+        whole_series = not entitlement.lessons.exists()
+        if entitlement.whole_series != whole_series:
+            entitlement.whole_series = whole_series
+            entitlement.save(update_fields=["whole_series"])
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead, so "who had access when" stays answerable

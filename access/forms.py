@@ -19,7 +19,9 @@ class RedeemForm(forms.Form):
             }
         ),
     )
-    next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+
+
+MAX_LESSON_NUMBER = 10_000
 
 
 def parse_lesson_numbers(text: str) -> list[int]:
@@ -29,9 +31,16 @@ def parse_lesson_numbers(text: str) -> list[int]:
         if not part:
             continue
         low, dash, high = part.partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
+        if not (low.isascii() and low.isdecimal()) or (
+            dash and not (high.isascii() and high.isdecimal())
+        ):
             raise ValidationError(f"{part!r} is not a lesson number or range such as 2-4.")
-        numbers.update(range(int(low), int(high if dash else low) + 1))
+        first, last = int(low), int(high) if dash else int(low)
+        if first > last:
+            raise ValidationError(f"{part!r} runs backwards; write it as {last}-{first}.")
+        if first < 1 or last > MAX_LESSON_NUMBER:
+            raise ValidationError(f"Lesson numbers go from 1 to {MAX_LESSON_NUMBER}.")
+        numbers.update(range(first, last + 1))
     return sorted(numbers)
 
 

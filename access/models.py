@@ -38,12 +38,12 @@ class AccessPin(models.Model):
         max_length=4, editable=False, help_text="The PIN's last four characters."
     )
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="pins")
-    lessons = models.ManyToManyField(
-        Lesson,
-        blank=True,
-        related_name="+",
-        help_text="Leave empty to unlock every premium lesson of the series.",
+    whole_series = models.BooleanField(
+        default=True,
+        help_text="Unlocks every premium lesson of the series; otherwise only `lessons` "
+        "(and nothing more if those lessons are deleted).",
     )
+    lessons = models.ManyToManyField(Lesson, blank=True, related_name="+")
     max_uses = models.PositiveIntegerField(
         default=1, help_text="How many readers may redeem it (1 for a buyer, N for a promotion)."
     )
@@ -115,19 +115,21 @@ class EntitlementQuerySet(models.QuerySet):
 
     def grants_for(self, user, now=None) -> tuple[policy.Grant, ...]:
         """The user's active entitlements as the policy sees them, in one query."""
-        rows = self.active_for(user, now).values_list("pk", "series_id", "expires_at", "lessons")
-        grants: dict[int, tuple[int, object, set[int]]] = {}
-        for pk, series_id, expires_at, lesson_id in rows:
-            entry = grants.setdefault(pk, (series_id, expires_at, set()))
+        rows = self.active_for(user, now).values_list(
+            "pk", "series_id", "expires_at", "whole_series", "lessons"
+        )
+        grants: dict[int, tuple[int, object, bool, set[int]]] = {}
+        for pk, series_id, expires_at, whole_series, lesson_id in rows:
+            entry = grants.setdefault(pk, (series_id, expires_at, whole_series, set()))
             if lesson_id is not None:
-                entry[2].add(lesson_id)
+                entry[3].add(lesson_id)
         return tuple(
             policy.Grant(
                 series_id=series_id,
-                lesson_ids=frozenset(lessons) if lessons else None,
+                lesson_ids=None if whole_series else frozenset(lessons),
                 expires_at=expires_at,
             )
-            for series_id, expires_at, lessons in grants.values()
+            for series_id, expires_at, whole_series, lessons in grants.values()
         )
 
 
@@ -143,6 +145,12 @@ class Entitlement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements"
     )
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="entitlements")
+    whole_series = models.BooleanField(
+        default=True,
+        editable=False,
+        help_text="Covers every premium lesson of the series; otherwise only `lessons` "
+        "(and nothing more if those lessons are deleted).",
+    )
     lessons = models.ManyToManyField(
         Lesson,
         blank=True,
@@ -201,6 +209,7 @@ class RedemptionAttempt(models.Model):
     class Outcome(models.TextChoices):
         UNLOCKED = "unlocked", "Unlocked"
         ALREADY_UNLOCKED = "already unlocked", "Already unlocked"
+        REDEEMED_BEFORE = "redeemed before", "Redeemed before by this reader"
         UNKNOWN = "unknown", "Unknown PIN"
         EXPIRED = "expired", "Expired PIN"
         REVOKED = "revoked", "Revoked PIN"

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.views.decorators.debug import sensitive_variables
 
 from access import pins
 from access.models import AccessPin, Entitlement, RedemptionAttempt
@@ -37,6 +39,11 @@ class Redemption:
             return f"Unlocked: you can now read the premium lessons of {self.series}{until}."
         if self.outcome == Outcome.ALREADY_UNLOCKED:
             return f"You already have access to {self.series}; the PIN was not used up."
+        if self.outcome == Outcome.REDEEMED_BEFORE:
+            return (
+                "You have redeemed this PIN before, and the access it gave has ended. "
+                "Ask the author for a new one."
+            )
         if self.outcome == Outcome.THROTTLED:
             wait = max(1, round((self.retry_after - timezone.now()).total_seconds() / 60))
             return (
@@ -91,31 +98,40 @@ def _covers(user, pin: AccessPin, now: datetime) -> bool:
     grants = [g for g in Entitlement.objects.grants_for(user, now) if g.series_id == pin.series_id]
     if any(g.lesson_ids is None for g in grants):
         return True
+    if pin.whole_series:
+        return False
     wanted = set(pin.lessons.values_list("pk", flat=True))
     held = set().union(*(g.lesson_ids for g in grants)) if grants else set()
-    return bool(wanted) and wanted <= held
+    return wanted <= held
 
 
+@sensitive_variables("typed_pin", "normalised")
 def redeem(*, user, typed_pin: str, ip: str | None = None) -> Redemption:
-    """Redeem a PIN for a logged-in user. Every attempt is logged.
+    """Redeem a PIN typed by a logged-in user. Every attempt is logged."""
+    normalised = pins.normalise(typed_pin)
+    return redeem_digest(user=user, digest=pins.digest(normalised) if normalised else None, ip=ip)
 
-    Atomic: the use is taken by a conditional UPDATE under a row lock, so a PIN with N uses
-    is never redeemed more than N times, however many requests race for it.
+
+def redeem_digest(*, user, digest: str | None, ip: str | None = None) -> Redemption:
+    """Redeem the PIN with this keyed hash (None: not a possible PIN).
+
+    Atomic: the reader's row is locked while their failures are counted, and the use is
+    taken by a conditional UPDATE under the PIN's row lock, so a PIN with N uses is never
+    redeemed more than N times, however many requests race for it.
     """
     now = timezone.now()
-    until = retry_after(user=user, ip=ip, now=now)
-    if until:
-        RedemptionAttempt.objects.create(user=user, outcome=Outcome.THROTTLED, ip=ip)
-        return Redemption(Outcome.THROTTLED, retry_after=until)
-
-    normalised = pins.normalise(typed_pin)
     with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        until = retry_after(user=user, ip=ip, now=now)
+        if until:
+            RedemptionAttempt.objects.create(user=user, outcome=Outcome.THROTTLED, ip=ip)
+            return Redemption(Outcome.THROTTLED, retry_after=until)
         pin = (
             AccessPin.objects.select_for_update(of=("self",))
             .select_related("series")
-            .filter(pin_hash=pins.digest(normalised))
+            .filter(pin_hash=digest)
             .first()
-            if normalised
+            if digest
             else None
         )
         result = _redeem_locked(user, pin, now)
@@ -133,6 +149,8 @@ def _redeem_locked(user, pin: AccessPin | None, now: datetime) -> Redemption:
         return Redemption(Outcome.EXPIRED, pin.series)
     if _covers(user, pin, now):
         return Redemption(Outcome.ALREADY_UNLOCKED, pin.series)
+    if Entitlement.objects.filter(user=user, pin=pin).exists():
+        return Redemption(Outcome.REDEEMED_BEFORE, pin.series)
     taken = AccessPin.objects.filter(pk=pin.pk, use_count__lt=F("max_uses")).update(
         use_count=F("use_count") + 1
     )
@@ -141,14 +159,14 @@ def _redeem_locked(user, pin: AccessPin | None, now: datetime) -> Redemption:
     entitlement = Entitlement.objects.create(
         user=user,
         series=pin.series,
+        whole_series=pin.whole_series,
         source=Entitlement.Source.PIN,
         pin=pin,
         granted_at=now,
         expires_at=pin.access_ends(now),
     )
-    lesson_ids = list(pin.lessons.values_list("pk", flat=True))
-    if lesson_ids:
-        entitlement.lessons.set(lesson_ids)
+    if not pin.whole_series:
+        entitlement.lessons.set(pin.lessons.values_list("pk", flat=True))
     return Redemption(Outcome.UNLOCKED, pin.series, entitlement)
 
 
@@ -191,6 +209,7 @@ def issue_pins(
                 pin_hash=pins.digest(normalised),
                 hint=pins.hint(normalised),
                 series=series,
+                whole_series=not lessons,
                 max_uses=max_uses,
                 expires_at=expires_at,
                 access_days=access_days,
@@ -276,6 +295,7 @@ def grant(*, user, series: Series, lessons=(), expires_at=None, granted_by=None,
         entitlement = Entitlement.objects.create(
             user=user,
             series=series,
+            whole_series=not lessons,
             source=Entitlement.Source.STAFF,
             granted_by=granted_by,
             expires_at=expires_at,

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from access import pending, services
@@ -16,17 +17,21 @@ STATUS = {
     services.Outcome.EXPIRED: 410,
     services.Outcome.REVOKED: 410,
     services.Outcome.USED_UP: 409,
+    services.Outcome.REDEEMED_BEFORE: 409,
     services.Outcome.THROTTLED: 429,
 }
 
 
+@sensitive_post_parameters("pin")
 @require_http_methods(["GET", "POST"])
 def redeem(request):
     """Redeem an access PIN. A reader who is not logged in is sent to log in or sign up
     first; the PIN waits in the session and is redeemed as soon as they are in."""
-    form = RedeemForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    asked = request.POST.get("next") or request.GET.get("next")
+    next_url = pending.safe_next(request, asked) or ""
+    form = RedeemForm(request.POST or None)
+    context = {"form": form, "next_url": next_url}
     if request.method == "POST" and form.is_valid():
-        next_url = pending.safe_next(request, form.cleaned_data["next"])
         if not request.user.is_authenticated:
             pending.stash(request, form.cleaned_data["pin"], next_url)
             messages.info(request, "Log in or create an account, and your PIN will be redeemed.")
@@ -48,7 +53,7 @@ def redeem(request):
             response["Retry-After"] = str(max(1, int(seconds) + 1))
     else:
         status = 400 if request.method == "POST" else 200
-        response = render(request, "access/redeem.html", {"form": form}, status=status)
+        response = render(request, "access/redeem.html", context, status=status)
     add_never_cache_headers(response)
     return response
 

@@ -42,14 +42,17 @@ def get_bool(name: str, default: bool = False) -> bool:
     )
 
 
-def get_int(name: str, default: int) -> int:
+def get_int(name: str, default: int, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {value}.")
+    return value
 
 
 def get_list(name: str, default: str = "") -> list[str]:

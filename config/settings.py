@@ -77,10 +77,15 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env.get_int("CONN_MAX_AGE", 0),
+        conn_max_age=env.get_int("CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Writers queue instead of failing with "database is locked" when requests collide.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -192,7 +197,7 @@ ADMIN_PATH = env.get("ADMIN_PATH", "admin/").strip("/") + "/"
 
 # Lessons: the teaser of a premium lesson without a `<!-- more -->` marker is its leading
 # blocks up to this many words; bodies over LESSON_BODY_MAX_BYTES are refused.
-LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150)
+LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150, minimum=1)
 LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
 LESSON_WORDS_PER_MINUTE = 200
 
@@ -200,10 +205,10 @@ LESSON_WORDS_PER_MINUTE = 200
 # unusable, so it is separate from SECRET_KEY (which it defaults to) and can outlive its rotation.
 PIN_HASH_KEY = env.get("PIN_HASH_KEY", SECRET_KEY)
 # Failed redemptions allowed before a pause: per account, and per client IP address.
-PIN_FAILURES_PER_USER = env.get_int("PIN_FAILURES_PER_USER", 5)
-PIN_FAILURE_WINDOW_USER_MINUTES = env.get_int("PIN_FAILURE_WINDOW_USER_MINUTES", 15)
-PIN_FAILURES_PER_IP = env.get_int("PIN_FAILURES_PER_IP", 20)
-PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60)
+PIN_FAILURES_PER_USER = env.get_int("PIN_FAILURES_PER_USER", 5, minimum=1)
+PIN_FAILURE_WINDOW_USER_MINUTES = env.get_int("PIN_FAILURE_WINDOW_USER_MINUTES", 15, minimum=1)
+PIN_FAILURES_PER_IP = env.get_int("PIN_FAILURES_PER_IP", 20, minimum=1)
+PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60, minimum=1)
 # How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
@@ -36,6 +37,7 @@ SERIES_KEYS = {
     "title", "slug", "description", "language", "paywall_message", "contact_url",
     "contact_label", "published", "position",
 }  # fmt: skip
+NUMBER_OFFSET = 1_000_000
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 
 
@@ -70,6 +72,9 @@ def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:
         where = f" (line {mark.line + 1})" if mark else ""
         problems.append(f"{name}: the YAML cannot be read{where}: {getattr(exc, 'problem', exc)}")
         return None
+    except ValueError as exc:  # PyYAML's own date parsing, e.g. 2026-13-45
+        problems.append(f"{name}: the YAML has a value that cannot be read: {exc}")
+        return None
     if not isinstance(data, dict):
         problems.append(f"{name}: expected keys and values, found {type(data).__name__}")
         return None
@@ -98,13 +103,39 @@ def _as_datetime(value, name: str, problems: list[str]) -> dt.datetime | None:
         moment = dt.datetime.combine(value, dt.time())
     else:
         text = str(value)
-        moment = parse_datetime(text)
-        if moment is None and (day := parse_date(text)):
-            moment = dt.datetime.combine(day, dt.time())
+        try:
+            moment = parse_datetime(text)
+            if moment is None and (day := parse_date(text)):
+                moment = dt.datetime.combine(day, dt.time())
+        except ValueError:
+            moment = None
         if moment is None:
             problems.append(f"{name}: published_at {value!r} is not a date and time")
             return None
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _text(data: dict, key: str, name: str, problems: list[str], default: str = "") -> str:
+    """A text value; numbers are taken as written, lists and mappings are refused."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool | list | dict):
+        problems.append(f"{name}: '{key}' must be text (got {value!r})")
+        return default
+    return str(value)
+
+
+def _flag(data: dict, key: str, name: str, problems: list[str]) -> bool | None:
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("true", "yes", "on", "1"):
+        return True
+    if str(value).strip().lower() in ("false", "no", "off", "0"):
+        return False
+    problems.append(f"{name}: '{key}' must be true or false (got {value!r})")
+    return None
 
 
 def _unknown_keys(data: dict, allowed: set[str], name: str, problems: list[str]) -> None:
@@ -133,31 +164,41 @@ def _apply(instance, values: dict) -> bool:
 
 
 def _series_values(data: dict, problems: list[str]) -> dict:
-    _unknown_keys(data, SERIES_KEYS, SERIES_FILE, problems)
-    for key in ("title", "slug"):
-        if not str(data.get(key) or "").strip():
-            problems.append(f"{SERIES_FILE}: '{key}' is missing")
+    name = SERIES_FILE
+    _unknown_keys(data, SERIES_KEYS, name, problems)
     values = {
-        "title": str(data.get("title") or "").strip(),
-        "slug": str(data.get("slug") or "").strip(),
-        "description": str(data.get("description") or ""),
-        "language": str(data.get("language") or "en"),
-        "paywall_message": str(data.get("paywall_message") or ""),
-        "contact_url": str(data.get("contact_url") or ""),
-        "contact_label": str(data.get("contact_label") or "Get an access PIN"),
-        "is_published": bool(data.get("published", True)),
+        "title": _text(data, "title", name, problems).strip(),
+        "slug": _text(data, "slug", name, problems).strip(),
+        "description": _text(data, "description", name, problems),
+        "language": _text(data, "language", name, problems, "en"),
+        "paywall_message": _text(data, "paywall_message", name, problems),
+        "contact_url": _text(data, "contact_url", name, problems),
+        "contact_label": _text(data, "contact_label", name, problems, "Get an access PIN"),
     }
+    for key in ("title", "slug"):
+        if not values[key]:
+            problems.append(f"{name}: '{key}' is missing")
+    published = _flag(data, "published", name, problems)
+    if published is not None:
+        values["is_published"] = published
     if "position" in data:
-        values["position"] = data["position"]
+        position = data["position"]
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            problems.append(f"{name}: 'position' must be a whole number (got {position!r})")
+        else:
+            values["position"] = position
     return values
 
 
 def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dict | None:
     before = len(problems)
     _unknown_keys(meta, LESSON_KEYS, name, problems)
-    title = str(meta.get("title") or "").strip()
+    title = _text(meta, "title", name, problems).strip()
     if not title:
         problems.append(f"{name}: 'title' is missing")
+    slug = _text(meta, "slug", name, problems).strip() or slugify(title)
+    if title and not slug:
+        problems.append(f"{name}: 'slug' is missing, and the title gives none; add a slug")
     number = meta.get("number")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         problems.append(f"{name}: 'number' must be a whole number from 1 (got {number!r})")
@@ -172,10 +213,10 @@ def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dic
         return None
     values = {
         "title": title,
-        "slug": str(meta.get("slug") or slugify(title)),
+        "slug": slug,
         "number": number,
-        "part": str(meta.get("part") or ""),
-        "summary": str(meta.get("summary") or "").strip(),
+        "part": _text(meta, "part", name, problems),
+        "summary": _text(meta, "summary", name, problems).strip(),
         "access": access,
         "status": status,
         "body": body,
@@ -193,7 +234,11 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     series_path = directory / SERIES_FILE
     if not series_path.is_file():
         raise ImportFailed([f"{directory}: {SERIES_FILE} is missing"])
-    data = _load_yaml(series_path.read_text(encoding="utf-8"), SERIES_FILE, problems)
+    try:
+        series_text = series_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ImportFailed([f"{SERIES_FILE}: not UTF-8 text"]) from None
+    data = _load_yaml(series_text, SERIES_FILE, problems)
     series = _series_values(data, problems) if data is not None else {}
 
     lessons: list[tuple[str, dict]] = []
@@ -229,8 +274,10 @@ def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False
     report = Report(series=series_values["title"])
     problems: list[str] = []
     with transaction.atomic():
-        series = Series.objects.filter(slug=series_values["slug"]).first() or Series()
-        is_new = series.pk is None
+        series = Series.objects.filter(slug=series_values["slug"]).first()
+        is_new = series is None
+        if is_new:
+            series = Series(is_published=True)
         if _apply(series, series_values):
             _save(series, SERIES_FILE, problems)
             report.series_change = "created" if is_new else "updated"
@@ -238,6 +285,13 @@ def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False
             raise ImportFailed(problems)
 
         existing = {lesson.slug: lesson for lesson in series.lessons.all()} if not is_new else {}
+        # Lessons changing number step aside first, so that two lessons can swap numbers.
+        moving = [
+            existing[values["slug"]].pk
+            for _, values in lesson_values
+            if values["slug"] in existing and existing[values["slug"]].number != values["number"]
+        ]
+        Lesson.objects.filter(pk__in=moving).update(number=F("number") + NUMBER_OFFSET)
         for name, values in lesson_values:
             lesson = existing.get(values["slug"]) or Lesson(series=series)
             label = f"{values['number']}. {values['title']}"

@@ -3,9 +3,9 @@
 Everything an author writes (lesson bodies, teasers, series descriptions, paywall messages)
 goes through `render()`, once, when it is saved. Pages never render Markdown.
 
-`split_teaser()` finds the public part of a lesson's source: everything before a
-`<!-- more -->` line, or else the leading blocks up to a word budget, never cutting
-inside a list, table, block quote or code block, and never the whole body.
+`split_teaser()` finds the public part of a lesson's source: everything before the first
+`<!-- more -->`, or else the leading blocks up to a word budget, never cutting inside a list,
+table, block quote or code block, and never the whole body.
 """
 
 import html
@@ -16,7 +16,7 @@ import bleach
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions.codehilite import CodeHiliteExtension
-from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import TocExtension, slugify_unicode
 from markdown.preprocessors import Preprocessor
 
 ALLOWED_TAGS = frozenset(
@@ -38,41 +38,79 @@ _PER_TAG = {
     "th": {"align"},
     "details": {"open"},
 }
-_TOKEN = re.compile(r"^[A-Za-z][\w:.-]{0,80}$")
+# Ids come from heading anchors and footnotes; the site's own ids start with "site-" or "id_",
+# so author content cannot take them over.
+_ID_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "li", "sup", "div", "span"}
+_ID = re.compile(r"^(?!site-|id_)[\w][\w:.-]{0,100}$")
+# Classes are those the pipeline itself writes: code highlighting (Pygments' short token
+# names), footnotes, heading anchors and diagrams. An author cannot borrow the site's own
+# classes (paywall, badge, message...) to dress content up as the site.
+_CLASSES = {"highlight", "footnote", "footnote-ref", "footnote-backref", "headerlink", "mermaid"}
+_CLASS = re.compile(r"^([a-z]{1,3}\d?|language-[\w+-]{1,30})$")
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if name in _PER_TAG.get(tag, ()):
         return True
     if name == "id":
-        return bool(_TOKEN.match(value))
+        return tag in _ID_TAGS and bool(_ID.match(value))
     if name == "class":
-        return all(_TOKEN.match(token) for token in value.split())
+        return all(token in _CLASSES or _CLASS.match(token) for token in value.split())
     return False
 
 
-MORE_MARKER = re.compile(r"^[ \t]*<!--[ \t]*more[ \t]*-->[ \t]*$", re.IGNORECASE)
-_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_MERMAID_FENCE = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ \t]*mermaid[ \t]*\n(?P<code>.*?)^(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
+# The marker, wherever it stands (in a quote, with odd spacing, inside a code block): the
+# teaser always ends before its first occurrence. Failing closed beats a clever parse.
+MORE_MARKER = re.compile(r"<!--\s*more\b[^>]*-->", re.IGNORECASE)
+# Python-Markdown's fenced code: a fence at the start of a line, an optional language or
+# attribute list, closed by the same fence.
+_FENCE_OPEN = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w#.+-]*)[ \t]*(\{[^}\n]*\})?[ \t]*$"
 )
 _LIST_ITEM = re.compile(r"^[ \t]{0,3}([-*+]|\d{1,9}[.)])[ \t]+")
 _HEADING = re.compile(r"^#{1,6}[ \t]")
-_WORD = re.compile(r"\w+")
+_SCRIPTS_WITHOUT_SPACES = (
+    "\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+)
+_WORD = re.compile(rf"[{_SCRIPTS_WITHOUT_SPACES}]|[^\W{_SCRIPTS_WITHOUT_SPACES}]+")
+# A teaser is also capped in characters, whatever the words.
+CHARS_PER_WORD = 8
+
+
+def normalise_newlines(text: str) -> str:
+    """Browsers send textareas with CRLF line endings; the pipeline reads plain LF."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _fences(lines: list[str]):
+    """Yield (start, end, language) of each closed fenced code block, by line index."""
+    i = 0
+    while i < len(lines):
+        opening = _FENCE_OPEN.match(lines[i])
+        if opening:
+            fence = opening["fence"]
+            for j in range(i + 1, len(lines)):
+                if lines[j].rstrip() == fence:
+                    yield i, j, opening["lang"].lower()
+                    i = j
+                    break
+        i += 1
 
 
 class _MermaidPreprocessor(Preprocessor):
-    """Turn ```mermaid fences into <pre class="mermaid"> before code highlighting sees them."""
+    """Turn ```mermaid fences into <pre class="mermaid"> before code highlighting sees them.
+    Other fences (a Markdown example that shows a mermaid fence, say) are left alone."""
 
     def run(self, lines):
-        text = "\n".join(lines)
-
-        def stash(match):
-            block = '<pre class="mermaid">' + html.escape(match["code"]) + "</pre>"
-            return "\n\n" + self.md.htmlStash.store(block) + "\n\n"
-
-        return _MERMAID_FENCE.sub(stash, text).split("\n")
+        out, last = [], 0
+        for start, end, language in _fences(lines):
+            if language != "mermaid":
+                continue
+            code = "\n".join(lines[start + 1 : end]) + "\n"
+            block = '<pre class="mermaid">' + html.escape(code) + "</pre>"
+            out += [*lines[last:start], "", self.md.htmlStash.store(block), ""]
+            last = end + 1
+        return out + lines[last:]
 
 
 class _MermaidExtension(Extension):
@@ -88,7 +126,12 @@ def _converter() -> markdown.Markdown:
             "tables",
             "footnotes",
             "sane_lists",
-            TocExtension(permalink="#", permalink_title="Link to this section", toc_depth="2-4"),
+            TocExtension(
+                permalink="#",
+                permalink_title="Link to this section",
+                toc_depth="2-4",
+                slugify=slugify_unicode,
+            ),
             CodeHiliteExtension(css_class="highlight", guess_lang=False),
         ],
         extension_configs={"tables": {"use_align_attribute": True}},
@@ -111,11 +154,14 @@ def sanitize(dirty_html: str) -> str:
 
 
 def render(source: str) -> str:
-    """Markdown source to safe HTML."""
-    return sanitize(_converter().convert(source or ""))
+    """Markdown source to safe HTML. HTML comments, the `<!-- more -->` marker among them,
+    are dropped."""
+    return sanitize(_converter().convert(normalise_newlines(source)))
 
 
 def count_words(text: str) -> int:
+    """Words, counting each character of scripts written without spaces (Chinese, Japanese,
+    Thai...) as one."""
     return len(_WORD.findall(text))
 
 
@@ -131,10 +177,11 @@ def has_diagram(body_html: str) -> bool:
 @dataclass
 class _Block:
     lines: list[str]
+    open_fence: bool = False
 
     @property
     def text(self) -> str:
-        return "".join(self.lines)
+        return "\n".join(self.lines)
 
     @property
     def first(self) -> str:
@@ -145,16 +192,16 @@ class _Block:
         return bool(_HEADING.match(self.first))
 
 
-def _blocks(source: str) -> tuple[list[_Block], int | None]:
-    """Split source into top-level blocks; return them and the index of a `<!-- more -->` line.
-
-    A block is a run of lines between blank lines, with fenced code kept whole, and with
-    indented continuations and the items of a loose list joined to the block they belong to.
-    """
+def _blocks(source: str) -> list[_Block]:
+    """Split source into top-level blocks: runs of lines between blank lines, with fenced code
+    kept whole, and with indented continuations and the items of a loose list joined to the
+    block they belong to."""
+    lines = source.split("\n")
+    fenced = {}
+    for start, end, _ in _fences(lines):
+        fenced[start] = end
     blocks: list[_Block] = []
     current: list[str] = []
-    fence: str | None = None
-    marker: int | None = None
 
     def close():
         nonlocal current
@@ -165,64 +212,69 @@ def _blocks(source: str) -> tuple[list[_Block], int | None]:
             current[0][:1] in (" ", "\t")
             or (_LIST_ITEM.match(prev.first) and _LIST_ITEM.match(current[0]))
         )
-        if continues and (marker is None or marker < len(blocks)):
-            prev.lines.extend(["\n", *current])
+        if continues:
+            prev.lines.extend(["", *current])
         else:
             blocks.append(_Block(current))
         current = []
 
-    for line in source.splitlines(keepends=True):
-        if fence:
-            current.append(line)
-            stripped = line.strip()
-            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
-                fence = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if i in fenced:
+            current.extend(lines[i : fenced[i] + 1])
+            i = fenced[i] + 1
             continue
-        opening = _FENCE_OPEN.match(line)
-        if opening:
-            fence = opening[1]
+        if _FENCE_OPEN.match(line):
+            # A fence that never closes: Markdown shows it as text; keep it apart and mark it.
+            close()
+            blocks.append(_Block(lines[i:], open_fence=True))
+            break
+        if line.strip():
             current.append(line)
-        elif MORE_MARKER.match(line) and marker is None:
-            close()
-            marker = len(blocks)
-        elif not line.strip():
-            close()
         else:
-            current.append(line)
+            close()
+        i += 1
     close()
-    return blocks, marker
+    return blocks
+
+
+def _join(blocks: list[_Block]) -> str:
+    return "\n\n".join(block.text.strip("\n") for block in blocks) + ("\n" if blocks else "")
 
 
 def split_teaser(source: str, word_budget: int) -> str:
     """The Markdown source of the public part of a lesson.
 
-    Everything before a `<!-- more -->` line when there is one. Otherwise the leading
-    blocks while they fit in `word_budget` words (the first text block is kept even when it
-    is longer, up to twice the budget), never the last block, and never ending on a heading.
+    With a `<!-- more -->` marker anywhere: the whole lines before its first occurrence.
+    Otherwise the leading blocks while they fit in `word_budget` words and eight characters
+    a word (the first text block is kept when it is longer, up to twice the budget), never
+    the last block, and never ending on a heading or inside an unclosed code fence.
     """
-    blocks, marker = _blocks(source or "")
-    if marker is not None:
-        taken = blocks[:marker]
+    source = normalise_newlines(source)
+    marker = MORE_MARKER.search(source)
+    if marker:
+        head = source[: source.rfind("\n", 0, marker.start()) + 1]
+        taken = [block for block in _blocks(head) if not block.open_fence]
     else:
         taken = []
-        words = 0
+        words = chars = 0
         has_text = False
-        for block in blocks[:-1]:
-            block_words = count_words(block.text)
-            fits = words + block_words <= word_budget
-            if not fits and (has_text or block_words > 2 * word_budget):
+        for block in _blocks(source)[:-1]:
+            block_words, block_chars = count_words(block.text), len(block.text)
+            fits = (
+                words + block_words <= word_budget
+                and chars + block_chars <= word_budget * CHARS_PER_WORD
+            )
+            too_big = (
+                block_words > 2 * word_budget or block_chars > 2 * word_budget * CHARS_PER_WORD
+            )
+            if block.open_fence or (not fits and (has_text or too_big)):
                 break
             taken.append(block)
             words += block_words
+            chars += block_chars
             has_text = has_text or not block.is_heading
-        while taken and taken[-1].is_heading:
-            taken.pop()
-    return "\n".join(block.text.rstrip("\n") + "\n" for block in taken)
-
-
-def strip_marker(source: str) -> str:
-    """The source without its `<!-- more -->` line (bleach would drop the comment anyway)."""
-    blocks, marker = _blocks(source or "")
-    if marker is None:
-        return source or ""
-    return "\n".join(block.text.rstrip("\n") + "\n" for block in blocks)
+    while taken and taken[-1].is_heading:
+        taken.pop()
+    return _join(taken)

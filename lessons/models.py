@@ -172,7 +172,7 @@ class Lesson(models.Model):
 
     def render(self) -> None:
         """Render the body and the teaser, each from its own source, into stored HTML."""
-        self.body_html = markdown.render(markdown.strip_marker(self.body))
+        self.body_html = markdown.render(self.body)
         self.teaser_html = markdown.render(
             markdown.split_teaser(self.body, settings.LESSON_TEASER_WORDS)
         )

@@ -1,4 +1,5 @@
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
@@ -28,8 +29,11 @@ def _visible_series(request):
 
 
 def home(request):
-    series_list = Series.objects.published().prefetch_related(
-        Prefetch("lessons", queryset=_listed_lessons(request).only("id", "series_id", "access"))
+    listed = _listed_lessons(request).filter(series=OuterRef("pk"))
+    series_list = Series.objects.published().annotate(
+        lesson_count=Coalesce(
+            Subquery(listed.order_by().values("series").annotate(n=Count("pk")).values("n")), 0
+        )
     )
     return _personal(render(request, "lessons/home.html", {"series_list": series_list}))
 
@@ -60,7 +64,8 @@ def lesson_detail(request, series_slug, slug):
         "previous": neighbours.filter(number__lt=lesson.number).order_by("-number").first(),
         "next": neighbours.filter(number__gt=lesson.number).first(),
         "unpublished_state": lesson.unpublished_state,
-        "redeem_form": None if decision.full else RedeemForm(initial={"next": request.path}),
+        "redeem_form": None if decision.full else RedeemForm(),
+        "next_url": request.path,
     }
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:

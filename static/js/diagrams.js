@@ -18,6 +18,12 @@
     theme: dark ? "dark" : "neutral",
     htmlLabels: false,
     flowchart: { htmlLabels: false },
+    // Diagram text may not change these through %%{init}%% directives.
+    secure: [
+      "secure", "securityLevel", "startOnLoad", "maxTextSize", "suppressErrorRendering",
+      "maxEdges", "htmlLabels", "flowchart", "theme", "themeCSS", "themeVariables",
+      "fontFamily", "altFontFamily", "darkMode", "dompurifyConfig",
+    ],
   });
 
   var originals = {

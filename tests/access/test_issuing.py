@@ -145,6 +145,10 @@ class TestAdmin:
         ).text
         assert reader.email in page and "203.0.113.1" in page
         assert issued.pin not in page
+        log_url = re.search(r"href='([^']+pin__id__exact=\d+)'", page)[1]
+        log = issuer_client.get(log_url)
+        assert log.status_code == 200
+        assert log.context["cl"].result_count == 1
 
     def test_revoke_actions(self, issuer_client, series, reader):
         keep, cut = services.issue_pins(series=series, count=2)

@@ -185,3 +185,75 @@ def test_the_demo_series_imports_with_lesson_1_free_and_2_to_7_premium(tmp_path)
     series = Series.objects.get()
     assert "premium" in series.paywall_html
     assert "instagram.com" in series.paywall_html
+
+
+MORE_BAD_FILES = {
+    "impossible date": (
+        lesson_file(3, "three").replace("2026-01-03T09:00:00+00:00", "2026-13-45"),
+        "cannot be read",
+    ),
+    "impossible quoted date": (
+        lesson_file(3, "three").replace("2026-01-03T09:00:00+00:00", "'2026-02-30'"),
+        "is not a date and time",
+    ),
+    "title that is a mapping": (lesson_file(3, "three", title="{a: 1}"), "'title' must be text"),
+    "title with no slug-able letters": (
+        lesson_file(3, "", title="日本語のレッスン"),
+        "'slug' is missing, and the title gives none",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MORE_BAD_FILES.values(), ids=MORE_BAD_FILES.keys())
+def test_more_bad_files_are_reported_not_crashed_on(folder, case):
+    content, problem = case
+    (folder / "03-bad.md").write_text(content)
+    with pytest.raises(CommandError, match=problem):
+        run(folder)
+    assert not Lesson.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("position: first", "'position' must be a whole number"),
+        ("published: maybe", "'published' must be true or false"),
+        ("title: [a, b]", "'title' must be text"),
+    ],
+)
+def test_bad_series_values_are_reported(folder, line, problem):
+    text = (folder / "series.yaml").read_text()
+    key = line.split(":")[0]
+    text = "\n".join(x for x in text.splitlines() if not x.startswith(f"{key}:"))
+    (folder / "series.yaml").write_text(text + f"\n{line}\n")
+    with pytest.raises(CommandError, match=problem):
+        run(folder)
+
+
+def test_a_series_yaml_that_is_not_utf8_is_reported(folder):
+    (folder / "series.yaml").write_bytes("title: Caf\xe9\nslug: cafe\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run(folder)
+
+
+def test_published_false_as_text_unpublishes(folder):
+    (folder / "series.yaml").write_text(
+        (folder / "series.yaml").read_text() + "published: 'false'\n"
+    )
+    run(folder)
+    assert Series.objects.get().is_published is False
+
+
+def test_a_reimport_without_published_keeps_a_series_staff_unpublished(folder):
+    run(folder)
+    Series.objects.update(is_published=False)
+    run(folder)
+    assert Series.objects.get().is_published is False
+
+
+def test_two_lessons_can_swap_numbers(folder):
+    run(folder)
+    (folder / "01-one.md").write_text(lesson_file(2, "one", access="free"))
+    (folder / "02-two.md").write_text(lesson_file(1, "two"))
+    run(folder)
+    assert dict(Lesson.objects.values_list("slug", "number")) == {"one": 2, "two": 1}

@@ -143,6 +143,40 @@ def test_other_code_is_not_a_diagram():
     assert not has_diagram(render("```python\nprint(1)\n```"))
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        '<div class="paywall">Fake paywall</div>',
+        '<span class="badge badge--unlocked">Unlocked</span>',
+        '<p class="message message--success">You won</p>',
+    ],
+)
+def test_authors_cannot_borrow_the_sites_classes(source):
+    assert "class=" not in render(source)
+
+
+@pytest.mark.parametrize("site_id", ["site-main", "id_pin", "site-paywall-title"])
+def test_authors_cannot_take_the_sites_ids(site_id):
+    assert "id=" not in render(f'<span id="{site_id}">x</span>')
+
+
+def test_headings_starting_with_digits_or_in_other_scripts_keep_anchors():
+    html = render("## 2024 plans\n\n## 日本語")
+    assert 'id="2024-plans"' in html
+    assert 'id="日本語"' in html
+
+
+def test_a_mermaid_fence_shown_inside_a_markdown_example_stays_code():
+    html = render("````markdown\n```mermaid\nflowchart LR\n A --> B\n```\n````")
+    assert not has_diagram(html)
+    assert "mermaid" in html
+
+
+def test_crlf_sources_render_like_lf_sources():
+    source = "# Title\n\n- a\n- b\n\n```python\nx = 1\n```\n"
+    assert render(source.replace("\n", "\r\n")) == render(source)
+
+
 def test_allowlisted_inline_html_is_kept():
     html = render("Press <kbd>Ctrl</kbd>, H<sub>2</sub>O, <mark>note</mark>")
     assert "<kbd>Ctrl</kbd>" in html

@@ -15,12 +15,18 @@ def lesson_url(lesson):
     return reverse("lessons:lesson", args=[lesson.series.slug, lesson.slug])
 
 
-def test_home_lists_published_series_only(client):
-    make_series(title="Visible series")
+def test_home_lists_published_series_only_with_their_lesson_counts(client):
+    visible = make_series(title="Visible series")
+    make_lesson(visible)
+    make_lesson(visible)
+    make_lesson(visible, status="draft")
     make_series(title="Hidden series", is_published=False)
+    make_series(title="Empty series")
     page = client.get("/").content.decode()
     assert "Visible series" in page
     assert "Hidden series" not in page
+    assert "2 lessons" in page
+    assert "0 lessons" in page
 
 
 def test_series_page_lists_published_lessons_in_order_with_marks(client, series):
@@ -164,8 +170,8 @@ def test_server_error_page_is_styled_and_standalone(client, settings):
 
 def test_pages_are_accessible_landmarks(client, free_lesson):
     page = client.get(lesson_url(free_lesson)).text
-    assert 'class="skip-link" href="#main"' in page
-    assert '<main id="main"' in page
+    assert 'class="skip-link" href="#site-main"' in page
+    assert '<main id="site-main"' in page
     assert "<header" in page and "<footer" in page and "<nav" in page
     assert '<html lang="en">' in page
 
@@ -179,7 +185,7 @@ class TestQueryCounts:
             series = make_series()
             for _ in range(count):
                 make_lesson(series)
-        with django_assert_num_queries(2):  # series, their lessons
+        with django_assert_num_queries(1):  # series with their lesson counts
             assert client.get("/").status_code == 200
 
     @pytest.mark.parametrize("count", [1, 12])

@@ -20,11 +20,48 @@ def test_marker_spelling_variants(marker):
     assert "Secret" not in split_teaser(f"Intro.\n\n{marker}\n\nSecret.", 150)
 
 
-def test_marker_inside_a_code_block_is_not_a_cut():
+def test_a_marker_anywhere_ends_the_teaser_even_inside_a_code_block():
+    """Fail closed: a marker the author meant as an example still cuts, before its block."""
     source = "Intro.\n\n```html\n<!-- more -->\n```\n\nMore text.\n\n<!-- more -->\n\nSecret."
-    teaser = split_teaser(source, 150)
-    assert "```html\n<!-- more -->\n```" in teaser
-    assert "Secret" not in teaser
+    assert split_teaser(source, 150).strip() == "Intro."
+
+
+LEAKY = {
+    "CRLF line endings (browsers' textareas)": "Intro.\r\n\r\n<!-- more -->\r\n\r\nSECRET.",
+    "old Mac line endings": "Intro.\r\r<!-- more -->\r\rSECRET.",
+    "inline triple backticks before the marker": (
+        "Intro.\n\n```x``` is inline code.\n\n<!-- more -->\n\nSECRET.\n\n```python\ncode\n```"
+    ),
+    "an indented fence-like line": "Intro.\n\n  ```\n\n<!-- more -->\n\nSECRET.",
+    "a tilde divider": "Intro.\n\n~~~ divider ~~~\n\n<!-- more -->\n\nSECRET.",
+    "marker in a block quote": "Intro.\n\n> <!-- more -->\n\nSECRET.",
+    "marker with a colon": "Intro.\n\n<!-- more: -->\n\nSECRET.",
+    "marker with a non-breaking space": "Intro.\n\n<!--\u00a0more\u00a0-->\n\nSECRET.",
+    "marker mid-line": "Intro. <!-- more --> SECRET.\n\nSECRET again.",
+    "an unclosed fence before the marker": "Intro.\n\n```\nSECRET code\n\n<!-- more -->\n\nSECRET.",
+}
+
+
+@pytest.mark.parametrize("source", LEAKY.values(), ids=LEAKY.keys())
+def test_nothing_after_the_marker_reaches_the_teaser(source):
+    assert "SECRET" not in split_teaser(source, 150)
+
+
+def test_an_unclosed_fence_ends_a_budget_teaser():
+    source = "Intro.\n\n```\nSECRET code that never closes\n\nmore\n\nand more"
+    assert split_teaser(source, 150).strip() == "Intro."
+
+
+def test_scripts_without_spaces_count_each_character_as_a_word():
+    chinese = "这是一个很长的段落" * 100  # 900 characters, no spaces
+    source = f"Intro.\n\n{chinese}\n\n{chinese}\n\nEnd."
+    assert split_teaser(source, 150).strip() == "Intro."
+
+
+def test_the_teaser_is_capped_in_characters_too():
+    long_words = " ".join(["supercalifragilistic" * 5] * 100)
+    source = f"Intro.\n\n{long_words}\n\nEnd."
+    assert split_teaser(source, 150).strip() == "Intro."
 
 
 def test_marker_wins_over_the_word_budget():
