@@ -1,0 +1,181 @@
+"""In a real browser (Debian's Chromium, driven by Playwright): what a reader sees and does."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from access import services
+from lessons.models import Lesson
+
+CHROMIUM = "/usr/bin/chromium"
+DEMO = Path(__file__).resolve().parents[2] / "content" / "became-ai-engineer"
+
+if not Path(CHROMIUM).exists():
+    reason = f"no browser at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason, allow_module_level=True)
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the
+    # tests make from here are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def demo(live_server):
+    call_command("import_series", str(DEMO), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return live_server.url
+
+
+class Page:
+    """A browser tab that records every console error and failed request."""
+
+    def __init__(self, browser, **context):
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.errors = []
+        self.page.on(
+            "console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}")
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"page: {e}"))
+        self.page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request):
+        # A request cancelled because the page moved on (a favicon, say) is not an error.
+        if request.failure != "net::ERR_ABORTED":
+            self.errors.append(f"request: {request.url} {request.failure}")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser):
+    tab = Page(browser)
+    yield tab
+    tab.close()
+
+
+def sign_up(page, base, email, next_url="/"):
+    page.goto(f"{base}/accounts/signup/?next={next_url}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password1]", "a-long-pass-phrase-9")
+    page.fill("input[name=password2]", "a-long-pass-phrase-9")
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def lesson_url(base, number):
+    lesson = Lesson.objects.select_related("series").get(number=number)
+    return base + lesson.get_absolute_url()
+
+
+def test_lesson_one_draws_its_diagram_under_the_strict_csp_with_no_errors(demo, tab):
+    response = tab.page.goto(lesson_url(demo, 1))
+    csp = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp and "style-src 'self' 'nonce-" in csp
+    svg = tab.page.wait_for_selector("pre.mermaid svg", timeout=20_000)
+    box = svg.bounding_box()
+    assert box["width"] > 200 and box["height"] > 20
+    assert "AI engineers" in svg.text_content()
+    assert tab.page.locator("pre.mermaid svg style[nonce]").count() >= 1
+    tab.page.wait_for_timeout(300)
+    assert tab.errors == []
+
+
+def test_a_new_reader_unlocks_premium_lessons_with_a_lowercase_pin(demo, browser):
+    pin = services.issue_pins(series=Lesson.objects.get(number=2).series)[0].pin
+    first = Page(browser)
+    page = first.page
+    sign_up(page, demo, "first@example.com")
+    page.goto(lesson_url(demo, 2))
+    assert page.locator(".paywall").is_visible()
+    full_text = Lesson.objects.get(number=2).body_html
+    assert "Exercise" in full_text and "Exercise" not in page.content()
+
+    page.fill(".paywall input[name=pin]", pin.lower().replace("-", ""))
+    page.click(".paywall button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == lesson_url(demo, 2)
+    assert "Unlocked" in page.content()
+    assert page.locator(".paywall").count() == 0
+    assert "Exercise" in page.content()
+    page.goto(lesson_url(demo, 7))
+    assert page.locator(".paywall").count() == 0
+    assert first.errors == []
+    first.close()
+
+    second = Page(browser)
+    page = second.page
+    sign_up(page, demo, "second@example.com")
+    page.goto(lesson_url(demo, 2))
+    page.fill(".paywall input[name=pin]", pin)
+    page.click(".paywall button[type=submit]")
+    page.wait_for_load_state()
+    assert "That PIN has already been used" in page.content()
+    for _ in range(5):
+        page.fill("input[name=pin]", "WRONG-PIN0-0000")
+        page.click("form.redeem-form button[type=submit]")
+        page.wait_for_load_state()
+    assert "Too many wrong PINs" in page.content()
+    assert page.locator(".paywall").count() == 0  # still on the redeem page, not the lesson
+    second.close()
+
+
+def test_an_anonymous_reader_is_sent_to_sign_up_and_lands_back_unlocked(demo, tab):
+    pin = services.issue_pins(series=Lesson.objects.get(number=3).series)[0].pin
+    page = tab.page
+    page.goto(lesson_url(demo, 3))
+    page.fill(".paywall input[name=pin]", pin)
+    page.click(".paywall button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/" in page.url
+    page.click("text=sign up")
+    page.fill("input[name=email]", "late@example.com")
+    page.fill("input[name=password1]", "a-long-pass-phrase-9")
+    page.fill("input[name=password2]", "a-long-pass-phrase-9")
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == lesson_url(demo, 3)
+    assert page.locator(".paywall").count() == 0
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_lessons_fit_a_phone_in_light_and_dark(demo, browser, scheme):
+    tab = Page(browser, viewport={"width": 390, "height": 844}, color_scheme=scheme)
+    tab.page.goto(lesson_url(demo, 1))
+    tab.page.wait_for_selector("pre.mermaid svg", timeout=20_000)
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    background = tab.page.evaluate("getComputedStyle(document.body).backgroundColor")
+    channels = [int(c) for c in background[background.index("(") + 1 : -1].split(",")[:3]]
+    assert (sum(channels) / 3 < 60) is (scheme == "dark")
+    assert tab.errors == []
+    tab.close()
+
+
+def test_the_skip_link_is_the_first_stop_for_keyboard_readers(demo, tab):
+    tab.page.goto(lesson_url(demo, 1))
+    tab.page.keyboard.press("Tab")
+    focused = tab.page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "Skip to content"
+    assert tab.page.locator("h1").count() == 1
