@@ -75,6 +75,10 @@ serve: migrate
 test: venv
 	$(BIN)/pytest
 
+# Throughput of the hot paths, on a throwaway database (never timings in the tests).
+bench: venv
+	$(PY) -m tests.bench
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,5 +1,4 @@
 import base64
-from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -138,27 +137,16 @@ class AccessPinAdmin(admin.ModelAdmin):
         form = IssuePinsForm(request.POST or None, initial=request.GET.dict())
         context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form}
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            expires = data["expires_days"]
-            issued = services.issue_pins(
-                series=data["series"],
-                lessons=data["lessons"],
-                count=data["count"],
-                max_uses=data["max_uses"],
-                expires_at=timezone.now() + timedelta(days=expires) if expires else None,
-                access_days=data["access_days"],
-                note=data["note"],
-                batch=data["batch"],
-                issued_by=request.user,
-            )
+            issued = form.issue(issued_by=request.user)
+            series = form.cleaned_data["series"]
             csv_text = services.pins_csv(issued)
             context |= {
                 "title": f"{len(issued)} PIN(s) issued",
                 "issued": issued,
-                "series": data["series"],
+                "series": series,
                 "csv_data_url": "data:text/csv;base64,"
                 + base64.b64encode(csv_text.encode()).decode(),
-                "csv_name": f"pins-{data['series'].slug}-{timezone.now():%Y%m%d-%H%M%S}.csv",
+                "csv_name": f"pins-{series.slug}-{timezone.now():%Y%m%d-%H%M%S}.csv",
             }
             template = "admin/access/accesspin/issued.html"
         else:

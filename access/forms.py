@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from access import services
 from access.models import AccessPin
 from lessons.models import Lesson, Series
 
@@ -56,7 +60,7 @@ def lessons_by_number(series: Series, numbers: list[int]) -> list[Lesson]:
 class IssuePinsForm(forms.Form):
     MAX_COUNT = 10_000
 
-    series = forms.ModelChoiceField(queryset=Series.objects.all())
+    series = forms.ModelChoiceField(queryset=Series.objects.all(), to_field_name="slug")
     lesson_numbers = forms.CharField(
         label="Only these lessons",
         required=False,
@@ -83,6 +87,22 @@ class IssuePinsForm(forms.Form):
         label="Batch label", max_length=AccessPin._meta.get_field("batch").max_length,
         required=False, help_text='e.g. "black-friday-2026".',
     )  # fmt: skip
+
+    def issue(self, issued_by=None) -> list[services.IssuedPin]:
+        """Issue the PINs this valid form describes."""
+        data = self.cleaned_data
+        days = data["expires_days"]
+        return services.issue_pins(
+            series=data["series"],
+            lessons=data["lessons"],
+            count=data["count"],
+            max_uses=data["max_uses"],
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+            access_days=data["access_days"],
+            note=data["note"],
+            batch=data["batch"],
+            issued_by=issued_by,
+        )
 
     def clean(self):
         data = super().clean()

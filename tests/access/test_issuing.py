@@ -60,7 +60,9 @@ class TestCommand:
             (["--series", "nope"], "No series with slug 'nope'"),
             (["--lessons", "9"], "has no lesson numbered 9"),
             (["--lessons", "two"], "is not a lesson number"),
-            (["--count", "10001"], "at most 10000"),
+            (["--count", "10001"], "less than or equal to 10000"),
+            (["--count", "0"], "--count: Ensure this value is greater than or equal to 1"),
+            (["--uses", "many"], "--uses: Enter a whole number"),
         ],
     )
     def test_bad_options_are_explained_and_nothing_is_issued(self, series, args, problem):
@@ -102,7 +104,7 @@ class TestAdmin:
         url = reverse("admin:access_accesspin_issue")
         assert issuer_client.get(url).status_code == 200
         response = issuer_client.post(
-            url, {"series": series.pk, "count": 3, "max_uses": 1, "note": "IG @a", "batch": "x"}
+            url, {"series": series.slug, "count": 3, "max_uses": 1, "note": "IG @a", "batch": "x"}
         )
         assert response.status_code == 200
         pins = re.findall(r"<code>([0-9A-Z-]{14})</code>", response.text)
@@ -118,7 +120,7 @@ class TestAdmin:
     def test_issue_page_explains_bad_input_and_issues_nothing(self, issuer_client, series):
         response = issuer_client.post(
             reverse("admin:access_accesspin_issue"),
-            {"series": series.pk, "count": 0, "max_uses": 1, "lesson_numbers": "42"},
+            {"series": series.slug, "count": 0, "max_uses": 1, "lesson_numbers": "42"},
         )
         assert response.status_code == 200
         assert "has no lesson numbered 42" in response.text
