@@ -43,7 +43,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 venv: $(VENV)/.installed
 
 # A local .env for development; never overwritten once written.
-.env:
+.env: | $(PY)
 	@echo "Writing .env (development settings; edit or delete it as you like)"
 	@printf 'DEBUG=1\nSECRET_KEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
@@ -56,8 +56,10 @@ migrate: env
 demo: migrate
 	$(PY) manage.py import_series $(DEMO)
 	@if [ -n "$$DJANGO_SUPERUSER_EMAIL" ] && [ -n "$$DJANGO_SUPERUSER_PASSWORD" ]; then \
-	  $(PY) manage.py createsuperuser --no-input 2>/dev/null && echo "Created superuser $$DJANGO_SUPERUSER_EMAIL" \
-	    || echo "Superuser $$DJANGO_SUPERUSER_EMAIL already exists"; \
+	  if $(PY) manage.py shell -c "import os, sys; from accounts.models import User; \
+	      sys.exit(User.objects.filter(email__iexact=os.environ['DJANGO_SUPERUSER_EMAIL']).exists())"; then \
+	    $(PY) manage.py createsuperuser --no-input && echo "Created superuser $$DJANGO_SUPERUSER_EMAIL"; \
+	  else echo "Superuser $$DJANGO_SUPERUSER_EMAIL already exists"; fi; \
 	else \
 	  echo "For the admin at /admin/, run: $(PY) manage.py createsuperuser"; \
 	fi
@@ -67,7 +69,7 @@ run: demo
 
 # The production server, locally: DEBUG off, gunicorn, compressed static files with hashed names.
 # SECURE_HTTPS=0 only because this is plain http on 127.0.0.1; never set it in production.
-serve: migrate
+serve: demo
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v0
 	DEBUG=0 SECURE_HTTPS=0 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
 	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi

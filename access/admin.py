@@ -1,5 +1,6 @@
 import base64
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
@@ -157,8 +158,27 @@ class AccessPinAdmin(admin.ModelAdmin):
         return response
 
 
+class EntitlementForm(forms.ModelForm):
+    class Meta:
+        model = Entitlement
+        fields = ["user", "series", "whole_series", "lessons", "expires_at", "note"]
+
+    def clean(self):
+        data = super().clean()
+        series, lessons = data.get("series") or self.instance_series(), data.get("lessons")
+        if not data.get("whole_series") and not lessons:
+            self.add_error("lessons", "Choose the lessons, or tick “whole series”.")
+        if series and lessons and any(lesson.series_id != series.pk for lesson in lessons):
+            self.add_error("lessons", f"Choose lessons of {series} only.")
+        return data
+
+    def instance_series(self):
+        return self.instance.series if self.instance.series_id else None
+
+
 @admin.register(Entitlement)
 class EntitlementAdmin(admin.ModelAdmin):
+    form = EntitlementForm
     list_display = [
         "user", "series", "scope", "source", "pin_hint", "granted_at", "expires_at", "status",
     ]  # fmt: skip
@@ -167,7 +187,8 @@ class EntitlementAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "note", "pin__hint"]
     autocomplete_fields = ["user"]
     fields = [
-        "user", "series", "lessons", "expires_at", "note", "source", "pin_hint", "granted_by",
+        "user", "series", "whole_series", "lessons", "expires_at", "note", "source", "pin_hint",
+        "granted_by",
         "granted_at", "revoked_at", "revoked_reason",
     ]  # fmt: skip
     readonly_fields = ["source", "pin_hint", "granted_by", "granted_at", "revoked_at"]
@@ -210,14 +231,6 @@ class EntitlementAdmin(admin.ModelAdmin):
             obj.source = Entitlement.Source.STAFF
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        entitlement = form.instance
-        whole_series = not entitlement.lessons.exists()
-        if entitlement.whole_series != whole_series:
-            entitlement.whole_series = whole_series
-            entitlement.save(update_fields=["whole_series"])
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead, so "who had access when" stays answerable

@@ -147,16 +147,10 @@ class Entitlement(models.Model):
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="entitlements")
     whole_series = models.BooleanField(
         default=True,
-        editable=False,
-        help_text="Covers every premium lesson of the series; otherwise only `lessons` "
-        "(and nothing more if those lessons are deleted).",
+        help_text="Covers every premium lesson of the series. Untick it to cover only the "
+        "lessons chosen below (and nothing more if those lessons are deleted).",
     )
-    lessons = models.ManyToManyField(
-        Lesson,
-        blank=True,
-        related_name="+",
-        help_text="Leave empty for every premium lesson of the series.",
-    )
+    lessons = models.ManyToManyField(Lesson, blank=True, related_name="+")
     source = models.CharField(max_length=10, choices=Source, default=Source.STAFF, editable=False)
     pin = models.ForeignKey(
         AccessPin,

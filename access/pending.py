@@ -32,7 +32,7 @@ def client_ip(request) -> str | None:
     count = settings.TRUSTED_PROXY_COUNT
     if count:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if len(forwarded) >= count:
+        if len(forwarded) >= count and forwarded[-count]:
             raw = forwarded[-count]
     try:
         address = ipaddress.ip_address(raw)

@@ -45,9 +45,7 @@ def redeem(request):
             messages.success(request, result.message)
             return redirect(next_url or result.series.get_absolute_url())
         form.add_error("pin", result.message)
-        response = render(
-            request, "access/redeem.html", {"form": form}, status=STATUS[result.outcome]
-        )
+        response = render(request, "access/redeem.html", context, status=STATUS[result.outcome])
         if result.retry_after:
             seconds = (result.retry_after - timezone.now()).total_seconds()
             response["Retry-After"] = str(max(1, int(seconds) + 1))

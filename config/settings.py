@@ -115,11 +115,20 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.get("REDIS_URL")}
-        if env.get("REDIS_URL")
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
-    )
+    "default": {
+        **(
+            {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": env.get("REDIS_URL"),
+            }
+            if env.get("REDIS_URL")
+            else {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "django_cache",
+            }
+        ),
+        "KEY_PREFIX": env.get("CACHE_KEY_PREFIX"),
+    }
 }
 
 LANGUAGE_CODE = "en"
@@ -148,7 +157,9 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000) if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", default=False)
+# Load balancers probe app servers over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.get_bool("BEHIND_TLS_PROXY", default=False):
     # Only behind a proxy that sets X-Forwarded-Proto itself, overwriting the client's.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -210,7 +221,9 @@ PIN_FAILURE_WINDOW_USER_MINUTES = env.get_int("PIN_FAILURE_WINDOW_USER_MINUTES",
 PIN_FAILURES_PER_IP = env.get_int("PIN_FAILURES_PER_IP", 20, minimum=1)
 PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60, minimum=1)
 # How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0)
+# allauth's rate limits (logins, sign-ups) read the client IP the same way.
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 
 import sys
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
@@ -24,9 +24,9 @@ def healthz(request):
 
 
 def server_error(request):
-    """The 500 handler. When the database is what failed, readers get a 503 page that asks
+    """The 500 handler. When the database cannot be reached, readers get a 503 page that asks
     them to come back shortly. Neither page touches the database or the session."""
-    if isinstance(sys.exception(), DatabaseError):
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     else:

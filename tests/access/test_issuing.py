@@ -167,7 +167,7 @@ class TestAdmin:
     def test_grant_and_revoke_an_entitlement_by_hand(self, issuer_client, series, reader):
         response = issuer_client.post(
             reverse("admin:access_entitlement_add"),
-            {"user": reader.pk, "series": series.pk, "note": "refund test"},
+            {"user": reader.pk, "series": series.pk, "whole_series": "on", "note": "refund test"},
         )
         assert response.status_code == 302
         entitlement = Entitlement.objects.get()
@@ -177,6 +177,22 @@ class TestAdmin:
             {"action": "revoke", "_selected_action": [entitlement.pk]},
         )
         assert not Entitlement.objects.active().exists()
+
+    def test_a_narrowed_entitlement_is_never_widened_by_an_admin_save(
+        self, issuer_client, series, reader
+    ):
+        two = make_lesson(series, number=2, access="premium")
+        three = make_lesson(series, number=3, access="premium")
+        entitlement = services.grant(user=reader, series=series, lessons=[two])
+        two.delete()
+        response = issuer_client.post(
+            reverse("admin:access_entitlement_change", args=[entitlement.pk]),
+            {"note": "just a note"},
+        )
+        assert response.status_code == 200
+        assert "Choose the lessons, or tick" in response.text
+        grants = Entitlement.objects.grants_for(reader)
+        assert not any(g.covers(series_id=series.pk, lesson_id=three.pk) for g in grants)
 
     def test_redemption_log_is_read_only(self, issuer_client, reader, series):
         services.redeem(user=reader, typed_pin="ZZZZ")

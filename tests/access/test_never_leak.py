@@ -83,7 +83,6 @@ def extra_responses(client: Client, series) -> dict[str, str]:
     for label, response in {
         "bad pin": client.post("/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ", "next": lesson}),
         "empty pin": client.post("/access/redeem/", {"pin": "", "next": lesson}),
-        "head": client.head(lesson),
         "404 lesson": client.get(lesson + "missing/"),
         "query string": client.get(lesson, {"full": "1", "preview": "1"}),
         "admin preview": client.get(f"/admin/lessons/lesson/{marked.pk}/preview/", follow=True),

@@ -81,3 +81,29 @@ def test_email_management_page_uses_the_site_layout(reader_client):
     page = reader_client.get("/accounts/email/").text
     assert 'class="tabs"' in page
     assert "reader@example.com" in page
+
+
+def test_login_limits_count_the_client_behind_the_proxy_not_the_proxy(client, settings, reader):
+    """Behind a reverse proxy every request comes from the proxy's address: one reader's
+    failures must not lock everyone else out."""
+    settings.TRUSTED_PROXY_COUNT = settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    for n in range(12):
+        client.post(
+            "/accounts/login/",
+            {"login": f"nobody{n}@example.com", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.10",
+            HTTP_X_FORWARDED_FOR="203.0.113.66",
+        )
+    response = client.post(
+        "/accounts/login/",
+        {"login": reader.email, "password": "correct horse battery"},
+        REMOTE_ADDR="10.0.0.10",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+    assert response.status_code == 302
+
+
+def test_the_admin_log_in_goes_through_the_rate_limited_site_log_in(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

@@ -18,11 +18,14 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://lessons@127.0.0.1:5432/lessons",
     "EMAIL_HOST": "smtp.example.com",
     "BEHIND_TLS_PROXY": "1",
+    "TRUSTED_PROXY_COUNT": "1",
+    "SECURE_HSTS_PRELOAD": "1",
 }
 
 
 def manage(*args, env):
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "REDIS_URL"}
+    clean.pop("DEBUG", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -53,11 +56,11 @@ def test_a_missing_secret_key_without_debug_stops_with_one_line():
     ]
 
 
-def test_debug_is_off_unless_asked(settings):
-    result = manage(
-        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
-        env={"SECRET_KEY": "x" * 50, "DEBUG": ""},
-    )  # fmt: skip
+@pytest.mark.parametrize("debug", [None, "", "0"], ids=["unset", "empty", "0"])
+def test_debug_is_off_unless_asked(debug):
+    env = {"SECRET_KEY": "x" * 50} | ({} if debug is None else {"DEBUG": debug})
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = manage("shell", "-c", code, env=env)
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
@@ -73,12 +76,13 @@ def test_production_settings_are_strict():
         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
         "s.SECURE_HSTS_SECONDS, s.X_FRAME_OPTIONS, s.SECURE_PROXY_SSL_HEADER, "
         "s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1], "
-        "s.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[-1])"
+        "s.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[-1], "
+        "s.TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_PROXY_COUNT)"
     )
     result = manage("shell", "-c", code, env=PRODUCTION_ENV)
     assert result.stdout.strip().splitlines()[-1] == (
         "True True True True 31536000 DENY ('HTTP_X_FORWARDED_PROTO', 'https') "
-        "DatabaseCache CompressedManifestStaticFilesStorage"
+        "DatabaseCache CompressedManifestStaticFilesStorage 1 1"
     )
 
 

@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -55,13 +56,14 @@ class Gunicorn:
 
     def __init__(self, env: dict):
         self.port = free_port()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
             cwd=ROOT,
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "1"},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -73,7 +75,8 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("gunicorn did not start")
+        self.log.seek(0)
+        raise RuntimeError(f"gunicorn did not start:\n{self.log.read()[-3000:].decode()}")
 
     def stop(self):
         self.process.terminate()
@@ -81,6 +84,7 @@ class Gunicorn:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
     def __enter__(self):
         return self

@@ -98,7 +98,7 @@ def test_lesson_one_draws_its_diagram_under_the_strict_csp_with_no_errors(demo, 
     assert box["width"] > 200 and box["height"] > 20
     assert "AI engineers" in svg.text_content()
     assert tab.page.locator("pre.mermaid svg style[nonce]").count() >= 1
-    tab.page.wait_for_timeout(300)
+    tab.page.wait_for_load_state("networkidle")
     assert tab.errors == []
 
 

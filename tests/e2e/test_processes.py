@@ -2,6 +2,7 @@
 database going away."""
 
 import socket
+import uuid
 
 import pytest
 from django.db import connection
@@ -26,13 +27,12 @@ def two_servers(request, tmp_path, static_root):
     if request.param == "redis cache":
         if not redis_available():
             pytest.skip("no Redis on 127.0.0.1:6379")
-        extra["REDIS_URL"] = "redis://127.0.0.1:6379/9"
-        import redis as _  # noqa: F401 - Django's Redis cache needs the client
+        extra["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        # A key prefix of this run's own: never clear or share anyone else's keys.
+        extra["CACHE_KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     env = server_env(**extra)
     manage("migrate", "-v0", env=env)
     manage("createcachetable", env=env)
-    if "REDIS_URL" in env:
-        manage("shell", "-c", "from django.core.cache import cache; cache.clear()", env=env)
     manage(
         "shell", "-c",
         f"from accounts.models import User; User.objects.create_user({EMAIL!r}, {PASSWORD!r})",

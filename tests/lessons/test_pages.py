@@ -160,14 +160,6 @@ def test_missing_page_is_a_styled_404(client):
     assert 'href="/static/css/site.css"' in response.text
 
 
-def test_server_error_page_is_styled_and_standalone(client, settings):
-    from django.template.loader import render_to_string
-
-    page = render_to_string("500.html")
-    assert "Something went wrong on our side" in page
-    assert "site.css" in page
-
-
 def test_pages_are_accessible_landmarks(client, free_lesson):
     page = client.get(lesson_url(free_lesson)).text
     assert 'class="skip-link" href="#site-main"' in page
