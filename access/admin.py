@@ -3,7 +3,6 @@ import base64
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,21 +24,7 @@ class PinStatusFilter(admin.SimpleListFilter):
         return AccessPin.Status.choices
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        value = self.value()
-        if value == AccessPin.Status.ACTIVE:
-            return queryset.usable(now)
-        if value == AccessPin.Status.REVOKED:
-            return queryset.filter(revoked_at__isnull=False)
-        if value == AccessPin.Status.EXPIRED:
-            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
-        if value == AccessPin.Status.USED_UP:
-            return queryset.filter(
-                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-                revoked_at__isnull=True,
-                use_count__gte=F("max_uses"),
-            )
-        return queryset
+        return queryset.with_status(self.value()) if self.value() else queryset
 
 
 @admin.register(AccessPin)

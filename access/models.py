@@ -10,13 +10,20 @@ from lessons.models import Lesson, Series
 
 
 class AccessPinQuerySet(models.QuerySet):
-    def usable(self, now=None):
-        """PINs that can still be redeemed: not revoked, not expired, uses left."""
+    def with_status(self, status: str, now=None):
+        """PINs in this state, decided in the same order as `AccessPin.status()`: revoked
+        first, then expired, then used up; active PINs can still be redeemed."""
         now = now or timezone.now()
+        revoked = Q(revoked_at__isnull=False)
+        expired = Q(expires_at__lte=now)
+        used_up = Q(use_count__gte=models.F("max_uses"))
         return self.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            revoked_at__isnull=True,
-            use_count__lt=models.F("max_uses"),
+            {
+                "revoked": revoked,
+                "expired": ~revoked & expired,
+                "used up": ~revoked & ~expired & used_up,
+                "active": ~revoked & ~expired & ~used_up,
+            }[status]
         )
 
 

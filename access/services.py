@@ -219,15 +219,8 @@ def issue_pins(
             )
         )
     with transaction.atomic():
+        # SQLite and PostgreSQL both return the new primary keys from a bulk insert.
         created = AccessPin.objects.bulk_create(records, batch_size=1000)
-        if not all(record.pk for record in created):  # backends that return no primary keys
-            by_hash = dict(
-                AccessPin.objects.filter(pin_hash__in=[r.pin_hash for r in records]).values_list(
-                    "pin_hash", "pk"
-                )
-            )
-            for record in created:
-                record.pk = by_hash[record.pin_hash]
         if lessons:
             through = AccessPin.lessons.through
             through.objects.bulk_create(

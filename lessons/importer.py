@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
+from config import env
 from lessons.models import Lesson, Series
 
 SERIES_FILE = "series.yaml"
@@ -130,9 +131,9 @@ def _flag(data: dict, key: str, name: str, problems: list[str]) -> bool | None:
     value = data.get(key)
     if value is None or isinstance(value, bool):
         return value
-    if str(value).strip().lower() in ("true", "yes", "on", "1"):
+    if str(value).strip().lower() in env.TRUE:
         return True
-    if str(value).strip().lower() in ("false", "no", "off", "0"):
+    if str(value).strip().lower() in env.FALSE - {""}:
         return False
     problems.append(f"{name}: '{key}' must be true or false (got {value!r})")
     return None

@@ -220,3 +220,20 @@ def test_the_log_survives_when_a_pin_record_is_kept(series, reader):
     issued = services.issue_pins(series=series)[0]
     services.redeem(user=reader, typed_pin=issued.pin)
     assert RedemptionAttempt.objects.get().pin == issued.record
+
+
+@pytest.mark.parametrize("status", ["active", "used up", "expired", "revoked"])
+def test_the_status_filter_agrees_with_each_pins_status(series, reader, status):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _active, used, expired, revoked = services.issue_pins(series=series, count=4)
+    services.redeem(user=reader, typed_pin=used.pin)
+    AccessPin.objects.filter(pk=expired.record.pk).update(
+        expires_at=timezone.now() - timedelta(days=1)
+    )
+    services.revoke_pins(AccessPin.objects.filter(pk=revoked.record.pk), reason="test")
+    expected = {pin.pk for pin in AccessPin.objects.all() if pin.status() == status}
+    assert set(AccessPin.objects.with_status(status).values_list("pk", flat=True)) == expected
+    assert len(expected) == 1
