@@ -3,26 +3,42 @@ from datetime import timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from access import services
+from access import pins, services
 from access.models import AccessPin
 from lessons.models import Lesson, Series
 
 
 class RedeemForm(forms.Form):
+    """The PIN a reader types. Its widget's attributes live here, and only here."""
+
     pin = forms.CharField(
-        label="Access PIN",
+        label=_("Access PIN"),
         max_length=64,
         strip=True,
+        error_messages={"required": _("Type the PIN you received.")},
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
                 "autocapitalize": "characters",
+                "autocorrect": "off",
                 "spellcheck": "false",
+                "enterkeyhint": "go",
                 "placeholder": "XXXX-XXXX-XXXX",
             }
         ),
     )
+
+    def clean_pin(self):
+        typed = self.cleaned_data["pin"]
+        normalised = pins.normalise(typed)
+        if normalised is None or len(normalised) != pins.LENGTH:
+            raise ValidationError(
+                _("A PIN has 12 letters and digits, such as 7KQ2-M9XD-4TRB. Check what you typed."),
+                code="format",
+            )
+        return typed
 
 
 MAX_LESSON_NUMBER = 10_000
@@ -38,12 +54,19 @@ def parse_lesson_numbers(text: str) -> list[int]:
         if not (low.isascii() and low.isdecimal()) or (
             dash and not (high.isascii() and high.isdecimal())
         ):
-            raise ValidationError(f"{part!r} is not a lesson number or range such as 2-4.")
+            raise ValidationError(
+                _("“%(part)s” is not a lesson number or a range such as 2-4.") % {"part": part}
+            )
         first, last = int(low), int(high) if dash else int(low)
         if first > last:
-            raise ValidationError(f"{part!r} runs backwards; write it as {last}-{first}.")
+            raise ValidationError(
+                _("“%(part)s” runs backwards; write it as %(last)s-%(first)s.")
+                % {"part": part, "first": first, "last": last}
+            )
         if first < 1 or last > MAX_LESSON_NUMBER:
-            raise ValidationError(f"Lesson numbers go from 1 to {MAX_LESSON_NUMBER}.")
+            raise ValidationError(
+                _("Lesson numbers go from 1 to %(max)s.") % {"max": MAX_LESSON_NUMBER}
+            )
         numbers.update(range(first, last + 1))
     return sorted(numbers)
 
@@ -53,39 +76,59 @@ def lessons_by_number(series: Series, numbers: list[int]) -> list[Lesson]:
     lessons = list(series.lessons.filter(number__in=numbers).order_by("number"))
     missing = sorted(set(numbers) - {lesson.number for lesson in lessons})
     if missing:
-        raise ValidationError(f"{series} has no lesson numbered {', '.join(map(str, missing))}.")
+        raise ValidationError(
+            _("%(series)s has no lesson numbered %(numbers)s.")
+            % {"series": series, "numbers": ", ".join(map(str, missing))}
+        )
     return lessons
 
 
+def _max_length(name: str) -> int:
+    return AccessPin._meta.get_field(name).max_length
+
+
 class IssuePinsForm(forms.Form):
+    """One PIN or a batch, with every option: the admin's "Issue PINs" page and the
+    `issue_pins` command validate through it."""
+
     MAX_COUNT = 10_000
 
-    series = forms.ModelChoiceField(queryset=Series.objects.all(), to_field_name="slug")
-    lesson_numbers = forms.CharField(
-        label="Only these lessons",
-        required=False,
-        help_text="Lesson numbers such as 2,3 or 2-4. Empty: every premium lesson of the series.",
+    series = forms.ModelChoiceField(
+        label=_("Series"), queryset=Series.objects.all(), to_field_name="slug"
     )
-    count = forms.IntegerField(label="How many PINs", min_value=1, max_value=MAX_COUNT, initial=1)
+    lesson_numbers = forms.CharField(
+        label=_("Only these lessons"),
+        required=False,
+        help_text=_(
+            "Lesson numbers such as 2,3 or 2-4. Empty: every premium lesson of the series."
+        ),
+    )
+    count = forms.IntegerField(
+        label=_("How many PINs"), min_value=1, max_value=MAX_COUNT, initial=1
+    )
     max_uses = forms.IntegerField(
-        label="Uses per PIN", min_value=1, max_value=1_000_000, initial=1,
-        help_text="1 for a single buyer; more for a promotion shared by several readers.",
+        label=_("Uses per PIN"), min_value=1, max_value=1_000_000, initial=1,
+        help_text=_("1 for a single buyer; more for a promotion shared by several readers."),
     )  # fmt: skip
     expires_days = forms.IntegerField(
-        label="PIN expires after (days)", min_value=1, max_value=3650, required=False,
-        help_text="Empty: the PIN never expires.",
+        label=_("PIN expires after (days)"), min_value=1, max_value=3650, required=False,
+        help_text=_("Empty: the PIN never expires."),
     )  # fmt: skip
     access_days = forms.IntegerField(
-        label="Access lasts (days)", min_value=1, max_value=3650, required=False,
-        help_text="Counted from redemption. Empty: access has no end.",
+        label=_("Access lasts (days)"), min_value=1, max_value=3650, required=False,
+        help_text=_("Counted from redemption. Empty: access has no end."),
+    )  # fmt: skip
+    buyer = forms.CharField(
+        label=_("Buyer"), max_length=_max_length("buyer"), required=False,
+        help_text=_("Instagram handle, email address or a note, to find the PIN again."),
     )  # fmt: skip
     note = forms.CharField(
-        max_length=AccessPin._meta.get_field("note").max_length, required=False,
-        help_text='For staff, e.g. "IG @buyer".',
+        label=_("Note"), max_length=_max_length("note"), required=False,
+        help_text=_("For staff."),
     )  # fmt: skip
     batch = forms.CharField(
-        label="Batch label", max_length=AccessPin._meta.get_field("batch").max_length,
-        required=False, help_text='e.g. "black-friday-2026".',
+        label=_("Batch label"), max_length=_max_length("batch"), required=False,
+        help_text=_("Such as “black-friday-2026”."),
     )  # fmt: skip
 
     def issue(self, issued_by=None) -> list[services.IssuedPin]:
@@ -99,6 +142,7 @@ class IssuePinsForm(forms.Form):
             max_uses=data["max_uses"],
             expires_at=timezone.now() + timedelta(days=days) if days else None,
             access_days=data["access_days"],
+            buyer=data["buyer"],
             note=data["note"],
             batch=data["batch"],
             issued_by=issued_by,
@@ -114,3 +158,26 @@ class IssuePinsForm(forms.Form):
             except ValidationError as error:
                 self.add_error("lesson_numbers", error)
         return data
+
+
+class BuyerPinForm(forms.Form):
+    """One PIN for one buyer, in as few taps as possible: the series (preselected) and who
+    it is for. It unlocks the whole series, once, with no expiry."""
+
+    series = forms.ModelChoiceField(
+        label=_("Series"), queryset=Series.objects.all(), empty_label=None
+    )
+    buyer = forms.CharField(
+        label=_("Buyer"),
+        max_length=_max_length("buyer"),
+        help_text=_("Their Instagram handle (such as @budi.dev), email address or a note."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+    def issue(self, issued_by=None) -> services.IssuedPin:
+        data = self.cleaned_data
+        return services.issue_pins(
+            series=data["series"], buyer=data["buyer"].strip(), issued_by=issued_by
+        )[0]

@@ -32,6 +32,13 @@ class ReaderAccess:
             now=timezone.now(),
         )
 
+    def has_whole_series(self, series_id: int) -> bool:
+        if not self.user.is_authenticated:
+            return False
+        return policy.covers_whole_series(
+            series_id=series_id, is_staff=self.is_staff, grants=self.grants, now=timezone.now()
+        )
+
 
 class AccessMiddleware:
     """Attach a lazy `request.access`; views ask it `decide(lesson)`."""

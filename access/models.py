@@ -4,9 +4,24 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from access import policy
 from lessons.models import Lesson, Series
+
+
+def scope_label(*, whole_series: bool, lessons) -> str:
+    """What a PIN or an entitlement unlocks, in words: decided by `whole_series`, never by
+    whether the list of lessons happens to be empty."""
+    if whole_series:
+        return str(_("All premium lessons"))
+    numbers = sorted(lesson.number for lesson in lessons)
+    if not numbers:
+        return str(_("No lessons (they were deleted)"))
+    return ngettext("Lesson %(numbers)s", "Lessons %(numbers)s", len(numbers)) % {
+        "numbers": ", ".join(map(str, numbers))
+    }
 
 
 class AccessPinQuerySet(models.QuerySet):
@@ -35,38 +50,60 @@ class AccessPin(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        USED_UP = "used up", "Used up"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Revoked"
+        ACTIVE = "active", _("Active")
+        USED_UP = "used up", _("Used up")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
 
     pin_hash = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(
-        max_length=4, editable=False, help_text="The PIN's last four characters."
+        _("hint"), max_length=4, editable=False, help_text=_("The PIN’s last four characters.")
     )
-    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="pins")
+    series = models.ForeignKey(
+        Series, on_delete=models.PROTECT, related_name="pins", verbose_name=_("series")
+    )
     whole_series = models.BooleanField(
+        _("whole series"),
         default=True,
-        help_text="Unlocks every premium lesson of the series; otherwise only `lessons` "
-        "(and nothing more if those lessons are deleted).",
+        help_text=_(
+            "Unlocks every premium lesson of the series; otherwise only the chosen lessons "
+            "(and nothing more if those lessons are deleted)."
+        ),
     )
-    lessons = models.ManyToManyField(Lesson, blank=True, related_name="+")
+    lessons = models.ManyToManyField(
+        Lesson, blank=True, related_name="+", verbose_name=_("lessons")
+    )
     max_uses = models.PositiveIntegerField(
-        default=1, help_text="How many readers may redeem it (1 for a buyer, N for a promotion)."
+        _("uses"),
+        default=1,
+        help_text=_("How many readers may redeem it (1 for a buyer, more for a promotion)."),
     )
-    use_count = models.PositiveIntegerField(default=0, editable=False)
+    use_count = models.PositiveIntegerField(_("times used"), default=0, editable=False)
     expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="After this, the PIN can no longer be redeemed."
-    )
-    access_days = models.PositiveIntegerField(
+        _("expires at"),
         null=True,
         blank=True,
-        help_text="Access lasts this many days from redemption; empty means no end.",
+        help_text=_("After this, the PIN can no longer be redeemed."),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_reason = models.CharField(max_length=200, blank=True)
-    note = models.CharField(max_length=200, blank=True, help_text='For staff, e.g. "IG @buyer".')
-    batch = models.CharField(max_length=100, blank=True, db_index=True)
+    access_days = models.PositiveIntegerField(
+        _("access days"),
+        null=True,
+        blank=True,
+        help_text=_("Access lasts this many days from redemption; empty means no end."),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(_("why revoked"), max_length=200, blank=True)
+    buyer = models.CharField(
+        _("buyer"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Who it was issued for: an Instagram handle, an email address or a note, so that "
+            "the PIN can be found again."
+        ),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("For staff."))
+    batch = models.CharField(_("batch"), max_length=100, blank=True, db_index=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -74,14 +111,16 @@ class AccessPin(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("issued by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
 
     objects = AccessPinQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "access PIN"
+        verbose_name = _("access PIN")
+        verbose_name_plural = _("access PINs")
         constraints = [
             models.CheckConstraint(
                 condition=Q(use_count__lte=models.F("max_uses")), name="pin_uses_within_max"
@@ -105,6 +144,10 @@ class AccessPin(models.Model):
         if self.use_count >= self.max_uses:
             return self.Status.USED_UP
         return self.Status.ACTIVE
+
+    @property
+    def scope_label(self) -> str:
+        return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
 
     def access_ends(self, redeemed_at):
         return redeemed_at + timedelta(days=self.access_days) if self.access_days else None
@@ -145,20 +188,32 @@ class Entitlement(models.Model):
     granted by staff. Active while not revoked and before `expires_at`."""
 
     class Source(models.TextChoices):
-        PIN = "pin", "Redeemed a PIN"
-        STAFF = "staff", "Granted by staff"
+        PIN = "pin", _("Redeemed a PIN")
+        STAFF = "staff", _("Granted by staff")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="entitlements",
+        verbose_name=_("reader"),
     )
-    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="entitlements")
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="entitlements", verbose_name=_("series")
+    )
     whole_series = models.BooleanField(
+        _("whole series"),
         default=True,
-        help_text="Covers every premium lesson of the series. Untick it to cover only the "
-        "lessons chosen below (and nothing more if those lessons are deleted).",
+        help_text=_(
+            "Covers every premium lesson of the series. Untick it to cover only the lessons "
+            "chosen below (and nothing more if those lessons are deleted)."
+        ),
     )
-    lessons = models.ManyToManyField(Lesson, blank=True, related_name="+")
-    source = models.CharField(max_length=10, choices=Source, default=Source.STAFF, editable=False)
+    lessons = models.ManyToManyField(
+        Lesson, blank=True, related_name="+", verbose_name=_("lessons")
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source, default=Source.STAFF, editable=False
+    )
     pin = models.ForeignKey(
         AccessPin,
         null=True,
@@ -166,6 +221,7 @@ class Entitlement(models.Model):
         on_delete=models.SET_NULL,
         related_name="entitlements",
         editable=False,
+        verbose_name=_("PIN"),
     )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -174,19 +230,25 @@ class Entitlement(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("granted by"),
     )
-    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="Access ends at this time; empty means no end."
+        _("ends at"),
+        null=True,
+        blank=True,
+        help_text=_("Access ends at this time; empty means no end."),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_reason = models.CharField(max_length=200, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(_("why revoked"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
 
     objects = EntitlementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-granted_at", "-pk"]
+        verbose_name = _("entitlement")
+        verbose_name_plural = _("entitlements")
         indexes = [models.Index(fields=["user", "revoked_at", "expires_at"])]
         constraints = [
             models.UniqueConstraint(
@@ -203,41 +265,56 @@ class Entitlement(models.Model):
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
+    @property
+    def scope_label(self) -> str:
+        return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
+
 
 class RedemptionAttempt(models.Model):
     """Every attempt to redeem a PIN, kept as a log and counted by the throttles."""
 
     class Outcome(models.TextChoices):
-        UNLOCKED = "unlocked", "Unlocked"
-        ALREADY_UNLOCKED = "already unlocked", "Already unlocked"
-        REDEEMED_BEFORE = "redeemed before", "Redeemed before by this reader"
-        UNKNOWN = "unknown", "Unknown PIN"
-        EXPIRED = "expired", "Expired PIN"
-        REVOKED = "revoked", "Revoked PIN"
-        USED_UP = "used up", "Used up PIN"
-        THROTTLED = "throttled", "Throttled"
+        UNLOCKED = "unlocked", _("Unlocked")
+        ALREADY_UNLOCKED = "already unlocked", _("Already unlocked")
+        REDEEMED_BEFORE = "redeemed before", _("Redeemed before by this reader")
+        UNKNOWN = "unknown", _("Unknown PIN")
+        EXPIRED = "expired", _("Expired PIN")
+        REVOKED = "revoked", _("Revoked PIN")
+        USED_UP = "used up", _("Used up PIN")
+        THROTTLED = "throttled", _("Throttled")
 
     FAILURES = (Outcome.UNKNOWN, Outcome.EXPIRED, Outcome.REVOKED, Outcome.USED_UP)
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reader"),
     )
     pin = models.ForeignKey(
-        AccessPin, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
+        AccessPin,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attempts",
+        verbose_name=_("PIN"),
     )
-    outcome = models.CharField(max_length=20, choices=Outcome)
-    ip = models.GenericIPAddressField("client IP", null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome)
+    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("redemption attempt")
+        verbose_name_plural = _("redemption attempts")
         indexes = [
             models.Index(fields=["user", "outcome", "created_at"]),
             models.Index(fields=["ip", "outcome", "created_at"]),
         ]
 
     def __str__(self):
-        return f"{self.get_outcome_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_outcome_display()} · {self.created_at:%Y-%m-%d %H:%M}"
 
     @property
     def failed(self) -> bool:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from access import pins, services
+from access import feedback, pins, services
 
 SESSION_KEY = "access_pending_pin"
 PENDING_SECONDS = 30 * 60
@@ -52,6 +52,12 @@ def stash(request, typed_pin: str, next_url: str | None) -> None:
     }
 
 
+def is_waiting(request) -> bool:
+    """Whether a PIN typed before logging in is waiting to be redeemed."""
+    pending = request.session.get(SESSION_KEY)
+    return bool(pending) and time.time() - pending.get("at", 0) <= PENDING_SECONDS
+
+
 def redeem_stashed(request, user) -> str | None:
     """Redeem a stashed PIN for a user who has just logged in; return where to go next."""
     pending = request.session.pop(SESSION_KEY, None)
@@ -59,7 +65,7 @@ def redeem_stashed(request, user) -> str | None:
         return None
     result = services.redeem_digest(user=user, digest=pending["digest"], ip=client_ip(request))
     level = messages.SUCCESS if result.ok else messages.ERROR
-    messages.add_message(request, level, result.message)
+    messages.add_message(request, level, feedback.message(result))
     if result.ok and not pending["next"] and result.series:
         return result.series.get_absolute_url()
     return pending["next"]

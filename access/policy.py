@@ -72,3 +72,14 @@ def decide(
         if grant.is_active(now) and grant.covers(series_id=series_id, lesson_id=lesson_id):
             return Decision(Outcome.FULL, Reason.ENTITLED)
     return Decision(Outcome.TEASER, Reason.NO_ENTITLEMENT)
+
+
+def covers_whole_series(
+    *, series_id: int, is_staff: bool, grants: Iterable[Grant], now: datetime
+) -> bool:
+    """Whether every lesson of the series is open to the reader: staff, or an active grant of
+    the whole series. Readers for whom it is not are the ones a call to action is for."""
+    return is_staff or any(
+        grant.is_active(now) and grant.series_id == series_id and grant.lesson_ids is None
+        for grant in grants
+    )

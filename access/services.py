@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from access import pins
@@ -30,32 +30,6 @@ class Redemption:
     @property
     def ok(self) -> bool:
         return self.outcome in (Outcome.UNLOCKED, Outcome.ALREADY_UNLOCKED)
-
-    @property
-    def message(self) -> str:
-        if self.outcome == Outcome.UNLOCKED:
-            ends = self.entitlement.expires_at if self.entitlement else None
-            until = f" until {date_format(timezone.localtime(ends), 'j F Y')}" if ends else ""
-            return f"Unlocked: you can now read the premium lessons of {self.series}{until}."
-        if self.outcome == Outcome.ALREADY_UNLOCKED:
-            return f"You already have access to {self.series}; the PIN was not used up."
-        if self.outcome == Outcome.REDEEMED_BEFORE:
-            return (
-                "You have redeemed this PIN before, and the access it gave has ended. "
-                "Ask the author for a new one."
-            )
-        if self.outcome == Outcome.THROTTLED:
-            wait = max(1, round((self.retry_after - timezone.now()).total_seconds() / 60))
-            return (
-                "Too many wrong PINs. For your account's safety, please try again in "
-                f"{wait} minute{'s' if wait != 1 else ''}."
-            )
-        return {
-            Outcome.UNKNOWN: "That PIN is not valid. Check it and try again.",
-            Outcome.EXPIRED: "That PIN has expired. Ask the author for a new one.",
-            Outcome.REVOKED: "That PIN has been withdrawn. Ask the author for a new one.",
-            Outcome.USED_UP: "That PIN has already been used. Ask the author for a new one.",
-        }[self.outcome]
 
 
 def retry_after(*, user, ip: str | None, now: datetime) -> datetime | None:
@@ -176,7 +150,7 @@ class IssuedPin:
     record: AccessPin
 
 
-CSV_HEADER = ["pin", "hint", "series", "uses", "expires", "note", "batch"]
+CSV_HEADER = ["pin", "hint", "series", "uses", "expires", "buyer", "note", "batch"]
 
 
 def issue_pins(
@@ -187,6 +161,7 @@ def issue_pins(
     max_uses: int = 1,
     expires_at: datetime | None = None,
     access_days: int | None = None,
+    buyer: str = "",
     note: str = "",
     batch: str = "",
     issued_by=None,
@@ -213,6 +188,7 @@ def issue_pins(
                 max_uses=max_uses,
                 expires_at=expires_at,
                 access_days=access_days,
+                buyer=buyer,
                 note=note,
                 batch=batch,
                 issued_by=issued_by,
@@ -249,6 +225,7 @@ def pins_csv(issued: list[IssuedPin]) -> str:
                 record.series.slug,
                 record.max_uses,
                 record.expires_at.isoformat() if record.expires_at else "",
+                _csv_safe(record.buyer),
                 _csv_safe(record.note),
                 _csv_safe(record.batch),
             ]
@@ -274,6 +251,35 @@ def revoke_pins(queryset, *, reason: str, revoke_access: bool = False) -> tuple[
         if revoke_access:
             ended = revoke_entitlements(Entitlement.objects.filter(pin__in=queryset), reason=reason)
     return revoked, ended
+
+
+def replace_pin(*, pin: AccessPin, issued_by=None, reason: str = "") -> IssuedPin:
+    """A buyer lost their PIN: revoke it (what it already unlocked stays unlocked) and issue
+    a new one with the same scope, uses and access for the same buyer, in one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        old = AccessPin.objects.select_for_update().get(pk=pin.pk)
+        lessons = list(old.lessons.all()) if not old.whole_series else []
+        if not old.whole_series and not lessons:
+            raise ValueError("the PIN's lessons were deleted; it has nothing left to replace")
+        issued = issue_pins(
+            series=old.series,
+            lessons=lessons,
+            max_uses=max(1, old.max_uses - old.use_count),
+            expires_at=old.expires_at if old.expires_at and old.expires_at > now else None,
+            access_days=old.access_days,
+            buyer=old.buyer,
+            note=old.note,
+            batch=old.batch,
+            issued_by=issued_by,
+        )[0]
+        if old.revoked_at is None:
+            old.revoked_at = now
+            old.revoked_reason = reason or gettext("Replaced by PIN …%(hint)s") % {
+                "hint": issued.record.hint
+            }
+            old.save(update_fields=["revoked_at", "revoked_reason"])
+    return issued
 
 
 def revoke_entitlements(queryset, *, reason: str) -> int:

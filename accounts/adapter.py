@@ -2,9 +2,27 @@ from allauth.account.adapter import DefaultAccountAdapter
 
 from access import pending
 
+# Messages whose news the next page already gives: the header shows who is logged in, and the
+# code pages say where the code went. A reader who redeems a PIN on signing up sees one
+# message, about the PIN.
+QUIET_MESSAGES = {
+    "account/messages/logged_in.txt",
+    "account/messages/login_code_sent.txt",
+    "account/messages/email_confirmation_sent.txt",
+}
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def post_login(self, request, user, *, redirect_url=None, **kwargs):
         """Redeem a PIN the reader typed before logging in, and return them to the lesson."""
         redirect_url = pending.redeem_stashed(request, user) or redirect_url
         return super().post_login(request, user, redirect_url=redirect_url, **kwargs)
+
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        if message_template in QUIET_MESSAGES:
+            return
+        if message_template == "account/messages/email_confirmed.txt" and not (
+            request.user.is_authenticated
+        ):
+            return  # confirmed by the code typed while signing up: they are about to be in
+        super().add_message(request, level, message_template, *args, **kwargs)

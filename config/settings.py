@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -102,16 +103,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 
-# django-allauth: the email address is the login; verification is offered, not forced,
-# so a reader who signs up to redeem a PIN lands back on the lesson straight away.
+# django-allauth: the email address is the login. Readers arrive on a phone to redeem a PIN, so
+# signing up asks for the email address only (a password is optional) and proves it with a code
+# sent by email; logging in works with a password or with a code sent by email. Verification is
+# mandatory, which is also what lets sign-up, log-in and reset say nothing about which
+# addresses have an account (allauth's enumeration prevention).
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = env.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = True
+# Codes sent by email are six digits: a phone shows its number pad and offers the code from
+# the mail. Each code allows allauth's few attempts, within its time limit.
+ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 
 CACHES = {
@@ -131,7 +141,15 @@ CACHES = {
     }
 }
 
-LANGUAGE_CODE = "en"
+# The interface speaks English (the source) and Indonesian. A page's language is the reader's
+# choice (the switcher's cookie), else their browser's Accept-Language, else LANGUAGE_CODE.
+LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
+LANGUAGE_CODE = env.get("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    sys.exit(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}; got {LANGUAGE_CODE!r}.")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -154,7 +172,7 @@ STORAGES = {
 # for trying the production server on http://127.0.0.1 (make serve).
 SECURE_HTTPS = env.get_bool("SECURE_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = SECURE_HTTPS
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000) if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", default=False)

@@ -11,7 +11,7 @@ from config.settings import *  # noqa: F403
 # The test client speaks plain http; production's HTTPS settings are checked in
 # tests/config/test_security.py against the real settings module.
 SECURE_SSL_REDIRECT = False
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,6 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from config.views import healthz
 
@@ -12,6 +14,9 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("access/", include("access.urls")),
+    # The language switcher posts here. Its only effect is a cookie holding the reader's
+    # language, so a forged request can do no harm, and pages need no CSRF token for it.
+    path("language/", csrf_exempt(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("", include("lessons.urls")),
 ]

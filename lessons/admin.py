@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from lessons.markdown import has_diagram
 from lessons.models import Lesson, Series
@@ -30,7 +31,23 @@ class SeriesAdmin(admin.ModelAdmin):
             None,
             {"fields": ["title", "slug", "description", "language", "is_published", "position"]},
         ),
-        ("Paywall", {"fields": ["paywall_message", "contact_url", "contact_label"]}),
+        (
+            _("Selling"),
+            {
+                "description": _(
+                    "What readers without access see, and how they reach you to buy a PIN."
+                ),
+                "fields": [
+                    "cta_message",
+                    "paywall_message",
+                    "price",
+                    "instagram_handle",
+                    "whatsapp_number",
+                    "sales_language",
+                    "pin_message",
+                ],
+            },
+        ),
     ]
 
 
@@ -46,15 +63,15 @@ class LessonAdmin(admin.ModelAdmin):
     readonly_fields = ["reading_minutes", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["series", "number", "part", "title", "slug", "summary"]}),
-        ("Text", {"fields": ["body", "reading_minutes"]}),
-        ("Publication and access", {"fields": ["access", "status", "published_at"]}),
-        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Text"), {"fields": ["body", "reading_minutes"]}),
+        (_("Publication and access"), {"fields": ["access", "status", "published_at"]}),
+        (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("preview"))
     def preview(self, lesson):
         url = reverse("admin:lessons_lesson_preview", args=[lesson.pk])
-        return format_html('<a href="{}">Preview</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("Preview"))
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
@@ -71,7 +88,7 @@ class LessonAdmin(admin.ModelAdmin):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Preview: {lesson}",
+            "title": _("Preview: %(lesson)s") % {"lesson": lesson},
             "opts": self.opts,
             "original": lesson,
             "lesson": lesson,

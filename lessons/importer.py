@@ -31,13 +31,29 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
 from config import env
-from lessons.models import Lesson, Series
+from lessons.models import (
+    Lesson,
+    Series,
+    normalise_instagram_handle,
+    normalise_whatsapp_number,
+)
 
 SERIES_FILE = "series.yaml"
-SERIES_KEYS = {
-    "title", "slug", "description", "language", "paywall_message", "contact_url",
-    "contact_label", "published", "position",
-}  # fmt: skip
+# series.yaml's text keys and the Series fields they fill.
+SERIES_TEXT_FIELDS = {
+    "title": "title",
+    "slug": "slug",
+    "description": "description",
+    "language": "language",
+    "call_to_action": "cta_message",
+    "paywall_message": "paywall_message",
+    "price": "price",
+    "instagram": "instagram_handle",
+    "whatsapp": "whatsapp_number",
+    "sales_language": "sales_language",
+    "pin_message": "pin_message",
+}
+SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
 NUMBER_OFFSET = 1_000_000
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 
@@ -168,14 +184,11 @@ def _series_values(data: dict, problems: list[str]) -> dict:
     name = SERIES_FILE
     _unknown_keys(data, SERIES_KEYS, name, problems)
     values = {
-        "title": _text(data, "title", name, problems).strip(),
-        "slug": _text(data, "slug", name, problems).strip(),
-        "description": _text(data, "description", name, problems),
-        "language": _text(data, "language", name, problems, "en"),
-        "paywall_message": _text(data, "paywall_message", name, problems),
-        "contact_url": _text(data, "contact_url", name, problems),
-        "contact_label": _text(data, "contact_label", name, problems, "Get an access PIN"),
+        field: _text(data, key, name, problems).strip() for key, field in SERIES_TEXT_FIELDS.items()
     }
+    values["language"] = values["language"] or "en"
+    values["instagram_handle"] = normalise_instagram_handle(values["instagram_handle"])
+    values["whatsapp_number"] = normalise_whatsapp_number(values["whatsapp_number"])
     for key in ("title", "slug"):
         if not values[key]:
             problems.append(f"{name}: '{key}' is missing")

@@ -1,10 +1,54 @@
+import re
+from urllib.parse import quote, urlencode
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lessons import markdown
+
+# The languages lessons can be written in (not the interface's: a series in English can be
+# sold with Indonesian texts to readers who browse in Indonesian).
+CONTENT_LANGUAGES = [("en", _("English")), ("id", _("Indonesian"))]
+PIN_PLACEHOLDER = "{pin}"
+LINK_PLACEHOLDER = "{link}"
+SERIES_PLACEHOLDER = "{series}"
+
+_INSTAGRAM_HANDLE = re.compile(r"^(?!.*\.\.)(?!\.)[A-Za-z0-9._]{1,30}(?<!\.)$")
+_WHATSAPP_NUMBER = re.compile(r"^[1-9][0-9]{7,14}$")
+
+
+def normalise_instagram_handle(value: str) -> str:
+    """ "@Some.Seller " → "Some.Seller"."""
+    return (value or "").strip().removeprefix("@")
+
+
+def normalise_whatsapp_number(value: str) -> str:
+    """ "+62 812-3456-7890" → "6281234567890"."""
+    return re.sub(r"[\s+().-]", "", value or "")
+
+
+def validate_instagram_handle(value: str) -> None:
+    if not _INSTAGRAM_HANDLE.match(normalise_instagram_handle(value)):
+        raise ValidationError(
+            _("An Instagram username has up to 30 letters, digits, periods and underscores."),
+            code="invalid",
+        )
+
+
+def validate_whatsapp_number(value: str) -> None:
+    if not _WHATSAPP_NUMBER.match(normalise_whatsapp_number(value)):
+        raise ValidationError(
+            _(
+                "Write the number in international form, with the country code and without "
+                "the leading 0, such as 62 812 3456 7890."
+            ),
+            code="invalid",
+        )
 
 
 def validate_body_size(value: str) -> None:
@@ -12,10 +56,19 @@ def validate_body_size(value: str) -> None:
     size = len(value.encode("utf-8"))
     if size > limit:
         raise ValidationError(
-            "This text is %(size)s KB; the most a lesson can hold is %(limit)s KB. "
-            "Split it into two lessons.",
+            _(
+                "This text is %(size)s KB; the most a lesson can hold is %(limit)s KB. "
+                "Split it into two lessons."
+            ),
             code="too_large",
             params={"size": size // 1024, "limit": limit // 1024},
+        )
+
+
+def validate_pin_message(value: str) -> None:
+    if value.strip() and PIN_PLACEHOLDER not in value:
+        raise ValidationError(
+            _("Put %(pin)s where the PIN goes."), code="no_pin", params={"pin": PIN_PLACEHOLDER}
         )
 
 
@@ -26,28 +79,86 @@ class SeriesQuerySet(models.QuerySet):
 
 
 class Series(models.Model):
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
     description_html = models.TextField(blank=True, editable=False)
     language = models.CharField(
-        max_length=16, default="en", help_text="Language code of the lessons, such as en or id."
-    )
-    paywall_message = models.TextField(
-        blank=True,
-        help_text="Markdown shown under the teaser of a premium lesson to readers without access.",
-    )
-    paywall_html = models.TextField(blank=True, editable=False)
-    contact_url = models.URLField(
-        blank=True, help_text="Where readers ask for an access PIN, such as an Instagram profile."
-    )
-    contact_label = models.CharField(
-        max_length=80, blank=True, default="Get an access PIN", help_text="The button's text."
+        _("language of the lessons"),
+        max_length=16,
+        choices=CONTENT_LANGUAGES,
+        default="en",
+        help_text=_("Marks the lesson text for browsers, screen readers and search engines."),
     )
     is_published = models.BooleanField(
-        "published", default=False, help_text="Only published series are listed to readers."
+        _("published"), default=False, help_text=_("Only published series are listed to readers.")
     )
-    position = models.PositiveIntegerField(default=0, help_text="Lower numbers are listed first.")
+    position = models.PositiveIntegerField(
+        _("position"), default=0, help_text=_("Lower numbers are listed first.")
+    )
+    # Selling: what readers without access are shown, and how they reach the seller.
+    cta_message = models.TextField(
+        _("call to action"),
+        blank=True,
+        help_text=_(
+            "Markdown shown at the end of free lessons, on the series page above the locked "
+            "lessons and on the home page, to readers who do not have the whole series: "
+            "what the premium lessons give and how to get them."
+        ),
+    )
+    cta_html = models.TextField(blank=True, editable=False)
+    paywall_message = models.TextField(
+        _("paywall message"),
+        blank=True,
+        help_text=_(
+            "Markdown shown under the teaser of a premium lesson to readers without access. "
+            "Empty: the call to action is shown there too."
+        ),
+    )
+    paywall_html = models.TextField(blank=True, editable=False)
+    price = models.CharField(
+        _("price"),
+        max_length=120,
+        blank=True,
+        help_text=_("Optional, shown beside the buttons, such as “Rp 149.000 for lessons 2–7”."),
+    )
+    instagram_handle = models.CharField(
+        _("Instagram username"),
+        max_length=31,
+        blank=True,
+        validators=[validate_instagram_handle],
+        help_text=_("Without @. The main button opens a direct message to this account."),
+    )
+    whatsapp_number = models.CharField(
+        _("WhatsApp number"),
+        max_length=32,
+        blank=True,
+        validators=[validate_whatsapp_number],
+        help_text=_(
+            "Optional second channel, in international form without +, such as 6281234567890."
+        ),
+    )
+    sales_language = models.CharField(
+        _("language of the selling texts"),
+        max_length=16,
+        choices=CONTENT_LANGUAGES,
+        blank=True,
+        help_text=_(
+            "The language of the call to action, paywall message and PIN message, when it "
+            "differs from the lessons’."
+        ),
+    )
+    pin_message = models.TextField(
+        _("PIN message"),
+        blank=True,
+        validators=[validate_pin_message],
+        help_text=_(
+            "The message prepared for a buyer when a PIN is issued for them, to paste into the "
+            "DM. {pin} is replaced by the PIN, {link} by the page where it is redeemed and "
+            "{series} by the title. Empty: a standard message in the language of the selling "
+            "texts."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,18 +166,51 @@ class Series(models.Model):
 
     class Meta:
         ordering = ["position", "title"]
-        verbose_name_plural = "series"
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
 
     def __str__(self):
         return self.title
 
     def save(self, *args, **kwargs):
+        self.instagram_handle = normalise_instagram_handle(self.instagram_handle)
+        self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
         self.description_html = markdown.render(self.description)
+        self.cta_html = markdown.render(self.cta_message)
         self.paywall_html = markdown.render(self.paywall_message)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
+
+    @property
+    def selling_language(self) -> str:
+        return self.sales_language or self.language
+
+    @property
+    def instagram_url(self) -> str:
+        """A link that opens a direct message to the seller in Instagram."""
+        return f"https://ig.me/m/{quote(self.instagram_handle)}" if self.instagram_handle else ""
+
+    @property
+    def whatsapp_url(self) -> str:
+        """A WhatsApp chat with the seller, with a first message naming the series ready to
+        send, in the reader's language."""
+        if not self.whatsapp_number:
+            return ""
+        text = gettext("Hi! I would like to buy access to “%(series)s”.") % {"series": self.title}
+        return f"https://wa.me/{self.whatsapp_number}?{urlencode({'text': text})}"
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.instagram_handle or self.whatsapp_number)
+
+
+UNPUBLISHED_LABELS = {
+    "draft": _("Draft"),
+    "scheduled": _("Scheduled"),
+    "series not published": _("Series not published"),
+}
 
 
 class LessonQuerySet(models.QuerySet):
@@ -82,49 +226,68 @@ class LessonQuerySet(models.QuerySet):
 
 class Lesson(models.Model):
     class Access(models.TextChoices):
-        FREE = "free", "Free"
-        PREMIUM = "premium", "Premium"
+        FREE = "free", _("Free")
+        PREMIUM = "premium", _("Premium")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
-    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="lessons")
-    number = models.PositiveIntegerField(help_text="Position in the series, unique within it.")
-    part = models.CharField(
-        max_length=200, blank=True, help_text='Optional, such as "Part 1: Foundations".'
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("series")
     )
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, help_text="Unique within the series.")
-    summary = models.TextField(blank=True, help_text="One or two plain sentences for listings.")
+    number = models.PositiveIntegerField(
+        _("number"), help_text=_("Position in the series, unique within it.")
+    )
+    part = models.CharField(
+        _("part"), max_length=200, blank=True, help_text=_("Optional, such as “Part 1: Basics”.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, help_text=_("Unique within the series."))
+    summary = models.TextField(
+        _("summary"),
+        blank=True,
+        help_text=_("One or two plain sentences for listings, search engines and shared links."),
+    )
     body = models.TextField(
+        _("body"),
         blank=True,
         validators=[validate_body_size],
-        help_text="Markdown. For premium lessons, a line <!-- more --> ends the public teaser; "
-        "without it the teaser is the first blocks up to about "
-        f"{settings.LESSON_TEASER_WORDS} words.",
+        help_text=_(
+            "Markdown. For premium lessons, a line <!-- more --> ends the public teaser; "
+            "without it the teaser is the first few paragraphs."
+        ),
     )
     body_html = models.TextField(blank=True, editable=False)
     teaser_html = models.TextField(blank=True, editable=False)
-    reading_minutes = models.PositiveIntegerField(default=1, editable=False)
+    reading_minutes = models.PositiveIntegerField(
+        _("reading time (minutes)"), default=1, editable=False
+    )
     access = models.CharField(
+        _("access"),
         max_length=10,
         choices=Access,
         default=Access.PREMIUM,
-        help_text="Free lessons are open to everyone; premium ones show readers without "
-        "access only the teaser.",
+        help_text=_(
+            "Free lessons are open to everyone; premium ones show readers without access only "
+            "the teaser."
+        ),
     )
     status = models.CharField(
+        _("status"),
         max_length=10,
         choices=Status,
         default=Status.DRAFT,
-        help_text="Readers see a lesson only when it is published and its time has come.",
+        help_text=_("Readers see a lesson only when it is published and its time has come."),
     )
     published_at = models.DateTimeField(
+        _("published at"),
         null=True,
         blank=True,
-        help_text="When readers may see it; a future time schedules it. "
-        "Set to now when a lesson is published without one.",
+        help_text=_(
+            "When readers may see it; a future time schedules it. Set to now when a lesson is "
+            "published without one."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,6 +296,8 @@ class Lesson(models.Model):
 
     class Meta:
         ordering = ["series", "number"]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
         constraints = [
             models.UniqueConstraint(fields=["series", "slug"], name="lesson_slug_unique_in_series"),
             models.UniqueConstraint(
@@ -158,6 +323,10 @@ class Lesson(models.Model):
     @property
     def is_free(self) -> bool:
         return self.access == self.Access.FREE
+
+    @property
+    def unpublished_label(self) -> str:
+        return str(UNPUBLISHED_LABELS.get(self.unpublished_state, ""))
 
     @property
     def unpublished_state(self) -> str:

@@ -1,11 +1,21 @@
-from django.db.models import Count, OuterRef, Subquery
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
-from access.forms import RedeemForm
 from lessons.markdown import has_diagram
 from lessons.models import Lesson, Series
+
+
+@dataclass(frozen=True)
+class LessonLink:
+    """Enough of a lesson to link to it."""
+
+    number: int
+    slug: str
+    title: str
 
 
 def _personal(response):
@@ -29,32 +39,69 @@ def _visible_series(request):
 
 
 def home(request):
-    listed = _listed_lessons(request).filter(series=OuterRef("pk"))
-    series_list = Series.objects.published().annotate(
-        lesson_count=Coalesce(
-            Subquery(listed.order_by().values("series").annotate(n=Count("pk")).values("n")), 0
+    listed = _listed_lessons(request).filter(series=OuterRef("pk")).order_by()
+    premium = listed.filter(access=Lesson.Access.PREMIUM).order_by("number")
+
+    def count(lessons):
+        return Coalesce(Subquery(lessons.values("series").annotate(n=Count("pk")).values("n")), 0)
+
+    series_list = list(
+        Series.objects.published().annotate(
+            lesson_count=count(listed),
+            premium_count=count(premium.order_by()),
+            first_premium_number=Subquery(premium.values("number")[:1]),
+            first_premium_slug=Subquery(premium.values("slug")[:1]),
+            first_premium_title=Subquery(premium.values("title")[:1]),
         )
     )
+    for series in series_list:
+        series.free_count = series.lesson_count - series.premium_count
+        series.first_premium = (
+            LessonLink(
+                series.first_premium_number, series.first_premium_slug, series.first_premium_title
+            )
+            if series.first_premium_number
+            else None
+        )
     return _personal(render(request, "lessons/home.html", {"series_list": series_list}))
 
 
 def series_detail(request, slug):
     series = get_object_or_404(_visible_series(request), slug=slug)
     lessons = list(_listed_lessons(request).filter(series=series))
+    first_locked = first_premium = None
     for lesson in lessons:
         lesson.series = series
         lesson.unlocked = not lesson.is_free and request.access.decide(lesson).full
-    response = render(request, "lessons/series.html", {"series": series, "lessons": lessons})
-    return _personal(response)
+        if not lesson.is_free:
+            first_premium = first_premium or lesson
+            if not lesson.unlocked:
+                first_locked = first_locked or lesson
+    context = {
+        "series": series,
+        "lessons": lessons,
+        "first_locked": first_locked,
+        "first_premium": first_premium,
+    }
+    return _personal(render(request, "lessons/series.html", context))
 
 
 def lesson_detail(request, series_slug, slug):
+    visible = _visible_lessons(request)
     lesson = get_object_or_404(
-        _visible_lessons(request).select_related("series"), series__slug=series_slug, slug=slug
+        visible.select_related("series").annotate(
+            series_has_premium=Exists(
+                visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
+            )
+        ),
+        series__slug=series_slug,
+        slug=slug,
     )
     decision = request.access.decide(lesson)
     body_html = lesson.body_html if decision.full else lesson.teaser_html
-    neighbours = _listed_lessons(request).filter(series=lesson.series_id).only("title", "slug")
+    neighbours = (
+        _listed_lessons(request).filter(series=lesson.series_id).only("number", "title", "slug")
+    )
     context = {
         "lesson": lesson,
         "series": lesson.series,
@@ -64,8 +111,6 @@ def lesson_detail(request, series_slug, slug):
         "previous": neighbours.filter(number__lt=lesson.number).order_by("-number").first(),
         "next": neighbours.filter(number__gt=lesson.number).first(),
         "unpublished_state": lesson.unpublished_state,
-        "redeem_form": None if decision.full else RedeemForm(),
-        "next_url": request.path,
     }
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:

@@ -3,6 +3,7 @@
 import itertools
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
@@ -11,8 +12,11 @@ from lessons.models import Lesson, Series
 _seq = itertools.count(1)
 
 
-def make_user(email=None, password="correct horse battery", **fields) -> User:
-    return User.objects.create_user(email or f"reader{next(_seq)}@example.com", password, **fields)
+def make_user(email=None, password="correct horse battery", *, verified=True, **fields) -> User:
+    """A reader as sign-up leaves them: their email address verified (unless told not)."""
+    user = User.objects.create_user(email or f"reader{next(_seq)}@example.com", password, **fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
 
 
 def make_staff(**fields) -> User:
@@ -43,10 +47,3 @@ def make_lesson(series=None, **fields) -> Lesson:
         "published_at": timezone.now() - timedelta(days=1),
     }
     return Lesson.objects.create(series=series, **{**defaults, **fields})
-
-
-def premium_body(public: str, private: str, marker: bool = True) -> str:
-    """A lesson body whose `private` sentence comes after the teaser cut."""
-    if marker:
-        return f"{public}\n\n<!-- more -->\n\n{private}\n"
-    return f"{public}\n\n{private}\n"

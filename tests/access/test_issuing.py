@@ -48,7 +48,9 @@ class TestCommand:
     def test_csv(self, series):
         out, _ = command("--series", series.slug, "--count", "2", "--csv", "--batch", "b1")
         rows = list(csv.DictReader(io.StringIO(out)))
-        assert list(rows[0]) == ["pin", "hint", "series", "uses", "expires", "note", "batch"]
+        assert list(rows[0]) == [
+            "pin", "hint", "series", "uses", "expires", "buyer", "note", "batch",
+        ]  # fmt: skip
         assert len(rows) == 2
         assert rows[0]["hint"] == rows[0]["pin"][-4:]
         assert rows[0]["series"] == series.slug
@@ -107,7 +109,7 @@ class TestAdmin:
             url, {"series": series.slug, "count": 3, "max_uses": 1, "note": "IG @a", "batch": "x"}
         )
         assert response.status_code == 200
-        pins = re.findall(r"<code>([0-9A-Z-]{14})</code>", response.text)
+        pins = re.findall(r"<code[^>]*>([0-9A-Z-]{14})</code>", response.text)
         assert len(pins) == 3
         assert "no-store" in response["Cache-Control"]
         data_url = re.search(r'href="data:text/csv;base64,([^"]+)"', response.text)[1]
@@ -127,17 +129,20 @@ class TestAdmin:
         assert "greater than or equal to 1" in response.text
         assert not AccessPin.objects.exists()
 
-    def test_add_button_leads_to_the_issue_page(self, issuer_client):
+    def test_add_button_leads_to_the_page_for_one_buyer(self, issuer_client):
         response = issuer_client.get(reverse("admin:access_accesspin_add"))
-        assert response["Location"] == reverse("admin:access_accesspin_issue")
+        assert response["Location"] == reverse("admin:access_accesspin_for_buyer")
 
-    def test_pin_list_shows_hint_uses_status_note_batch(self, issuer_client, series, reader):
-        issued = services.issue_pins(series=series, max_uses=3, note="IG @buyer", batch="b")
+    def test_pin_list_shows_hint_buyer_status_uses_and_who_redeemed(
+        self, issuer_client, series, reader
+    ):
+        issued = services.issue_pins(series=series, max_uses=3, buyer="@buyer", batch="b")
         services.redeem(user=reader, typed_pin=issued[0].pin)
         page = issuer_client.get(reverse("admin:access_accesspin_changelist")).text
         assert f"••••-••••-{issued[0].record.hint}" in page
         assert "2 of 3" in page
-        assert "Active" in page and "IG @buyer" in page
+        assert "Active" in page and "@buyer" in page
+        assert reader.email in page
 
     def test_pin_page_lists_its_redemptions(self, issuer_client, series, reader):
         issued = services.issue_pins(series=series)[0]

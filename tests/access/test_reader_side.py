@@ -100,8 +100,9 @@ class TestQueryCounts:
         with django_assert_num_queries(5):
             reader_client.get(series.get_absolute_url())
 
-    def test_free_lesson_does_not_load_entitlements(
+    def test_free_lesson_loads_entitlements_once_for_its_call_to_action(
         self, reader_client, free_lesson, django_assert_num_queries
     ):
-        with django_assert_num_queries(5):  # session, user, lesson, previous, next
+        # session, user, lesson, previous, next, entitlements (to show the offer or not)
+        with django_assert_num_queries(self.LESSON_PAGE):
             reader_client.get(free_lesson.get_absolute_url())

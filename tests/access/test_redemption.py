@@ -1,13 +1,17 @@
 """Redeeming a PIN: every outcome, with its message and status."""
 
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from access import services
+from access import feedback, services
 from access.models import AccessPin, Entitlement, RedemptionAttempt
 from tests.access.helpers import issue
+from tests.accounts.flows import log_in_by_code, sign_up
 from tests.factories import make_lesson, make_user
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +59,7 @@ class TestOutcomes:
         ("make_pin", "status", "message"),
         [
             (lambda s: "ZZZZ-ZZZZ-ZZZZ", 400, "That PIN is not valid"),
-            (lambda s: "not a pin!", 400, "That PIN is not valid"),
+            (lambda s: "not a pin!", 400, "A PIN has 12 letters and digits"),
             (
                 lambda s: issue(s, expires_at=timezone.now() - timedelta(minutes=1)),
                 410,
@@ -77,7 +81,24 @@ class TestOutcomes:
     def test_empty_pin_is_a_form_error(self, reader_client):
         response = post_pin(reader_client, "")
         assert response.status_code == 400
-        assert "This field is required" in response.text
+        assert "Type the PIN you received." in response.text
+
+    def test_a_wrong_pin_keeps_what_was_typed_with_the_error_beside_the_field(
+        self, reader_client, series
+    ):
+        response = post_pin(reader_client, "zzzz zzzz zzzz")
+        page = response.text
+        field = re.search(r"<input[^>]*name=\"pin\"[^>]*>", page)[0]
+        assert 'value="zzzz zzzz zzzz"' in field
+        assert 'aria-invalid="true"' in field
+        assert 'aria-describedby="id_pin_error"' in field
+        errors = page.index('id="id_pin_error"')
+        assert "That PIN is not valid" in page[errors : errors + 300]
+        assert errors < page.index(field) < page.index('type="submit"', page.index(field))
+
+    def test_a_malformed_pin_is_not_counted_against_the_reader(self, reader_client):
+        post_pin(reader_client, "nonsense")
+        assert not RedemptionAttempt.objects.exists()
 
     def test_get_shows_the_form(self, client):
         response = client.get("/access/redeem/")
@@ -125,7 +146,7 @@ def test_access_days_set_when_access_ends(reader, series):
     result = services.redeem(user=reader, typed_pin=pin)
     expected = timezone.now() + timedelta(days=30)
     assert abs(result.entitlement.expires_at - expected) < timedelta(minutes=1)
-    assert "until" in result.message
+    assert "until" in feedback.message(result)
 
 
 def test_every_attempt_is_logged_with_user_and_ip(reader, series):
@@ -148,38 +169,61 @@ def test_the_database_never_holds_the_pin(series):
 
 
 class TestAnonymousReader:
-    def test_is_sent_to_log_in_with_the_pin_kept_out_of_the_url(self, client, premium_lesson):
+    """A buyer who types their PIN before having an account: sign-up (or log-in) comes next,
+    and they land on the lesson, unlocked, with one message."""
+
+    def test_is_sent_to_sign_up_with_the_pin_kept_out_of_the_url(self, client, premium_lesson):
         pin = issue(premium_lesson.series)
         response = post_pin(client, pin, premium_lesson.get_absolute_url())
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
+        assert response["Location"].startswith("/accounts/signup/")
         assert pin not in response["Location"]
         assert pin.replace("-", "") not in response["Location"]
         assert not Entitlement.objects.exists()
+
+    @pytest.mark.parametrize("page", ["/accounts/signup/", "/accounts/login/"])
+    def test_sign_up_and_log_in_say_the_pin_will_be_redeemed(self, client, premium_lesson, page):
+        post_pin(client, issue(premium_lesson.series), premium_lesson.get_absolute_url())
+        text = client.get(page).text
+        assert "Your PIN is ready: it will be redeemed as soon as you are signed in" in text
+        assert "Your PIN is ready" not in Client().get(page).text
+
+    def test_sign_up_offers_log_in_instead(self, client, premium_lesson):
+        url = premium_lesson.get_absolute_url()
+        signup = client.get(post_pin(client, issue(premium_lesson.series), url)["Location"]).text
+        assert f'href="/accounts/login/?next={quote(url, safe="")}"' in signup
+
+    def test_pin_is_redeemed_after_sign_up_with_one_message(self, client, premium_lesson):
+        pin = issue(premium_lesson.series)
+        url = premium_lesson.get_absolute_url()
+        post_pin(client, pin, url)
+        response = sign_up(client, "new@example.com", url)
+        assert response["Location"] == url
+        page = client.get(url)
+        assert "SECRET-PREMIUM-SENTENCE" in page.text
+        assert [str(m) for m in page.context["messages"]] == [
+            "Unlocked: you can now read the premium lessons of “Became an AI Engineer”."
+        ]
 
     def test_pin_is_redeemed_after_log_in_and_they_land_on_the_lesson(
         self, client, reader, premium_lesson
     ):
         pin = issue(premium_lesson.series)
         url = premium_lesson.get_absolute_url()
-        login_url = post_pin(client, pin, url)["Location"]
+        post_pin(client, pin, url)
         response = client.post(
-            login_url, {"login": reader.email, "password": "correct horse battery"}
+            f"/accounts/login/?next={url}",
+            {"login": reader.email, "password": "correct horse battery"},
         )
         assert response.status_code == 302
         assert response["Location"] == url
         assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
         assert Entitlement.objects.filter(user=reader).count() == 1
 
-    def test_pin_is_redeemed_after_sign_up(self, client, premium_lesson):
-        pin = issue(premium_lesson.series)
+    def test_pin_is_redeemed_after_log_in_by_emailed_code(self, client, reader, premium_lesson):
         url = premium_lesson.get_absolute_url()
-        post_pin(client, pin, url)
-        response = client.post(
-            f"/accounts/signup/?next={url}",
-            {"email": "new@example.com", "password1": "a-long-pass-phrase",
-             "password2": "a-long-pass-phrase"},
-        )  # fmt: skip
+        post_pin(client, issue(premium_lesson.series), url)
+        response = log_in_by_code(client, reader.email, url)
         assert response["Location"] == url
         assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
 
@@ -187,9 +231,11 @@ class TestAnonymousReader:
         self, client, reader, premium_lesson
     ):
         url = premium_lesson.get_absolute_url()
-        login_url = post_pin(client, "ZZZZ-ZZZZ-ZZZZ", url)["Location"]
+        post_pin(client, "ZZZZ-ZZZZ-ZZZZ", url)
         response = client.post(
-            login_url, {"login": reader.email, "password": "correct horse battery"}, follow=True
+            f"/accounts/login/?next={url}",
+            {"login": reader.email, "password": "correct horse battery"},
+            follow=True,
         )
         assert response.request["PATH_INFO"] == url
         assert "That PIN is not valid" in response.text

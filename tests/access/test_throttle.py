@@ -20,8 +20,8 @@ def fail(user, times, ip=None):
 
 def test_five_failures_then_the_sixth_attempt_is_throttled(reader_client, reader, series):
     for _ in range(5):
-        assert reader_client.post("/access/redeem/", {"pin": "WRONG-PIN1"}).status_code == 400
-    response = reader_client.post("/access/redeem/", {"pin": "WRONG-PIN1"})
+        assert reader_client.post("/access/redeem/", {"pin": "WRONG-PIN1-ZZZ"}).status_code == 400
+    response = reader_client.post("/access/redeem/", {"pin": "WRONG-PIN1-ZZZ"})
     assert response.status_code == 429
     assert "Too many wrong PINs" in response.text
     assert "try again in 15 minutes" in response.text

@@ -1,8 +1,12 @@
 """Readers' accounts: the email address is the login, through django-allauth."""
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
+
+from tests.accounts.flows import log_in_by_code, sign_up
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -21,25 +25,51 @@ def test_create_superuser_is_staff():
     assert admin.is_staff and admin.is_superuser
 
 
-def test_sign_up_logs_the_reader_in_and_sends_a_verification_email(client):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "email": "new@example.com",
-            "password1": "a-long-pass-phrase",
-            "password2": "a-long-pass-phrase",
-        },
-    )
+def test_sign_up_asks_only_for_an_email_address(client):
+    form = client.get("/accounts/signup/").context["form"]
+    assert [name for name, field in form.fields.items() if field.required] == ["email"]
+    assert "password2" not in form.fields
+
+
+def test_sign_up_with_an_email_address_and_the_emailed_code_logs_the_reader_in(client):
+    response = sign_up(client, "new@example.com")
     assert response.status_code == 302
-    assert User.objects.filter(email="new@example.com").exists()
-    assert client.get("/").context["user"].is_authenticated
-    assert any("new@example.com" in m.to for m in mail.outbox)
+    user = User.objects.get(email="new@example.com")
+    assert client.get("/").context["user"] == user
+    assert not user.has_usable_password()
+    assert EmailAddress.objects.get(user=user).verified
 
 
-def test_sign_up_refuses_a_weak_password(client):
-    response = client.post(
-        "/accounts/signup/", {"email": "x@example.com", "password1": "123", "password2": "123"}
-    )
+def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(client, reader):
+    """No account enumeration: the page is the same; the owner gets an email instead."""
+    fresh = client.post("/accounts/signup/", {"email": "fresh@example.com"})
+    taken = Client().post("/accounts/signup/", {"email": reader.email})
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
+    assert User.objects.filter(email__iexact=reader.email).count() == 1
+    assert "already" in mail.outbox[-1].body.lower()
+    assert "already registered" not in taken.content.decode()
+
+
+def test_log_in_by_emailed_code(client, reader):
+    response = log_in_by_code(client, reader.email)
+    assert response.status_code == 302
+    assert client.get("/").context["user"] == reader
+
+
+def test_asking_for_codes_is_rate_limited_per_address(client, reader):
+    responses = [Client().post("/accounts/login/code/", {"email": reader.email}) for _ in range(4)]
+    assert [r.status_code for r in responses] == [302, 302, 302, 200]
+    assert "Too many failed login attempts" in responses[-1].text
+    assert len([m for m in mail.outbox if reader.email in m.to]) == 3
+
+
+def test_log_in_page_offers_a_code_instead_of_the_password(client):
+    page = client.get("/accounts/login/").text
+    assert 'href="/accounts/login/code/' in page
+
+
+def test_sign_up_refuses_a_weak_password_when_one_is_given(client):
+    response = client.post("/accounts/signup/", {"email": "x@example.com", "password1": "123"})
     assert response.status_code == 200
     assert not User.objects.filter(email="x@example.com").exists()
 

@@ -36,7 +36,7 @@ def lesson_file(number, slug, *, access="premium", title=None, extra="", body="B
 def folder(tmp_path):
     (tmp_path / "series.yaml").write_text(
         "title: Test Series\nslug: test-series\ndescription: About it.\nlanguage: id\n"
-        "paywall_message: Kirim DM.\ncontact_url: https://www.instagram.com/someone/\n"
+        "paywall_message: Kirim DM.\ninstagram: '@someone'\n"
     )
     (tmp_path / "01-one.md").write_text(lesson_file(1, "one", access="free"))
     (tmp_path / "02-two.md").write_text(lesson_file(2, "two"))
@@ -55,7 +55,7 @@ def test_import_creates_the_series_and_its_lessons(folder):
     output = run(folder)
     series = Series.objects.get(slug="test-series")
     assert series.language == "id"
-    assert series.contact_url == "https://www.instagram.com/someone/"
+    assert series.instagram_handle == "someone"
     assert [(x.number, x.slug, x.access) for x in series.lessons.all()] == [
         (1, "one", "free"),
         (2, "two", "premium"),
@@ -184,7 +184,40 @@ def test_the_demo_series_imports_with_lesson_1_free_and_2_to_7_premium(tmp_path)
         assert lesson.teaser_html and len(lesson.teaser_html) < len(lesson.body_html) / 2
     series = Series.objects.get()
     assert "premium" in series.paywall_html
-    assert "instagram.com" in series.paywall_html
+    assert "Lanjutkan Series Ini" in series.cta_html
+    assert series.instagram_url == "https://ig.me/m/became.ai.engineer"
+    assert (series.language, series.sales_language) == ("en", "id")
+    assert "{pin}" in series.pin_message and series.price
+
+
+def test_the_selling_fields_are_imported_and_checked(folder):
+    (folder / "series.yaml").write_text(
+        "title: Test Series\nslug: test-series\ninstagram: '@Some.Seller'\n"
+        "whatsapp: +62 812-3456-7890\nprice: Rp 99.000\nsales_language: id\n"
+        "call_to_action: '### Lanjutkan\n\nDM aku.'\npin_message: 'PIN kamu: {pin} di {link}'\n"
+    )
+    run(folder)
+    series = Series.objects.get()
+    assert (series.instagram_handle, series.whatsapp_number) == ("Some.Seller", "6281234567890")
+    assert series.price == "Rp 99.000"
+    assert "<h3" in series.cta_html and "DM aku." in series.cta_html
+    assert "Nothing changed" in run(folder)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("instagram: not a handle!", "An Instagram username has up to 30 letters"),
+        ("whatsapp: 0812 3456 7890", "international form"),
+        ("pin_message: No placeholder here.", "Put {pin} where the PIN goes"),
+        ("sales_language: fr", "is not a valid choice"),
+    ],
+)
+def test_bad_selling_fields_are_reported(folder, line, problem):
+    (folder / "series.yaml").write_text(f"title: Test Series\nslug: test-series\n{line}\n")
+    with pytest.raises(CommandError, match=problem):
+        run(folder)
+    assert not Series.objects.exists()
 
 
 MORE_BAD_FILES = {

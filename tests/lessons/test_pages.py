@@ -156,7 +156,7 @@ def test_diagram_after_the_cut_does_not_load_mermaid_for_the_teaser(client, seri
 def test_missing_page_is_a_styled_404(client):
     response = client.get("/series/nope/lesson/")
     assert response.status_code == 404
-    assert "This page isn't here" in response.text
+    assert "This page isn’t here" in response.text
     assert 'href="/static/css/site.css"' in response.text
 
 

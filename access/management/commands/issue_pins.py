@@ -11,6 +11,7 @@ OPTIONS = {  # command option → the admin form's field
     "uses": "max_uses",
     "expires_days": "expires_days",
     "access_days": "access_days",
+    "buyer": "buyer",
     "note": "note",
     "batch": "batch",
 }
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--uses", default="1", help="Uses per PIN (default 1).")
         parser.add_argument("--expires-days", default="", help="The PINs expire after D days.")
         parser.add_argument("--access-days", default="", help="Access lasts D days.")
-        parser.add_argument("--note", default="", help='For staff, e.g. "IG @buyer".')
+        parser.add_argument(
+            "--buyer", default="", help="Who it is for: an Instagram handle, email or note."
+        )
+        parser.add_argument("--note", default="", help="For staff.")
         parser.add_argument("--batch", default="", help="A label for this batch.")
         parser.add_argument("--csv", action="store_true", help="Print CSV with a header row.")
 

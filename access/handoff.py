@@ -1,0 +1,53 @@
+"""The message a seller pastes into a buyer's DM with their new PIN."""
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
+from lessons.models import (
+    LINK_PLACEHOLDER,
+    PIN_PLACEHOLDER,
+    SERIES_PLACEHOLDER,
+    normalise_instagram_handle,
+    validate_instagram_handle,
+)
+
+DEFAULT_MESSAGE = gettext_noop(
+    "Hi! Thank you for buying “{series}”.\n"
+    "\n"
+    "Your access PIN: {pin}\n"
+    "\n"
+    "To unlock the lessons:\n"
+    "1. Open {link}\n"
+    "2. Sign up or log in with your email address\n"
+    "3. Type the PIN, and every premium lesson opens.\n"
+    "\n"
+    "The PIN works once, so please keep it to yourself."
+)
+
+
+def message(*, series, pin: str, link: str) -> str:
+    """The series' own PIN message, or the standard one in the language of its selling
+    texts, with the PIN, the redeem page's address and the title filled in. Only these
+    three placeholders are replaced; nothing else in the author's text is interpreted."""
+    text = series.pin_message.strip()
+    if not text:
+        with translation.override(series.selling_language):
+            text = gettext(DEFAULT_MESSAGE)
+    return (
+        text.replace(SERIES_PLACEHOLDER, series.title)
+        .replace(LINK_PLACEHOLDER, link)
+        .replace(PIN_PLACEHOLDER, pin)
+    )
+
+
+def instagram_dm_url(buyer: str) -> str:
+    """A link that opens a DM with the buyer, when the buyer field is an Instagram handle."""
+    buyer = buyer.strip()
+    if not buyer.startswith("@"):
+        return ""
+    try:
+        validate_instagram_handle(buyer)
+    except ValidationError:
+        return ""
+    return f"https://ig.me/m/{normalise_instagram_handle(buyer)}"

@@ -1,0 +1,50 @@
+"""Access on reader pages: the paywall, the call to action and the PIN form.
+
+These belong to access/; lessons/ templates show them through these tags and know nothing of
+PINs or entitlements. Every decision goes through `request.access`.
+"""
+
+from django import template
+
+from access import pending
+from access.forms import RedeemForm
+
+register = template.Library()
+
+
+def _base(context) -> dict:
+    request = context["request"]
+    return {"request": request, "user": request.user, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("access/_paywall.html", takes_context=True)
+def paywall(context, series):
+    """The box under a teaser: what the premium part is, how to buy it, and the PIN form."""
+    request = context["request"]
+    return {**_base(context), "series": series, "form": RedeemForm(), "next_url": request.path}
+
+
+@register.inclusion_tag("access/_call_to_action.html", takes_context=True)
+def call_to_action(context, series, *, locked=True, next_lesson=None, compact=False):
+    """The series' call to action, for readers who cannot read the whole series and when it
+    has lessons they cannot read (`locked`). A reader who has the whole series gets a link to
+    `next_lesson` instead, when there is one."""
+    whole = context["request"].access.has_whole_series(series.pk)
+    return {
+        **_base(context),
+        "series": series,
+        "show_offer": bool(locked) and not whole,
+        "continue_to": next_lesson if whole else None,
+        "compact": compact,
+    }
+
+
+@register.inclusion_tag("access/_redeem_form.html", takes_context=True)
+def redeem_form(context, form, next_url=""):
+    return {**_base(context), "form": form, "next_url": next_url}
+
+
+@register.inclusion_tag("access/_pending_pin.html", takes_context=True)
+def pending_pin_notice(context):
+    """On the log-in and sign-up pages: a PIN typed before logging in is waiting."""
+    return {"waiting": pending.is_waiting(context["request"])}
