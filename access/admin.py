@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from access import handoff, services
 from access.forms import BuyerPinForm, IssuePinsForm
 from access.models import AccessPin, Entitlement, RedemptionAttempt
+from lessons.models import Series
 
 
 class PinStatusFilter(admin.SimpleListFilter):
@@ -194,7 +195,7 @@ class AccessPinAdmin(admin.ModelAdmin):
             .order_by("-created_at", "-pk")
             .values_list("series", flat=True)
             .first()
-        )
+        ) or Series.objects.values_list("pk", flat=True).first()
         form = BuyerPinForm(request.POST or None, initial={"series": last_used})
         if request.method == "POST" and form.is_valid():
             return self._handoff(request, form.issue(issued_by=request.user))

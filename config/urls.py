@@ -9,6 +9,7 @@ from config.views import healthz
 
 # The admin's log-in goes through allauth's, with its rate limits.
 admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),

@@ -1,0 +1,168 @@
+"""The seller's DM hand-off: a PIN for one buyer from a phone, the message to paste, finding
+a buyer's PIN again and replacing a lost one."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from access import services
+from access.models import AccessPin, Entitlement
+from tests.factories import make_lesson, make_series, make_user
+
+pytestmark = pytest.mark.django_db
+FOR_BUYER = reverse("admin:access_accesspin_for_buyer")
+PIN = re.compile(r'id="handoff-pin">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<')
+
+
+def staff_in(group: str) -> Client:
+    user = make_user(is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def issuer():
+    return staff_in("PIN issuers")
+
+
+def hand_off(client, series, buyer="@budi.dev"):
+    return client.post(FOR_BUYER, {"series": series.pk, "buyer": buyer})
+
+
+class TestIssuingForABuyer:
+    def test_the_form_asks_only_for_the_series_and_the_buyer(self, issuer, series):
+        form = issuer.get(FOR_BUYER).context["form"]
+        assert list(form.fields) == ["series", "buyer"]
+
+    def test_the_series_is_preselected_the_only_one_or_the_last_used(self, issuer, series):
+        assert issuer.get(FOR_BUYER).context["form"]["series"].value() == series.pk
+        other = make_series(title="Another")
+        hand_off(issuer, other)
+        assert issuer.get(FOR_BUYER).context["form"]["series"].value() == other.pk
+
+    def test_the_result_shows_the_pin_once_large_with_copy_buttons(self, issuer, series):
+        response = hand_off(issuer, series)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        pin = PIN.search(response.text)[1]
+        record = AccessPin.objects.get()
+        assert (record.buyer, record.max_uses, record.whole_series) == ("@budi.dev", 1, True)
+        assert response.text.count('data-copy="#handoff-') == 2
+        assert pin not in issuer.get(reverse("admin:access_accesspin_changelist")).text
+        assert pin not in issuer.get(FOR_BUYER).text
+
+    def test_the_message_holds_the_pin_and_the_redeem_link_never_a_pin_in_a_url(
+        self, issuer, series
+    ):
+        series.pin_message = "PIN kamu: {pin}\nBuka {link} untuk {series}."
+        series.save()
+        response = hand_off(issuer, series)
+        pin = PIN.search(response.text)[1]
+        message = response.context["message"]
+        assert message == (
+            f"PIN kamu: {pin}\nBuka http://testserver/access/redeem/ untuk {series.title}."
+        )
+        assert all(
+            pin not in url for url in re.findall(r'(?:href|src|action)="([^"]*)"', response.text)
+        )
+
+    def test_without_a_template_the_standard_message_is_in_the_selling_language(
+        self, issuer, series
+    ):
+        series.sales_language = "id"
+        series.save()
+        message = hand_off(issuer, series).context["message"]
+        assert message.startswith("Halo! Makasih sudah membeli “Became an AI Engineer”.")
+
+    def test_an_instagram_buyer_gets_a_button_that_opens_their_dm(self, issuer, series):
+        assert 'href="https://ig.me/m/budi.dev"' in hand_off(issuer, series, "@budi.dev").text
+        assert "ig.me" not in hand_off(issuer, series, "budi@example.com").text
+
+    def test_the_buyer_is_required(self, issuer, series):
+        response = hand_off(issuer, series, buyer="")
+        assert response.status_code == 200
+        assert "This field is required" in response.text
+        assert not AccessPin.objects.exists()
+
+    @pytest.mark.parametrize("who", ["Authors", "anonymous"])
+    def test_only_pin_issuers_may_issue(self, series, who):
+        client = Client() if who == "anonymous" else staff_in(who)
+        response = hand_off(client, series)
+        assert response.status_code in (302, 403)
+        assert not AccessPin.objects.exists()
+
+    def test_the_admin_index_offers_it_first(self, issuer):
+        page = issuer.get(reverse("admin:index")).text
+        assert page.index(FOR_BUYER) < page.index('href="/admin/access/"')
+
+
+class TestFindingABuyer:
+    @pytest.mark.parametrize("query", ["budi", "@budi", "BUDI.DEV", "reader@example.com"])
+    def test_the_pin_list_is_searchable_by_buyer_and_by_who_redeemed(
+        self, issuer, series, reader, query
+    ):
+        wanted = services.issue_pins(series=series, buyer="@budi.dev")[0]
+        services.issue_pins(series=series, buyer="@someone.else")
+        services.redeem(user=reader, typed_pin=wanted.pin)
+        response = issuer.get(reverse("admin:access_accesspin_changelist"), {"q": query})
+        assert [pin.pk for pin in response.context["cl"].result_list] == [wanted.record.pk]
+        assert reader.email in response.text
+
+
+class TestReplacingALostPin:
+    def replace_url(self, pin):
+        return reverse("admin:access_accesspin_replace", args=[pin.pk])
+
+    def test_asks_first_then_revokes_and_hands_off_a_new_pin_for_the_same_buyer(
+        self, issuer, series
+    ):
+        old = services.issue_pins(series=series, buyer="@budi.dev", access_days=30)[0].record
+        confirm = issuer.get(self.replace_url(old))
+        assert confirm.status_code == 200 and "@budi.dev" in confirm.text
+        assert AccessPin.objects.get(pk=old.pk).revoked_at is None
+        response = issuer.post(self.replace_url(old))
+        new_pin = PIN.search(response.text)[1]
+        old.refresh_from_db()
+        new = AccessPin.objects.exclude(pk=old.pk).get()
+        assert old.revoked_at is not None and new.hint in old.revoked_reason
+        assert (new.buyer, new.series, new.access_days) == ("@budi.dev", series, 30)
+        assert new_pin.endswith(new.hint)
+        assert services.redeem(user=make_user(), typed_pin=new_pin).ok
+
+    def test_what_the_old_pin_unlocked_stays_unlocked(self, issuer, series, reader):
+        old = services.issue_pins(series=series, buyer="@budi.dev", max_uses=2)[0]
+        services.redeem(user=reader, typed_pin=old.pin)
+        issuer.post(self.replace_url(old.record))
+        assert Entitlement.objects.active_for(reader).exists()
+        assert AccessPin.objects.exclude(pk=old.record.pk).get().max_uses == 1
+
+    def test_keeps_the_lessons_of_a_narrowed_pin(self, issuer, series):
+        two = make_lesson(series, number=2, access="premium")
+        old = services.issue_pins(series=series, lessons=[two], buyer="x")[0].record
+        issuer.post(self.replace_url(old))
+        new = AccessPin.objects.exclude(pk=old.pk).get()
+        assert not new.whole_series and list(new.lessons.all()) == [two]
+
+    def test_a_pin_whose_lessons_were_deleted_is_not_widened(self, issuer, series):
+        two = make_lesson(series, number=2, access="premium")
+        old = services.issue_pins(series=series, lessons=[two])[0].record
+        two.delete()
+        response = issuer.post(self.replace_url(old))
+        assert response.status_code == 409
+        assert "nothing to replace" in response.text
+        assert AccessPin.objects.count() == 1
+
+    def test_the_pin_page_links_to_it(self, issuer, series):
+        old = services.issue_pins(series=series)[0].record
+        page = issuer.get(reverse("admin:access_accesspin_change", args=[old.pk])).text
+        assert self.replace_url(old) in page
+
+    def test_authors_cannot_replace(self, series):
+        old = services.issue_pins(series=series)[0].record
+        assert staff_in("Authors").post(self.replace_url(old)).status_code == 403
+        assert AccessPin.objects.count() == 1
