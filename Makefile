@@ -21,7 +21,7 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css
+.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css messages
 
 help:
 	@echo "make run    set everything up and serve the demo on http://$(HOST):$(PORT)"
@@ -91,6 +91,11 @@ format: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Update locale/id from the source and compile it (needs GNU gettext: apt-get install gettext).
+messages: venv
+	@command -v msgfmt >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext)."; exit 1; }
+	$(PY) -m config.catalogue
 
 pygments-css: venv
 	$(PY) lessons/pygments_css.py > static/css/pygments.css

@@ -123,6 +123,7 @@ ACCOUNT_SESSION_REMEMBER = True
 # the mail. Each code allows allauth's few attempts, within its time limit.
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 
 CACHES = {
     "default": {
