@@ -1,4 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.conf import settings
+from django.contrib.sites.requests import RequestSite
 
 from access import pending
 
@@ -17,6 +20,15 @@ class AccountAdapter(DefaultAccountAdapter):
         """Redeem a PIN the reader typed before logging in, and return them to the lesson."""
         redirect_url = pending.redeem_stashed(request, user) or redirect_url
         return super().post_login(request, user, redirect_url=redirect_url, **kwargs)
+
+    def send_mail(self, template_prefix, email, context):
+        """Account emails speak of the site by its name, not its host name."""
+        site = RequestSite(allauth_context.request)
+        site.name = settings.SITE_NAME
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
+
+    def format_email_subject(self, subject):
+        return f"[{settings.SITE_NAME}] {subject}"
 
     def add_message(self, request, level, message_template=None, *args, **kwargs):
         if message_template in QUIET_MESSAGES:

@@ -137,3 +137,20 @@ def test_the_admin_log_in_goes_through_the_rate_limited_site_log_in(client):
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "line"),
+    [
+        ("en", "[Lessons] Please Confirm Your Email Address", "Your email verification code"),
+        ("id", "[Lessons] Mohon Konfirmasi Alamat E-mail Anda", "Kode verifikasi e-mail Anda"),
+    ],
+)
+def test_account_emails_speak_the_readers_language_and_name_the_site(language, subject, line):
+    Client(headers={"accept-language": language}).post(
+        "/accounts/signup/", {"email": "new@example.com"}
+    )
+    message = mail.outbox[-1]
+    assert message.subject == subject
+    assert line in message.body
+    assert "Lessons" in message.body
