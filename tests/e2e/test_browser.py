@@ -9,6 +9,7 @@ from django.core.management import call_command
 from access import services
 from lessons.models import Lesson
 from tests.accounts.flows import emailed_code
+from tests.factories import make_user
 
 CHROMIUM = "/usr/bin/chromium"
 DEMO = Path(__file__).resolve().parents[2] / "content" / "became-ai-engineer"
@@ -185,3 +186,49 @@ def test_the_skip_link_is_the_first_stop_for_keyboard_readers(demo, tab):
     focused = tab.page.evaluate("document.activeElement.textContent")
     assert focused.strip() == "Skip to content"
     assert tab.page.locator("h1").count() == 1
+
+
+def test_the_seller_copies_a_fresh_pin_and_its_message_on_a_phone(demo, browser):
+    # (A transactional test database has no groups; the owner is a superuser.)
+    seller = make_user(
+        email="seller@example.com", password="a-long-pass-phrase-9", is_staff=True,
+        is_superuser=True,
+    )  # fmt: skip
+    tab = Page(
+        browser,
+        viewport={"width": 390, "height": 844},
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    page = tab.page
+    page.goto(f"{demo}/accounts/login/?next=/admin/")
+    page.fill("input[name=login]", seller.email)
+    page.fill("input[name=password]", "a-long-pass-phrase-9")
+    page.click("form button[type=submit]")
+    page.click("text=Issue a PIN for a buyer")
+    page.fill("input[name=buyer]", "@sari.codes")
+    page.click("input[type=submit]")
+    pin = page.locator("#handoff-pin").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator("#handoff-pin").bounding_box()
+    assert box["height"] < 60  # the PIN sits on one line
+    page.click("text=Copy message")
+    message = page.evaluate("navigator.clipboard.readText()")
+    assert pin in message and f"{demo}/access/redeem/" in message
+    assert page.locator("text=Message copied").is_visible()
+    assert tab.errors == []
+    tab.close()
+
+
+def test_a_new_reader_on_a_phone_meets_the_call_to_action_after_lesson_one(demo, browser):
+    tab = Page(browser, viewport={"width": 390, "height": 844}, locale="id-ID")
+    page = tab.page
+    page.goto(lesson_url(demo, 1))
+    assert page.locator("html").get_attribute("lang") == "id"
+    offer = page.locator("aside.offer")
+    offer.scroll_into_view_if_needed()
+    dm = offer.locator("a.offer__dm")
+    assert dm.is_visible() and dm.get_attribute("href") == "https://ig.me/m/became.ai.engineer"
+    assert "Kirim DM di Instagram" in dm.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert tab.errors == []
+    tab.close()
