@@ -21,12 +21,11 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css messages
+.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css messages lock
 
-help:
-	@echo "make run    set everything up and serve the demo on http://$(HOST):$(PORT)"
-	@echo "make test   set up and run the whole test suite"
-	@echo "make lint   ruff check and format check"
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
+	  awk -F'\t' '{ printf "make %-13s %s\n", $$1, $$2 }'
 
 $(PY):
 	@python=$$($(find_python)) || { \
@@ -35,25 +34,36 @@ $(PY):
 	echo "Creating $(VENV) with $$python ($$($$python --version))"; \
 	"$$python" -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(PY)
+# Installs exactly what requirements-dev.txt pins, each file checked against its hash, then the
+# project itself (editable, without resolving anything more).
+$(VENV)/.installed: requirements-dev.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## create or update the virtual environment from the lock files
+
+# The lock files: every dependency pinned with its hashes, from pyproject.toml's ranges.
+lock: | $(PY) ## re-pin requirements.txt and requirements-dev.txt (after changing pyproject.toml)
+	$(PY) -m pip install --quiet "pip-tools>=7.4,<8"
+	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+	  --output-file requirements.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --extra dev \
+	  --output-file requirements-dev.txt pyproject.toml
 
 # A local .env for development; never overwritten once written.
 .env: | $(PY)
 	@echo "Writing .env (development settings; edit or delete it as you like)"
 	@printf 'DEBUG=1\nSECRET_KEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
-env: venv .env
+env: venv .env ## the virtual environment and a development .env
 
-migrate: env
+migrate: env ## apply the migrations to the development database
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
 
-demo: migrate
+demo: migrate ## import the demo series (and a superuser when DJANGO_SUPERUSER_* are set)
 	$(PY) manage.py import_series $(DEMO)
 	@if [ -n "$$DJANGO_SUPERUSER_EMAIL" ] && [ -n "$$DJANGO_SUPERUSER_PASSWORD" ]; then \
 	  if $(PY) manage.py shell -c "import os, sys; from accounts.models import User; \
@@ -64,38 +74,41 @@ demo: migrate
 	  echo "For the admin at /admin/, run: $(PY) manage.py createsuperuser"; \
 	fi
 
-run: demo
+run: demo ## set everything up and serve the demo on http://127.0.0.1:8000
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The production server, locally: DEBUG off, gunicorn, compressed static files with hashed names.
 # SECURE_HTTPS=0 only because this is plain http on 127.0.0.1; never set it in production.
-serve: demo
+serve: demo ## the production set-up locally: DEBUG off, gunicorn, compressed static files
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v0
 	DEBUG=0 SECURE_HTTPS=0 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
 	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
-test: venv
+test: venv ## set up and run the whole test suite
 	$(BIN)/pytest
 
 # Throughput of the hot paths, on a throwaway database (never timings in the tests).
-bench: venv
+bench: venv ## measure the hot paths
 	$(PY) -m tests.bench
 
-lint: venv
+lint: venv ## ruff (Python), djLint (templates), Biome (CSS and JavaScript)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint templates --lint --quiet
+	$(BIN)/biome ci static
 
-format: venv
+format: venv ## fix what the linters can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/biome check --write static
 
-clean:
+clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache
 
 # Update locale/id from the source and compile it (needs GNU gettext: apt-get install gettext).
-messages: venv
+messages: venv ## update locale/id from the source and compile it (needs GNU gettext)
 	@command -v msgfmt >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext)."; exit 1; }
 	$(PY) -m config.catalogue
 
-pygments-css: venv
+pygments-css: venv ## regenerate static/css/pygments.css
 	$(PY) lessons/pygments_css.py > static/css/pygments.css

@@ -1,40 +1,43 @@
 // Copy buttons: <button data-copy="#target" data-copied="…" data-copy-failed="…" hidden>.
 // The buttons stay hidden without JavaScript (the text is still there to select). No inline
 // script, so it runs under the site's Content Security Policy.
-(function () {
-  "use strict";
-  var buttons = document.querySelectorAll("[data-copy]");
-  Array.prototype.forEach.call(buttons, function (button) {
-    button.hidden = false;
-    var label = button.textContent;
-    button.addEventListener("click", function () {
-      var target = document.querySelector(button.getAttribute("data-copy"));
-      if (!target) return;
-      var text = "value" in target ? target.value : target.textContent.trim();
-      var say = function (ok) {
-        button.textContent = button.getAttribute(ok ? "data-copied" : "data-copy-failed");
-        window.setTimeout(function () { button.textContent = label; }, 2500);
-      };
-      var fallback = function () {
-        var range = document.createRange();
-        if ("select" in target) {
-          target.focus();
-          target.select();
-        } else {
-          range.selectNodeContents(target);
-          var selection = window.getSelection();
-          selection.removeAllRanges();
-          selection.addRange(range);
-        }
-        var ok = false;
-        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-        say(ok);
-      };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(function () { say(true); }, fallback);
-      } else {
-        fallback();
-      }
-    });
+for (const button of document.querySelectorAll("[data-copy]")) {
+  button.hidden = false;
+  const label = button.textContent;
+  const say = (ok) => {
+    button.textContent = button.getAttribute(ok ? "data-copied" : "data-copy-failed");
+    window.setTimeout(() => {
+      button.textContent = label;
+    }, 2500);
+  };
+  const selectAndCopy = (target) => {
+    if ("select" in target) {
+      target.focus();
+      target.select();
+    } else {
+      const range = document.createRange();
+      range.selectNodeContents(target);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    try {
+      say(document.execCommand("copy"));
+    } catch {
+      say(false);
+    }
+  };
+  button.addEventListener("click", () => {
+    const target = document.querySelector(button.getAttribute("data-copy"));
+    if (!target) return;
+    const text = "value" in target ? target.value : target.textContent.trim();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(
+        () => say(true),
+        () => selectAndCopy(target),
+      );
+    } else {
+      selectAndCopy(target);
+    }
   });
-})();
+}
