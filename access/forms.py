@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access import pins, services
 from access.models import AccessPin
-from lessons.models import Lesson, Series
+from lessons.models import Series
 
 
 class RedeemForm(forms.Form):
@@ -69,18 +69,6 @@ def parse_lesson_numbers(text: str) -> list[int]:
             )
         numbers.update(range(first, last + 1))
     return sorted(numbers)
-
-
-def lessons_by_number(series: Series, numbers: list[int]) -> list[Lesson]:
-    """The series' lessons with these numbers; a ValidationError names any that do not exist."""
-    lessons = list(series.lessons.filter(number__in=numbers).order_by("number"))
-    missing = sorted(set(numbers) - {lesson.number for lesson in lessons})
-    if missing:
-        raise ValidationError(
-            _("%(series)s has no lesson numbered %(numbers)s.")
-            % {"series": series, "numbers": ", ".join(map(str, missing))}
-        )
-    return lessons
 
 
 def _max_length(name: str) -> int:
@@ -151,12 +139,21 @@ class IssuePinsForm(forms.Form):
     def clean(self):
         data = super().clean()
         series = data.get("series")
-        if series is not None:
-            try:
-                numbers = parse_lesson_numbers(data.get("lesson_numbers", ""))
-                data["lessons"] = lessons_by_number(series, numbers) if numbers else []
-            except ValidationError as error:
-                self.add_error("lesson_numbers", error)
+        if series is None:
+            return data
+        try:
+            numbers = parse_lesson_numbers(data.get("lesson_numbers", ""))
+        except ValidationError as error:
+            self.add_error("lesson_numbers", error)
+            return data
+        data["lessons"] = list(series.lessons.numbered(numbers))
+        missing = sorted(set(numbers) - {lesson.number for lesson in data["lessons"]})
+        if missing:
+            self.add_error(
+                "lesson_numbers",
+                _("%(series)s has no lesson numbered %(numbers)s.")
+                % {"series": series, "numbers": ", ".join(map(str, missing))},
+            )
         return data
 
 

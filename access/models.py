@@ -24,6 +24,29 @@ def scope_label(*, whole_series: bool, lessons) -> str:
     }
 
 
+class Scope(models.Model):
+    """What a PIN unlocks, or an entitlement covers: a whole series, or chosen lessons of it."""
+
+    whole_series = models.BooleanField(
+        _("whole series"),
+        default=True,
+        help_text=_(
+            "Every premium lesson of the series. Untick it for only the lessons chosen below "
+            "(and nothing more if those lessons are deleted)."
+        ),
+    )
+    lessons = models.ManyToManyField(
+        Lesson, blank=True, related_name="+", verbose_name=_("lessons")
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def scope_label(self) -> str:
+        return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
+
+
 class AccessPinQuerySet(models.QuerySet):
     def with_status(self, status: str, now=None):
         """PINs in this state, decided in the same order as `AccessPin.status()`: revoked
@@ -42,7 +65,7 @@ class AccessPinQuerySet(models.QuerySet):
         )
 
 
-class AccessPin(models.Model):
+class AccessPin(Scope):
     """A secret that unlocks a series (or chosen lessons of it) for whoever redeems it.
 
     Only a keyed hash of the PIN is stored, with its last four characters as a hint; the PIN
@@ -61,17 +84,6 @@ class AccessPin(models.Model):
     )
     series = models.ForeignKey(
         Series, on_delete=models.PROTECT, related_name="pins", verbose_name=_("series")
-    )
-    whole_series = models.BooleanField(
-        _("whole series"),
-        default=True,
-        help_text=_(
-            "Unlocks every premium lesson of the series; otherwise only the chosen lessons "
-            "(and nothing more if those lessons are deleted)."
-        ),
-    )
-    lessons = models.ManyToManyField(
-        Lesson, blank=True, related_name="+", verbose_name=_("lessons")
     )
     max_uses = models.PositiveIntegerField(
         _("uses"),
@@ -145,16 +157,13 @@ class AccessPin(models.Model):
             return self.Status.USED_UP
         return self.Status.ACTIVE
 
-    @property
-    def scope_label(self) -> str:
-        return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
-
     def access_ends(self, redeemed_at):
         return redeemed_at + timedelta(days=self.access_days) if self.access_days else None
 
 
 class EntitlementQuerySet(models.QuerySet):
     def active(self, now=None):
+        """`policy.is_active()` in SQL: not revoked, and not yet at its end."""
         now = now or timezone.now()
         return self.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True
@@ -183,7 +192,7 @@ class EntitlementQuerySet(models.QuerySet):
         )
 
 
-class Entitlement(models.Model):
+class Entitlement(Scope):
     """A reader's right to read a series' premium lessons (or chosen ones), from a PIN or
     granted by staff. Active while not revoked and before `expires_at`."""
 
@@ -199,17 +208,6 @@ class Entitlement(models.Model):
     )
     series = models.ForeignKey(
         Series, on_delete=models.CASCADE, related_name="entitlements", verbose_name=_("series")
-    )
-    whole_series = models.BooleanField(
-        _("whole series"),
-        default=True,
-        help_text=_(
-            "Covers every premium lesson of the series. Untick it to cover only the lessons "
-            "chosen below (and nothing more if those lessons are deleted)."
-        ),
-    )
-    lessons = models.ManyToManyField(
-        Lesson, blank=True, related_name="+", verbose_name=_("lessons")
     )
     source = models.CharField(
         _("source"), max_length=10, choices=Source, default=Source.STAFF, editable=False
@@ -262,12 +260,9 @@ class Entitlement(models.Model):
         return f"{self.user} → {self.series}"
 
     def is_active(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
-
-    @property
-    def scope_label(self) -> str:
-        return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
+        return policy.is_active(
+            expires_at=self.expires_at, revoked_at=self.revoked_at, now=now or timezone.now()
+        )
 
 
 class RedemptionAttempt(models.Model):
@@ -315,7 +310,3 @@ class RedemptionAttempt(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} · {self.created_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def failed(self) -> bool:
-        return self.outcome in self.FAILURES

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-class Outcome(enum.Enum):
+class Show(enum.Enum):
+    """What of a lesson a reader gets."""
+
     FULL = "full"
     TEASER = "teaser"
 
@@ -24,28 +26,32 @@ class Reason(enum.Enum):
 
 @dataclass(frozen=True)
 class Decision:
-    outcome: Outcome
+    show: Show
     reason: Reason
 
     @property
     def full(self) -> bool:
-        return self.outcome is Outcome.FULL
+        return self.show is Show.FULL
+
+
+def is_active(*, expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+    """The one rule for "active": not revoked, and `now` is before the end (if there is
+    one; the end itself is excluded). `EntitlementQuerySet.active()` is this rule in SQL."""
+    return revoked_at is None and (expires_at is None or now < expires_at)
 
 
 @dataclass(frozen=True)
 class Grant:
-    """One entitlement, as the policy sees it.
-
-    `lesson_ids` is None when the grant covers every lesson of the series.
+    """One entitlement that is not revoked, as the policy sees it (revoked ones never reach
+    it). `lesson_ids` is None when the grant covers every lesson of the series.
     """
 
     series_id: int
     lesson_ids: frozenset[int] | None = None
     expires_at: datetime | None = None
-    revoked: bool = False
 
     def is_active(self, now: datetime) -> bool:
-        return not self.revoked and (self.expires_at is None or now < self.expires_at)
+        return is_active(expires_at=self.expires_at, revoked_at=None, now=now)
 
     def covers(self, *, series_id: int, lesson_id: int) -> bool:
         return self.series_id == series_id and (
@@ -65,13 +71,13 @@ def decide(
     """Free lesson → full; staff → full; premium with an active grant covering it → full;
     otherwise the teaser."""
     if is_free:
-        return Decision(Outcome.FULL, Reason.FREE)
+        return Decision(Show.FULL, Reason.FREE)
     if is_staff:
-        return Decision(Outcome.FULL, Reason.STAFF)
+        return Decision(Show.FULL, Reason.STAFF)
     for grant in grants:
         if grant.is_active(now) and grant.covers(series_id=series_id, lesson_id=lesson_id):
-            return Decision(Outcome.FULL, Reason.ENTITLED)
-    return Decision(Outcome.TEASER, Reason.NO_ENTITLEMENT)
+            return Decision(Show.FULL, Reason.ENTITLED)
+    return Decision(Show.TEASER, Reason.NO_ENTITLEMENT)
 
 
 def covers_whole_series(

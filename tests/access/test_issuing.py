@@ -221,10 +221,12 @@ class TestGroups:
         assert author_client.get(reverse("admin:lessons_lesson_add")).status_code == 200
 
 
-def test_the_log_survives_when_a_pin_record_is_kept(series, reader):
+def test_the_log_survives_the_readers_account_being_deleted(series, reader):
     issued = services.issue_pins(series=series)[0]
-    services.redeem(user=reader, typed_pin=issued.pin)
-    assert RedemptionAttempt.objects.get().pin == issued.record
+    services.redeem(user=reader, typed_pin=issued.pin, ip="203.0.113.5")
+    reader.delete()
+    attempt = RedemptionAttempt.objects.get()
+    assert (attempt.user, attempt.pin, attempt.ip) == (None, issued.record, "203.0.113.5")
 
 
 @pytest.mark.parametrize("status", ["active", "used up", "expired", "revoked"])

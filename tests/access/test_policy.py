@@ -4,14 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from access.policy import Grant, Outcome, Reason, decide
+from access.policy import Grant, Reason, Show, decide, is_active
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SERIES, OTHER_SERIES, LESSON, OTHER_LESSON = 1, 2, 10, 11
 
 READERS = {
-    "anonymous": {"is_staff": False, "grants": ()},
-    "reader": {"is_staff": False, "grants": ()},
+    "no entitlement (anonymous or not)": {"is_staff": False, "grants": ()},
     "entitled": {"is_staff": False, "grants": (Grant(series_id=SERIES),)},
     "entitled to this lesson": {
         "is_staff": False,
@@ -30,21 +29,18 @@ READERS = {
         "is_staff": False,
         "grants": (Grant(series_id=SERIES, expires_at=NOW + timedelta(days=1)),),
     },
-    "revoked": {"is_staff": False, "grants": (Grant(series_id=SERIES, revoked=True),)},
     "staff": {"is_staff": True, "grants": ()},
 }
 
 TABLE = [
     # reader, free lesson, premium lesson
-    ("anonymous", Reason.FREE, Reason.NO_ENTITLEMENT),
-    ("reader", Reason.FREE, Reason.NO_ENTITLEMENT),
+    ("no entitlement (anonymous or not)", Reason.FREE, Reason.NO_ENTITLEMENT),
     ("entitled", Reason.FREE, Reason.ENTITLED),
     ("entitled to this lesson", Reason.FREE, Reason.ENTITLED),
     ("entitled to another lesson", Reason.FREE, Reason.NO_ENTITLEMENT),
     ("entitled to another series", Reason.FREE, Reason.NO_ENTITLEMENT),
     ("expired", Reason.FREE, Reason.NO_ENTITLEMENT),
     ("expiring later", Reason.FREE, Reason.ENTITLED),
-    ("revoked", Reason.FREE, Reason.NO_ENTITLEMENT),
     ("staff", Reason.FREE, Reason.STAFF),
 ]
 
@@ -57,10 +53,26 @@ def test_decision_table(who, free, premium):
         )
         assert decision.reason is expected
         assert decision.full is (expected is not Reason.NO_ENTITLEMENT)
-        assert decision.outcome is (Outcome.FULL if decision.full else Outcome.TEASER)
+        assert decision.show is (Show.FULL if decision.full else Show.TEASER)
 
 
 def test_expiry_is_exclusive():
     grant = Grant(series_id=SERIES, expires_at=NOW)
     assert not grant.is_active(NOW)
     assert grant.is_active(NOW - timedelta(microseconds=1))
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "revoked_at", "active"),
+    [
+        (None, None, True),
+        (NOW + timedelta(days=1), None, True),
+        (NOW, None, False),
+        (NOW - timedelta(days=1), None, False),
+        (None, NOW - timedelta(days=1), False),
+        (NOW + timedelta(days=1), NOW, False),
+    ],
+    ids=["no end", "ends later", "ends now", "ended", "revoked", "revoked before its end"],
+)
+def test_the_active_rule(expires_at, revoked_at, active):
+    assert is_active(expires_at=expires_at, revoked_at=revoked_at, now=NOW) is active

@@ -45,6 +45,18 @@ def test_my_access_shows_ended_and_revoked_access(reader_client, reader, series)
     assert "Revoked</span>" in page
 
 
+def test_my_access_names_what_a_narrowed_entitlement_still_covers(reader_client, reader, series):
+    two = make_lesson(series, number=2, access="premium")
+    three = make_lesson(series, number=3, access="premium")
+    services.grant(user=reader, series=series, lessons=[two, three])
+    assert "Lessons 2, 3" in reader_client.get("/access/mine/").text
+    two.delete()
+    three.delete()
+    page = reader_client.get("/access/mine/").text
+    assert "No lessons (they were deleted)" in page
+    assert "All premium lessons" not in page
+
+
 def test_my_access_needs_a_login(client):
     response = client.get("/access/mine/")
     assert response.status_code == 302

@@ -8,6 +8,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from lessons.models import Lesson
+from tests.e2e.servers import manage, server_env
 from tests.factories import make_lesson, make_series
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,10 @@ class TestPublished:
 )
 def test_unpublished_state_names_why_readers_cannot_see_a_lesson(fields, state):
     assert make_lesson(**fields).unpublished_state == state
+
+
+@pytest.mark.parametrize("words", ["150", "200"])
+def test_settings_never_reach_the_migrations(words):
+    """A help text built from a setting would make `makemigrations --check` fail wherever
+    the setting differs."""
+    manage("makemigrations", "--check", "--dry-run", env=server_env(LESSON_TEASER_WORDS=words))
