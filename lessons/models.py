@@ -19,6 +19,15 @@ def validate_body_size(value: str) -> None:
         )
 
 
+def diagram_errors(**texts: str) -> dict[str, list[str]]:
+    """{field: messages} for the Markdown fields whose ```mermaid blocks cannot be drawn."""
+    errors = {}
+    for name, text in texts.items():
+        if problems := markdown.diagram_problems(text):
+            errors[name] = [str(problem) for problem in problems]
+    return errors
+
+
 class SeriesQuerySet(models.QuerySet):
     def published(self):
         """Series readers may see: those marked published."""
@@ -67,6 +76,12 @@ class Series(models.Model):
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if errors := diagram_errors(
+            description=self.description, paywall_message=self.paywall_message
+        ):
+            raise ValidationError(errors)
 
 
 class LessonQuerySet(models.QuerySet):
@@ -154,6 +169,10 @@ class Lesson(models.Model):
         return reverse(
             "lessons:lesson", kwargs={"series_slug": self.series.slug, "slug": self.slug}
         )
+
+    def clean(self):
+        if errors := diagram_errors(body=self.body):
+            raise ValidationError(errors)
 
     @property
     def is_free(self) -> bool:
