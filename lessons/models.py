@@ -70,8 +70,7 @@ class Series(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.description_html = markdown.render(self.description)
-        self.paywall_html = markdown.render(self.paywall_message)
+        self.render()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -82,6 +81,11 @@ class Series(models.Model):
             description=self.description, paywall_message=self.paywall_message
         ):
             raise ValidationError(errors)
+
+    def render(self) -> None:
+        """Render the Markdown fields into stored HTML."""
+        self.description_html = markdown.render(self.description)
+        self.paywall_html = markdown.render(self.paywall_message)
 
 
 class LessonQuerySet(models.QuerySet):
