@@ -10,7 +10,8 @@ Flowcharts, sequence and state diagrams are drawn, with `style`/`classDef` colou
 the renderer cannot read, an unknown diagram type, a diagram over the size or time limit is a
 DiagramError naming the line, which the lesson form and `import_series` show the author.
 `accTitle:` and `accDescr:` lines give the diagram's text alternative; without them it is
-written from the diagram's nodes and arrows.
+written from the diagram's nodes and arrows. Text is never drawn under 12 px: a wide diagram
+scrolls sideways, and a wide left-to-right flowchart is also drawn top to bottom for phones.
 """
 
 import html
@@ -24,6 +25,11 @@ from lessons.diagrams.engine import Engine, EngineError
 MAX_SOURCE_CHARS = 10_000
 MAX_SVG_CHARS = 1_000_000
 TIME_LIMIT_SECONDS = 5.0
+# A 390 px phone's figure (site.css: the viewport less 3rem); the widest figure (64rem); the
+# viewport widths (rem) below which a narrow drawing replaces a wide one, in site.css.
+PHONE_COLUMN_PX = 342
+WIDEST_FIGURE_PX = 1024
+NARROW_BREAKPOINTS_REM = (40, 48, 56, 64, 72)
 KINDS = {
     "flowchart": "Flowchart",
     "graph": "Flowchart",
@@ -125,6 +131,10 @@ def _draw(text: str) -> tuple[str, str | None, int | None]:
 
 def draw(source: str, *, prefix: str) -> str:
     """The diagram as safe inline SVG, with ids under `prefix`. Raises DiagramError."""
+    return _drawing(source, prefix=prefix).svg
+
+
+def _drawing(source: str, *, prefix: str, css_class: str = "diagram__svg") -> svg_module.Drawing:
     if len(source) > MAX_SOURCE_CHARS:
         raise DiagramError(
             f"the diagram is {len(source):,} characters; the most is {MAX_SOURCE_CHARS:,}"
@@ -141,19 +151,60 @@ def draw(source: str, *, prefix: str) -> str:
         sentence.rstrip(".") + "." for sentence in svg_module.describe(root)
     )
     try:
-        drawing = svg_module.sanitise(
-            value, prefix=prefix, title=read.title or read.kind, description=description
+        return svg_module.sanitise(
+            value,
+            prefix=prefix,
+            title=read.title or read.kind,
+            description=description,
+            css_class=css_class,
         )
     except svg_module.UnsafeSvg as exc:
         raise DiagramError(f"the renderer's drawing cannot be used ({exc})") from None
-    return drawing.svg
+
+
+def _top_to_bottom(source: str) -> str | None:
+    """A left-to-right flowchart turned top to bottom, or None for any other diagram."""
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        words = line.split()
+        if not words or words[0].startswith("%%") or _ACC_LINE.match(line):
+            continue
+        kind, direction = [*words, ""][:2]
+        if len(words) == 2 and kind.lower() in {"flowchart", "graph"} and direction in {"LR", "RL"}:
+            lines[i] = f"{words[0]} TB"
+            return "\n".join(lines)
+        return None
+    return None
 
 
 def figure(source: str, *, number: int) -> str:
-    """The HTML for diagram `number` of a document: the drawing in a figure that scrolls
-    sideways when it is wider than the page. Raises DiagramError."""
-    svg = draw(source, prefix=f"diagram-{number}")
-    return f'<figure class="diagram" tabindex="0">{svg}</figure>'
+    """The HTML for diagram `number` of a document. Raises DiagramError.
+
+    The drawing is shown at its size (text never under 12 px) in a figure that scrolls
+    sideways when it is wider than the page. A left-to-right flowchart too wide for a phone is
+    also drawn top to bottom; the page's stylesheet shows that one on screens too narrow for
+    the first (a `diagram--narrow-below-N` class: below N rem), or only that one when the
+    first is wider than any page."""
+    prefix = f"diagram-{number}"
+    wide = _drawing(source, prefix=prefix, css_class="diagram__svg diagram__svg--wide")
+    narrow = None
+    if wide.width > PHONE_COLUMN_PX and (turned := _top_to_bottom(source)):
+        try:
+            narrow = _drawing(
+                turned, prefix=f"{prefix}-narrow", css_class="diagram__svg diagram__svg--narrow"
+            )
+        except DiagramError:
+            narrow = None
+    if narrow is None or narrow.width > 0.8 * wide.width:
+        return f'<figure class="diagram" tabindex="0">{wide.svg}</figure>'
+    if wide.width > WIDEST_FIGURE_PX:
+        return f'<figure class="diagram" tabindex="0">{narrow.svg}</figure>'
+    # The wide drawing fits from a viewport of its width plus the figure's margins (3rem).
+    below = next(rem for rem in NARROW_BREAKPOINTS_REM if rem * 16 >= wide.width + 48)
+    return (
+        f'<figure class="diagram diagram--narrow-below-{below}" tabindex="0">'
+        f"{wide.svg}{narrow.svg}</figure>"
+    )
 
 
 def failed_figure(source: str, error: DiagramError) -> str:

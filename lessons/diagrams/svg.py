@@ -22,6 +22,7 @@ or `style=""`: presentation attributes and classes only.
 """
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from xml.etree import ElementTree
@@ -375,7 +376,9 @@ def _serialise(node) -> str:
     return f"<{name}{attributes}>{inner}</{name}>"
 
 
-def sanitise(svg_text: str, *, prefix: str, title: str, description: str) -> Drawing:
+def sanitise(
+    svg_text: str, *, prefix: str, title: str, description: str, css_class: str = "diagram__svg"
+) -> Drawing:
     """Rebuild the renderer's SVG from the allowlist, sized and labelled (see the module)."""
     root = parse(svg_text)
     ids = {
@@ -393,7 +396,7 @@ def sanitise(svg_text: str, *, prefix: str, title: str, description: str) -> Dra
     if not numbers or len(numbers) != 4 or numbers[2] <= 0 or numbers[3] <= 0:
         raise UnsafeSvg("no usable viewBox")
     scale = max(1.0, MIN_TEXT_PX / min(builder.font_sizes, default=MIN_TEXT_PX))
-    width, height = round(numbers[2] * scale, 1), round(numbers[3] * scale, 1)
+    width, height = (math.ceil(n * scale * 10) / 10 for n in numbers[2:])
     title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
     root_attrs = {
         "xmlns": SVG_NS,
@@ -403,7 +406,7 @@ def sanitise(svg_text: str, *, prefix: str, title: str, description: str) -> Dra
         "role": "img",
         "aria-labelledby": title_id,
         "aria-describedby": desc_id,
-        "class": "diagram__svg",
+        "class": css_class,
     }
     head = [
         ["title", {"id": title_id}, [], title, []],

@@ -25,6 +25,14 @@ COLOURED = """flowchart LR
     class A you
     style U fill:#fde68a,stroke:#b45309
 """
+LESSON_ONE = """flowchart LR
+    R[ML researchers] -->|new methods| M[ML engineers and model builders]
+    M -->|models and APIs| A[AI engineers]
+    A -->|products and features| U[End users]
+    U -->|feedback and data| A
+    classDef you fill:#d7f0e9,stroke:#0f6e5c,color:#0b3d33
+    class A you
+"""
 SEQUENCE = """sequenceDiagram
     participant U as User
     participant A as App
@@ -378,3 +386,34 @@ def test_render_lessons_warns_about_diagrams_that_cannot_be_drawn(series):
     err = StringIO()
     call_command("render_lessons", stdout=StringIO(), stderr=err)
     assert f"{series.title} 4. Broken: Diagram 1 (line 3) cannot be drawn" in err.getvalue()
+
+
+def widths(html):
+    return [float(w) for w in re.findall(r'<svg [^>]*?width="([\d.]+)"', html)]
+
+
+def test_a_left_to_right_flowchart_too_wide_for_a_phone_also_comes_top_to_bottom():
+    html = render(fence(LESSON_ONE))
+    wide, narrow = widths(html)
+    assert narrow < 0.8 * wide
+    below = int(re.search(r"diagram--narrow-below-(\d+)", html)[1])
+    assert below * 16 >= wide + 48 > (below - 8) * 16  # the first breakpoint it fits from
+    assert 'class="diagram__svg diagram__svg--wide"' in html
+    assert 'class="diagram__svg diagram__svg--narrow"' in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert html.count('fill="#d7f0e9"') == 2  # the author's colours in both
+
+
+def test_a_flowchart_wider_than_any_page_is_drawn_top_to_bottom_only():
+    html = render(fence(COLOURED))
+    (width,) = widths(html)
+    assert width < 400
+    assert "diagram__svg--narrow" in html and "diagram--narrow-below" not in html
+
+
+@pytest.mark.parametrize(
+    "source", ["flowchart LR\n A --> B", "flowchart TD\n" + COLOURED.split("\n", 1)[1], SEQUENCE]
+)
+def test_other_diagrams_are_drawn_once(source):
+    assert len(widths(render(fence(source)))) == 1
