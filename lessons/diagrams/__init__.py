@@ -113,8 +113,9 @@ def _line_of(source: str, text: str | None) -> int | None:
 @lru_cache(maxsize=256)
 def _draw(text: str) -> tuple[str, str | None, int | None]:
     """("svg", svg, None) or ("error", message, line), for a diagram's source, once per
-    process (an in-process LRU keyed by the source). An engine that cannot answer is not
-    cached."""
+    process (an in-process LRU keyed by the source). Running out of time or memory, which
+    may not happen next time, raises DiagramError instead and is not cached; so does an
+    engine that cannot answer (EngineError)."""
     answer = engine.render(text)
     if "svg" in answer:
         if len(answer["svg"]) > MAX_SVG_CHARS:
@@ -122,11 +123,15 @@ def _draw(text: str) -> tuple[str, str | None, int | None]:
         return "svg", answer["svg"], None
     error = answer.get("error") or "unknown error"
     if error == "timeout":
-        message = f"it takes longer than {TIME_LIMIT_SECONDS:g} s to draw; make it smaller"
-        return "error", message, None
+        raise DiagramError(
+            f"it takes longer than {TIME_LIMIT_SECONDS:g} s to draw; make it smaller"
+        )
     if error == "memory":
-        return "error", "it needs too much memory to draw; make it smaller", None
-    return "error", error, _line_of(text, answer.get("line"))
+        raise DiagramError("it needs too much memory to draw; make it smaller")
+    line = answer.get("line")
+    if line is None and (header := re.match(r'Invalid mermaid header: "(.*?)"\. ', error)):
+        line = header[1]
+    return "error", error, _line_of(text, line)
 
 
 def draw(source: str, *, prefix: str) -> str:

@@ -86,7 +86,7 @@ _PRESENTATION = {
     "stroke-opacity": _number,
     "text-anchor": _keyword("start", "middle", "end"),
     "dominant-baseline": _keyword("auto", "middle", "central", "hanging", "alphabetic"),
-    "font-size": _length,
+    "font-size": _pattern(re.compile(rf"^{_NUMBER}(?:px)?$")),  # px: it sets the scale
     "font-weight": _keyword(
         "normal", "bold", "bolder", "lighter", *(str(w) for w in range(100, 1000, 100))
     ),
@@ -313,8 +313,8 @@ class _Builder:
                 self.paint("fill", "var(--_text)", attrs, classes)
         return attrs, classes
 
-    def build(self, element: ElementTree.Element) -> tuple[str, dict, list, str, list]:
-        """(name, attributes, classes, text, children) of an allowed element, or None."""
+    def build(self, element: ElementTree.Element) -> list | None:
+        """[name, attributes, classes, text, children] of an allowed element, or None."""
         name = _local(element.tag)
         if name is None or name not in ELEMENTS or name == "svg":
             return None

@@ -238,6 +238,7 @@ def test_the_sanitiser_refuses_what_is_not_plain_svg(payload):
         ('pie title Pets\n  "Dogs" : 386\n', 1, "“pie” diagrams cannot be drawn here"),
         ("%% a comment\n\ngantt\n  title A\n", 3, "“gantt” diagrams"),
         ("flowchart LR\n accDescr {\n never closed\n A --> B\n", 2, "accDescr"),
+        ("\n  flowchart\n  A --> B\n", 2, 'Invalid mermaid header: "flowchart"'),
     ],
 )
 def test_a_diagram_that_cannot_be_drawn_names_its_line(source, line, message):
