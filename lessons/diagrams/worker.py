@@ -62,3 +62,5 @@ def main(time_limit: float, memory_limit: int, idle: float) -> None:
 
 if __name__ == "__main__":
     main(float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))
+    sys.stdout.flush()
+    os._exit(0)  # no interpreter teardown: V8's threads must not keep an orphan alive
