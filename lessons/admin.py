@@ -7,7 +7,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from lessons.markdown import has_diagram
 from lessons.models import Lesson, Series
 
 
@@ -93,7 +92,6 @@ class LessonAdmin(admin.ModelAdmin):
             "original": lesson,
             "lesson": lesson,
             "series": lesson.series,
-            "has_diagram": has_diagram(lesson.body_html),
         }
         response = TemplateResponse(request, "admin/lessons/lesson/preview.html", context)
         add_never_cache_headers(response)

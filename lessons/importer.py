@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
 from config import env
+from lessons import markdown
 from lessons.models import (
     Lesson,
     Series,
@@ -268,6 +269,12 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
         values = _lesson_values(meta, body, path.name, problems) if meta is not None else None
         if values is None:
             continue
+        lines_before_body = text[: len(text) - len(body)].count("\n")
+        for problem in markdown.diagram_problems(body):
+            problems.append(
+                f"{path.name}: line {problem.line + lines_before_body}: diagram "
+                f"{problem.number} cannot be drawn: {problem.message}"
+            )
         if (other := numbers.get(values["number"])) is not None:
             problems.append(f"{path.name}: number {values['number']} is also used by {other}")
         if values["slug"] in slugs:

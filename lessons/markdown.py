@@ -10,14 +10,18 @@ table, block quote or code block, and never the whole body.
 
 import html
 import re
+import secrets
 from dataclasses import dataclass
 
 import bleach
 import markdown
+from django.utils.translation import gettext
 from markdown.extensions import Extension
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension, slugify_unicode
 from markdown.preprocessors import Preprocessor
+
+from lessons import diagrams
 
 ALLOWED_TAGS = frozenset(
     {
@@ -39,13 +43,14 @@ _PER_TAG = {
     "details": {"open"},
 }
 # Ids come from heading anchors and footnotes; the site's own ids start with "site-" or "id_",
-# so author content cannot take them over.
+# and diagrams' with "diagram-", so author content cannot take them over.
 _ID_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "li", "sup", "div", "span"}
-_ID = re.compile(r"^(?!site-|id_)[\w][\w:.-]{0,100}$")
+_ID = re.compile(r"^(?!site-|id_|diagram-)[\w][\w:.-]{0,100}$")
 # Classes are those the pipeline itself writes: code highlighting (Pygments' short token
-# names), footnotes, heading anchors and diagrams. An author cannot borrow the site's own
-# classes (paywall, badge, message...) to dress content up as the site.
-_CLASSES = {"highlight", "footnote", "footnote-ref", "footnote-backref", "headerlink", "mermaid"}
+# names), footnotes and heading anchors. An author cannot borrow the site's own classes
+# (paywall, badge, message...) to dress content up as the site. Diagrams are added after
+# sanitising (see render()), so no author markup can claim to be one.
+_CLASSES = {"highlight", "footnote", "footnote-ref", "footnote-backref", "headerlink"}
 _CLASS = re.compile(r"^([a-z]{1,3}\d?|language-[\w+-]{1,30})$")
 
 
@@ -98,30 +103,50 @@ def _fences(lines: list[str]):
 
 
 class _MermaidPreprocessor(Preprocessor):
-    """Turn ```mermaid fences into <pre class="mermaid"> before code highlighting sees them.
-    Other fences (a Markdown example that shows a mermaid fence, say) are left alone."""
+    """Draw ```mermaid fences as SVG (lessons.diagrams) before code highlighting sees them.
+
+    The drawing is not given to the HTML sanitiser, which does not know SVG: the block leaves
+    a placeholder, unguessable per render, that render() replaces after sanitising with the
+    SVG that lessons.diagrams already rebuilt from its own allowlist. Other fences (a
+    Markdown example that shows a mermaid fence, say) are left alone."""
+
+    def __init__(self, md, figures: dict[str, str], token: str):
+        super().__init__(md)
+        self.figures = figures
+        self.token = token
 
     def run(self, lines):
-        out, last = [], 0
+        out, last, number = [], 0, 0
         for start, end, language in _fences(lines):
             if language != "mermaid":
                 continue
-            code = "\n".join(lines[start + 1 : end]) + "\n"
-            block = '<pre class="mermaid">' + html.escape(code) + "</pre>"
-            out += [*lines[last:start], "", self.md.htmlStash.store(block), ""]
+            number += 1
+            code = "\n".join(lines[start + 1 : end])
+            try:
+                block = diagrams.figure(code, number=number)
+            except diagrams.DiagramError as error:
+                block = diagrams.failed_figure(code, error)
+            placeholder = f"{self.token}-{number}"
+            self.figures[f"<p>{placeholder}</p>"] = block
+            out += [*lines[last:start], "", self.md.htmlStash.store(f"<p>{placeholder}</p>"), ""]
             last = end + 1
         return out + lines[last:]
 
 
 class _MermaidExtension(Extension):
+    def __init__(self):
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.token = f"diagram-slot-{secrets.token_hex(12)}"
+
     def extendMarkdown(self, md):
-        md.preprocessors.register(_MermaidPreprocessor(md), "mermaid", 30)
+        md.preprocessors.register(_MermaidPreprocessor(md, self.figures, self.token), "mermaid", 30)
 
 
-def _converter() -> markdown.Markdown:
+def _converter(mermaid: _MermaidExtension) -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[
-            _MermaidExtension(),
+            mermaid,
             "fenced_code",
             "tables",
             "footnotes",
@@ -154,9 +179,43 @@ def sanitize(dirty_html: str) -> str:
 
 
 def render(source: str) -> str:
-    """Markdown source to safe HTML. HTML comments, the `<!-- more -->` marker among them,
-    are dropped."""
-    return sanitize(_converter().convert(normalise_newlines(source)))
+    """Markdown source to safe HTML, with diagrams drawn as inline SVG. HTML comments, the
+    `<!-- more -->` marker among them, are dropped."""
+    mermaid = _MermaidExtension()
+    clean = sanitize(_converter(mermaid).convert(normalise_newlines(source)))
+    for placeholder, figure in mermaid.figures.items():
+        clean = clean.replace(placeholder, figure, 1)
+    return clean
+
+
+@dataclass(frozen=True)
+class DiagramProblem:
+    number: int  # the diagram's place among the text's ```mermaid blocks, from 1
+    line: int  # in the text, from 1
+    message: str
+
+    def __str__(self) -> str:
+        return gettext("Diagram %(number)s (line %(line)s) cannot be drawn: %(why)s.") % {
+            "number": self.number,
+            "line": self.line,
+            "why": self.message,
+        }
+
+
+def diagram_problems(source: str) -> list[DiagramProblem]:
+    """Every ```mermaid block of `source` that cannot be drawn, with the line to look at."""
+    lines = normalise_newlines(source).split("\n")
+    problems, number = [], 0
+    for start, end, language in _fences(lines):
+        if language != "mermaid":
+            continue
+        number += 1
+        try:
+            diagrams.draw("\n".join(lines[start + 1 : end]), prefix="check")
+        except diagrams.DiagramError as error:
+            line = start + 1 + (error.line or 0)
+            problems.append(DiagramProblem(number, line, error.message))
+    return problems
 
 
 def count_words(text: str) -> int:
@@ -166,12 +225,9 @@ def count_words(text: str) -> int:
 
 
 def reading_minutes(body_html: str, words_per_minute: int = 200) -> int:
-    text = re.sub(r"<[^>]*>", " ", body_html)
+    text = re.sub(r"<svg\b.*?</svg>", " ", body_html, flags=re.DOTALL)
+    text = re.sub(r"<[^>]*>", " ", text)
     return max(1, round(count_words(html.unescape(text)) / words_per_minute))
-
-
-def has_diagram(body_html: str) -> bool:
-    return '<pre class="mermaid">' in body_html
 
 
 @dataclass

@@ -72,6 +72,15 @@ def validate_pin_message(value: str) -> None:
         )
 
 
+def diagram_errors(**texts: str) -> dict[str, list[str]]:
+    """{field: messages} for the Markdown fields whose ```mermaid blocks cannot be drawn."""
+    errors = {}
+    for name, text in texts.items():
+        if problems := markdown.diagram_problems(text):
+            errors[name] = [str(problem) for problem in problems]
+    return errors
+
+
 class SeriesQuerySet(models.QuerySet):
     def published(self):
         """Series readers may see: those marked published."""
@@ -175,9 +184,7 @@ class Series(models.Model):
     def save(self, *args, **kwargs):
         self.instagram_handle = normalise_instagram_handle(self.instagram_handle)
         self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
-        self.description_html = markdown.render(self.description)
-        self.cta_html = markdown.render(self.cta_message)
-        self.paywall_html = markdown.render(self.paywall_message)
+        self.render()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -204,6 +211,20 @@ class Series(models.Model):
     @property
     def has_contact(self) -> bool:
         return bool(self.instagram_handle or self.whatsapp_number)
+
+    def clean(self):
+        if errors := diagram_errors(
+            description=self.description,
+            cta_message=self.cta_message,
+            paywall_message=self.paywall_message,
+        ):
+            raise ValidationError(errors)
+
+    def render(self) -> None:
+        """Render the Markdown fields into stored HTML."""
+        self.description_html = markdown.render(self.description)
+        self.cta_html = markdown.render(self.cta_message)
+        self.paywall_html = markdown.render(self.paywall_message)
 
 
 UNPUBLISHED_LABELS = {
@@ -323,6 +344,10 @@ class Lesson(models.Model):
         return reverse(
             "lessons:lesson", kwargs={"series_slug": self.series.slug, "slug": self.slug}
         )
+
+    def clean(self):
+        if errors := diagram_errors(body=self.body):
+            raise ValidationError(errors)
 
     @property
     def is_free(self) -> bool:

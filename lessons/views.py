@@ -5,7 +5,6 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
-from lessons.markdown import has_diagram
 from lessons.models import Lesson, Series
 
 
@@ -107,7 +106,6 @@ def lesson_detail(request, series_slug, slug):
         "series": lesson.series,
         "decision": decision,
         "body_html": body_html,
-        "has_diagram": has_diagram(body_html),
         "previous": neighbours.filter(number__lt=lesson.number).order_by("-number").first(),
         "next": neighbours.filter(number__gt=lesson.number).first(),
         "unpublished_state": lesson.unpublished_state,

@@ -135,22 +135,23 @@ def test_reader_pages_are_private_and_vary_on_cookie(client, premium_lesson):
         assert "Cookie" in response["Vary"], url
 
 
-def test_mermaid_is_loaded_only_on_pages_with_a_diagram(client, series):
-    plain = make_lesson(series, number=1, body="No diagram here.")
+def test_a_lesson_with_a_diagram_shows_it_drawn_and_loads_no_script(client, series):
     drawn = make_lesson(series, number=2, body="```mermaid\nflowchart LR\n A --> B\n```")
-    assert "mermaid" not in client.get(lesson_url(plain)).text
     page = client.get(lesson_url(drawn)).text
-    assert "vendor/mermaid/mermaid-12.3.0.min.js" in page
-    assert '<pre class="mermaid">' in page
+    assert '<figure class="diagram" tabindex="0"><svg ' in page
+    assert "<script" not in page
+    assert "mermaid" not in page
 
 
-def test_diagram_after_the_cut_does_not_load_mermaid_for_the_teaser(client, series):
+def test_diagram_after_the_cut_is_not_in_the_teaser(client, series):
     lesson = make_lesson(
         series,
         access="premium",
-        body="Intro.\n\n<!-- more -->\n\n```mermaid\nflowchart LR\n A-->B\n```",
+        body="Intro.\n\n<!-- more -->\n\n```mermaid\nflowchart LR\n A-->B[Secret step]\n```",
     )
-    assert "mermaid" not in client.get(lesson_url(lesson)).text
+    page = client.get(lesson_url(lesson)).text
+    assert 'class="diagram"' not in page
+    assert "Secret step" not in page
 
 
 def test_missing_page_is_a_styled_404(client):

@@ -1,0 +1,44 @@
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from access import policy
+from access.models import Entitlement
+
+
+class ReaderAccess:
+    """What the current reader may read. Entitlements load once, on first use."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def is_staff(self) -> bool:
+        return bool(self.user.is_authenticated and self.user.is_staff)
+
+    @cached_property
+    def grants(self) -> tuple[policy.Grant, ...]:
+        if not self.user.is_authenticated:
+            return ()
+        return Entitlement.objects.grants_for(self.user)
+
+    def decide(self, lesson) -> policy.Decision:
+        return policy.decide(
+            is_free=lesson.is_free,
+            series_id=lesson.series_id,
+            lesson_id=lesson.pk,
+            is_staff=self.is_staff,
+            # A free lesson never needs the reader's entitlements: don't load them for it.
+            grants=() if lesson.is_free else self.grants,
+            now=timezone.now(),
+        )
+
+
+class AccessMiddleware:
+    """Attach a lazy `request.access`; views ask it `decide(lesson)`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.access = ReaderAccess(request.user)
+        return self.get_response(request)

@@ -1,0 +1,244 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from access import policy
+from lessons.models import Lesson, Series
+
+
+class AccessPinQuerySet(models.QuerySet):
+    def with_status(self, status: str, now=None):
+        """PINs in this state, decided in the same order as `AccessPin.status()`: revoked
+        first, then expired, then used up; active PINs can still be redeemed."""
+        now = now or timezone.now()
+        revoked = Q(revoked_at__isnull=False)
+        expired = Q(expires_at__lte=now)
+        used_up = Q(use_count__gte=models.F("max_uses"))
+        return self.filter(
+            {
+                "revoked": revoked,
+                "expired": ~revoked & expired,
+                "used up": ~revoked & ~expired & used_up,
+                "active": ~revoked & ~expired & ~used_up,
+            }[status]
+        )
+
+
+class AccessPin(models.Model):
+    """A secret that unlocks a series (or chosen lessons of it) for whoever redeems it.
+
+    Only a keyed hash of the PIN is stored, with its last four characters as a hint; the PIN
+    itself is shown once, when it is issued.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        USED_UP = "used up", "Used up"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    pin_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(
+        max_length=4, editable=False, help_text="The PIN's last four characters."
+    )
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="pins")
+    whole_series = models.BooleanField(
+        default=True,
+        help_text="Unlocks every premium lesson of the series; otherwise only `lessons` "
+        "(and nothing more if those lessons are deleted).",
+    )
+    lessons = models.ManyToManyField(Lesson, blank=True, related_name="+")
+    max_uses = models.PositiveIntegerField(
+        default=1, help_text="How many readers may redeem it (1 for a buyer, N for a promotion)."
+    )
+    use_count = models.PositiveIntegerField(default=0, editable=False)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this, the PIN can no longer be redeemed."
+    )
+    access_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Access lasts this many days from redemption; empty means no end.",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True, help_text='For staff, e.g. "IG @buyer".')
+    batch = models.CharField(max_length=100, blank=True, db_index=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AccessPinQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "access PIN"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(use_count__lte=models.F("max_uses")), name="pin_uses_within_max"
+            ),
+            models.CheckConstraint(condition=Q(max_uses__gte=1), name="pin_max_uses_positive"),
+        ]
+
+    def __str__(self):
+        return f"PIN …{self.hint}"
+
+    @property
+    def uses_left(self) -> int:
+        return max(0, self.max_uses - self.use_count)
+
+    def status(self, now=None) -> "AccessPin.Status":
+        now = now or timezone.now()
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at and self.expires_at <= now:
+            return self.Status.EXPIRED
+        if self.use_count >= self.max_uses:
+            return self.Status.USED_UP
+        return self.Status.ACTIVE
+
+    def access_ends(self, redeemed_at):
+        return redeemed_at + timedelta(days=self.access_days) if self.access_days else None
+
+
+class EntitlementQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True
+        )
+
+    def active_for(self, user, now=None):
+        return self.active(now).filter(user=user)
+
+    def grants_for(self, user, now=None) -> tuple[policy.Grant, ...]:
+        """The user's active entitlements as the policy sees them, in one query."""
+        rows = self.active_for(user, now).values_list(
+            "pk", "series_id", "expires_at", "whole_series", "lessons"
+        )
+        grants: dict[int, tuple[int, object, bool, set[int]]] = {}
+        for pk, series_id, expires_at, whole_series, lesson_id in rows:
+            entry = grants.setdefault(pk, (series_id, expires_at, whole_series, set()))
+            if lesson_id is not None:
+                entry[3].add(lesson_id)
+        return tuple(
+            policy.Grant(
+                series_id=series_id,
+                lesson_ids=None if whole_series else frozenset(lessons),
+                expires_at=expires_at,
+            )
+            for series_id, expires_at, whole_series, lessons in grants.values()
+        )
+
+
+class Entitlement(models.Model):
+    """A reader's right to read a series' premium lessons (or chosen ones), from a PIN or
+    granted by staff. Active while not revoked and before `expires_at`."""
+
+    class Source(models.TextChoices):
+        PIN = "pin", "Redeemed a PIN"
+        STAFF = "staff", "Granted by staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements"
+    )
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="entitlements")
+    whole_series = models.BooleanField(
+        default=True,
+        help_text="Covers every premium lesson of the series. Untick it to cover only the "
+        "lessons chosen below (and nothing more if those lessons are deleted).",
+    )
+    lessons = models.ManyToManyField(Lesson, blank=True, related_name="+")
+    source = models.CharField(max_length=10, choices=Source, default=Source.STAFF, editable=False)
+    pin = models.ForeignKey(
+        AccessPin,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="entitlements",
+        editable=False,
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Access ends at this time; empty means no end."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = EntitlementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at", "expires_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "pin"],
+                condition=Q(pin__isnull=False),
+                name="one_entitlement_per_pin",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.series}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class RedemptionAttempt(models.Model):
+    """Every attempt to redeem a PIN, kept as a log and counted by the throttles."""
+
+    class Outcome(models.TextChoices):
+        UNLOCKED = "unlocked", "Unlocked"
+        ALREADY_UNLOCKED = "already unlocked", "Already unlocked"
+        REDEEMED_BEFORE = "redeemed before", "Redeemed before by this reader"
+        UNKNOWN = "unknown", "Unknown PIN"
+        EXPIRED = "expired", "Expired PIN"
+        REVOKED = "revoked", "Revoked PIN"
+        USED_UP = "used up", "Used up PIN"
+        THROTTLED = "throttled", "Throttled"
+
+    FAILURES = (Outcome.UNKNOWN, Outcome.EXPIRED, Outcome.REVOKED, Outcome.USED_UP)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pin = models.ForeignKey(
+        AccessPin, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    ip = models.GenericIPAddressField("client IP", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "outcome", "created_at"]),
+            models.Index(fields=["ip", "outcome", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in self.FAILURES

@@ -1,0 +1,299 @@
+"""Writes that span several models and must be atomic: redeeming, issuing and revoking."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.debug import sensitive_variables
+
+from access import pins
+from access.models import AccessPin, Entitlement, RedemptionAttempt
+from lessons.models import Lesson, Series
+
+Outcome = RedemptionAttempt.Outcome
+
+
+@dataclass(frozen=True)
+class Redemption:
+    outcome: Outcome
+    series: Series | None = None
+    entitlement: Entitlement | None = None
+    retry_after: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (Outcome.UNLOCKED, Outcome.ALREADY_UNLOCKED)
+
+    @property
+    def message(self) -> str:
+        if self.outcome == Outcome.UNLOCKED:
+            ends = self.entitlement.expires_at if self.entitlement else None
+            until = f" until {date_format(timezone.localtime(ends), 'j F Y')}" if ends else ""
+            return f"Unlocked: you can now read the premium lessons of {self.series}{until}."
+        if self.outcome == Outcome.ALREADY_UNLOCKED:
+            return f"You already have access to {self.series}; the PIN was not used up."
+        if self.outcome == Outcome.REDEEMED_BEFORE:
+            return (
+                "You have redeemed this PIN before, and the access it gave has ended. "
+                "Ask the author for a new one."
+            )
+        if self.outcome == Outcome.THROTTLED:
+            wait = max(1, round((self.retry_after - timezone.now()).total_seconds() / 60))
+            return (
+                "Too many wrong PINs. For your account's safety, please try again in "
+                f"{wait} minute{'s' if wait != 1 else ''}."
+            )
+        return {
+            Outcome.UNKNOWN: "That PIN is not valid. Check it and try again.",
+            Outcome.EXPIRED: "That PIN has expired. Ask the author for a new one.",
+            Outcome.REVOKED: "That PIN has been withdrawn. Ask the author for a new one.",
+            Outcome.USED_UP: "That PIN has already been used. Ask the author for a new one.",
+        }[self.outcome]
+
+
+def retry_after(*, user, ip: str | None, now: datetime) -> datetime | None:
+    """When this account or address may try again, or None when it is not throttled.
+
+    Counts failed attempts in the redemption log, which every worker process shares.
+    """
+    limits = [
+        (
+            {"user": user},
+            settings.PIN_FAILURES_PER_USER,
+            timedelta(minutes=settings.PIN_FAILURE_WINDOW_USER_MINUTES),
+        )
+    ]
+    if ip:
+        limits.append(
+            (
+                {"ip": ip},
+                settings.PIN_FAILURES_PER_IP,
+                timedelta(minutes=settings.PIN_FAILURE_WINDOW_IP_MINUTES),
+            )
+        )
+    latest = None
+    for who, limit, window in limits:
+        failures = RedemptionAttempt.objects.filter(
+            **who, outcome__in=RedemptionAttempt.FAILURES, created_at__gt=now - window
+        )
+        recent = failures.order_by("-created_at").values_list("created_at", flat=True)[
+            limit - 1 : limit
+        ]
+        if recent:
+            # The limit-th most recent failure ages out of the window at this time.
+            until = recent[0] + window
+            latest = max(latest, until) if latest else until
+    return latest
+
+
+def _covers(user, pin: AccessPin, now: datetime) -> bool:
+    """Whether the user's active entitlements already give all that `pin` would."""
+    grants = [g for g in Entitlement.objects.grants_for(user, now) if g.series_id == pin.series_id]
+    if any(g.lesson_ids is None for g in grants):
+        return True
+    if pin.whole_series:
+        return False
+    wanted = set(pin.lessons.values_list("pk", flat=True))
+    held = set().union(*(g.lesson_ids for g in grants)) if grants else set()
+    return wanted <= held
+
+
+@sensitive_variables("typed_pin", "normalised")
+def redeem(*, user, typed_pin: str, ip: str | None = None) -> Redemption:
+    """Redeem a PIN typed by a logged-in user. Every attempt is logged."""
+    normalised = pins.normalise(typed_pin)
+    return redeem_digest(user=user, digest=pins.digest(normalised) if normalised else None, ip=ip)
+
+
+def redeem_digest(*, user, digest: str | None, ip: str | None = None) -> Redemption:
+    """Redeem the PIN with this keyed hash (None: not a possible PIN).
+
+    Atomic: the reader's row is locked while their failures are counted, and the use is
+    taken by a conditional UPDATE under the PIN's row lock, so a PIN with N uses is never
+    redeemed more than N times, however many requests race for it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        until = retry_after(user=user, ip=ip, now=now)
+        if until:
+            RedemptionAttempt.objects.create(user=user, outcome=Outcome.THROTTLED, ip=ip)
+            return Redemption(Outcome.THROTTLED, retry_after=until)
+        pin = (
+            AccessPin.objects.select_for_update(of=("self",))
+            .select_related("series")
+            .filter(pin_hash=digest)
+            .first()
+            if digest
+            else None
+        )
+        result = _redeem_locked(user, pin, now)
+        RedemptionAttempt.objects.create(user=user, pin=pin, outcome=result.outcome, ip=ip)
+    return result
+
+
+def _redeem_locked(user, pin: AccessPin | None, now: datetime) -> Redemption:
+    if pin is None:
+        return Redemption(Outcome.UNKNOWN)
+    status = pin.status(now)
+    if status == AccessPin.Status.REVOKED:
+        return Redemption(Outcome.REVOKED, pin.series)
+    if status == AccessPin.Status.EXPIRED:
+        return Redemption(Outcome.EXPIRED, pin.series)
+    if _covers(user, pin, now):
+        return Redemption(Outcome.ALREADY_UNLOCKED, pin.series)
+    if Entitlement.objects.filter(user=user, pin=pin).exists():
+        return Redemption(Outcome.REDEEMED_BEFORE, pin.series)
+    taken = AccessPin.objects.filter(pk=pin.pk, use_count__lt=F("max_uses")).update(
+        use_count=F("use_count") + 1
+    )
+    if not taken:
+        return Redemption(Outcome.USED_UP, pin.series)
+    entitlement = Entitlement.objects.create(
+        user=user,
+        series=pin.series,
+        whole_series=pin.whole_series,
+        source=Entitlement.Source.PIN,
+        pin=pin,
+        granted_at=now,
+        expires_at=pin.access_ends(now),
+    )
+    if not pin.whole_series:
+        entitlement.lessons.set(pin.lessons.values_list("pk", flat=True))
+    return Redemption(Outcome.UNLOCKED, pin.series, entitlement)
+
+
+@dataclass(frozen=True)
+class IssuedPin:
+    pin: str
+    record: AccessPin
+
+
+CSV_HEADER = ["pin", "hint", "series", "uses", "expires", "note", "batch"]
+
+
+def issue_pins(
+    *,
+    series: Series,
+    lessons: list[Lesson] | tuple = (),
+    count: int = 1,
+    max_uses: int = 1,
+    expires_at: datetime | None = None,
+    access_days: int | None = None,
+    note: str = "",
+    batch: str = "",
+    issued_by=None,
+) -> list[IssuedPin]:
+    """Create `count` PINs in one transaction and return them with their plaintext, which is
+    not stored anywhere and cannot be shown again."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    if any(lesson.series_id != series.pk for lesson in lessons):
+        raise ValueError("every lesson must belong to the series")
+    plaintexts: set[str] = set()
+    while len(plaintexts) < count:
+        plaintexts.add(pins.generate())
+    ordered = sorted(plaintexts)
+    records = []
+    for plaintext in ordered:
+        normalised = pins.normalise(plaintext)
+        records.append(
+            AccessPin(
+                pin_hash=pins.digest(normalised),
+                hint=pins.hint(normalised),
+                series=series,
+                whole_series=not lessons,
+                max_uses=max_uses,
+                expires_at=expires_at,
+                access_days=access_days,
+                note=note,
+                batch=batch,
+                issued_by=issued_by,
+            )
+        )
+    with transaction.atomic():
+        # SQLite and PostgreSQL both return the new primary keys from a bulk insert.
+        created = AccessPin.objects.bulk_create(records, batch_size=1000)
+        if lessons:
+            through = AccessPin.lessons.through
+            through.objects.bulk_create(
+                [
+                    through(accesspin_id=record.pk, lesson_id=lesson.pk)
+                    for record in created
+                    for lesson in lessons
+                ],
+                batch_size=1000,
+            )
+    return [
+        IssuedPin(plaintext, record) for plaintext, record in zip(ordered, created, strict=True)
+    ]
+
+
+def pins_csv(issued: list[IssuedPin]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for item in issued:
+        record = item.record
+        writer.writerow(
+            [
+                item.pin,
+                record.hint,
+                record.series.slug,
+                record.max_uses,
+                record.expires_at.isoformat() if record.expires_at else "",
+                _csv_safe(record.note),
+                _csv_safe(record.batch),
+            ]
+        )
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from reading a note as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def revoke_pins(queryset, *, reason: str, revoke_access: bool = False) -> tuple[int, int]:
+    """Stop PINs from being redeemed; with `revoke_access`, also end what they granted.
+    Returns (PINs revoked, entitlements revoked)."""
+    now = timezone.now()
+    with transaction.atomic():
+        pin_ids = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        revoked = AccessPin.objects.filter(pk__in=pin_ids).update(
+            revoked_at=now, revoked_reason=reason
+        )
+        ended = 0
+        if revoke_access:
+            ended = revoke_entitlements(Entitlement.objects.filter(pin__in=queryset), reason=reason)
+    return revoked, ended
+
+
+def revoke_entitlements(queryset, *, reason: str) -> int:
+    return queryset.filter(revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+def grant(*, user, series: Series, lessons=(), expires_at=None, granted_by=None, note=""):
+    """Give a reader access by hand (staff)."""
+    with transaction.atomic():
+        entitlement = Entitlement.objects.create(
+            user=user,
+            series=series,
+            whole_series=not lessons,
+            source=Entitlement.Source.STAFF,
+            granted_by=granted_by,
+            expires_at=expires_at,
+            note=note,
+        )
+        if lessons:
+            entitlement.lessons.set(lessons)
+    return entitlement

@@ -1,0 +1,233 @@
+"""One settings module, read from the environment (and a `.env` file in development).
+
+Fails closed: DEBUG is off unless asked for, and without DEBUG a SECRET_KEY must be given.
+"""
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.utils.csp import CSP
+
+from config import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env.load_dotenv(Path(env.get("ENV_FILE", str(BASE_DIR / ".env"))))
+
+DEBUG = env.get_bool("DEBUG", default=False)
+
+SECRET_KEY = env.get("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        sys.exit("SECRET_KEY is not set: set it in the environment or .env (or set DEBUG=1).")
+    SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 (used only with DEBUG on)
+
+ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "accounts",
+    "lessons",
+    "access",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "access.middleware.AccessMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "config.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env.get_int("CONN_MAX_AGE", 0, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Writers queue instead of failing with "database is locked" when requests collide.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+
+# django-allauth: the email address is the login; verification is offered, not forced,
+# so a reader who signs up to redeem a PIN lands back on the lesson straight away.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = env.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+
+CACHES = {
+    "default": {
+        **(
+            {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": env.get("REDIS_URL"),
+            }
+            if env.get("REDIS_URL")
+            else {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "django_cache",
+            }
+        ),
+        "KEY_PREFIX": env.get("CACHE_KEY_PREFIX"),
+    }
+}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Security. Without DEBUG the site is assumed to be served over HTTPS; SECURE_HTTPS=0 is only
+# for trying the production server on http://127.0.0.1 (make serve).
+SECURE_HTTPS = env.get_bool("SECURE_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000) if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", default=False)
+# Load balancers probe app servers over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if env.get_bool("BEHIND_TLS_PROXY", default=False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself, overwriting the client's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "https:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# Email: SMTP when EMAIL_HOST is set, else printed to the console (development).
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.get("EMAIL_HOST"),
+                "port": env.get_int("EMAIL_PORT", 587),
+                "username": env.get("EMAIL_HOST_USER"),
+                "password": env.get("EMAIL_HOST_PASSWORD"),
+                "use_tls": env.get_bool("EMAIL_USE_TLS", default=True),
+                "timeout": 10,
+            },
+        }
+        if env.get("EMAIL_HOST")
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "lessons@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+SITE_NAME = env.get("SITE_NAME", "Lessons")
+ADMIN_PATH = env.get("ADMIN_PATH", "admin/").strip("/") + "/"
+
+# Lessons: the teaser of a premium lesson without a `<!-- more -->` marker is its leading
+# blocks up to this many words; bodies over LESSON_BODY_MAX_BYTES are refused.
+LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150, minimum=1)
+LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
+LESSON_WORDS_PER_MINUTE = 200
+
+# Access PINs: stored as HMAC-SHA256 under this key. Changing it makes every unredeemed PIN
+# unusable, so it is separate from SECRET_KEY (which it defaults to) and can outlive its rotation.
+PIN_HASH_KEY = env.get("PIN_HASH_KEY", SECRET_KEY)
+# Failed redemptions allowed before a pause: per account, and per client IP address.
+PIN_FAILURES_PER_USER = env.get_int("PIN_FAILURES_PER_USER", 5, minimum=1)
+PIN_FAILURE_WINDOW_USER_MINUTES = env.get_int("PIN_FAILURE_WINDOW_USER_MINUTES", 15, minimum=1)
+PIN_FAILURES_PER_IP = env.get_int("PIN_FAILURES_PER_IP", 20, minimum=1)
+PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60, minimum=1)
+# How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+# allauth's rate limits (logins, sign-ups) read the client IP the same way.
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+}

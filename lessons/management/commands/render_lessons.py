@@ -1,0 +1,58 @@
+from django.core.management.base import BaseCommand
+
+from lessons import markdown
+from lessons.models import Lesson, Series
+
+SERIES_FIELDS = ["description_html", "paywall_html"]
+LESSON_FIELDS = ["body_html", "teaser_html", "reading_minutes"]
+
+
+def _changed(instance, fields, render) -> bool:
+    before = [getattr(instance, name) for name in fields]
+    render()
+    return [getattr(instance, name) for name in fields] != before
+
+
+class Command(BaseCommand):
+    help = (
+        "Render the stored HTML of every series and lesson again from its Markdown, for when "
+        "the pipeline changes (a new diagram renderer, say). Saves and lists what changed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change; save nothing."
+        )
+
+    def handle(self, dry_run, **options):
+        changed_series = []
+        series_list = list(Series.objects.order_by("position", "title"))
+        for series in series_list:
+            if _changed(series, SERIES_FIELDS, series.render):
+                changed_series.append(series.title)
+                if not dry_run:
+                    series.save(update_fields=[*SERIES_FIELDS, "updated_at"])
+
+        changed_lessons, problems, total = [], [], 0
+        lessons = Lesson.objects.select_related("series").order_by("series__title", "number")
+        for lesson in lessons.iterator(chunk_size=200):
+            total += 1
+            label = f"{lesson.series.title} {lesson}"
+            if _changed(lesson, LESSON_FIELDS, lesson.render):
+                changed_lessons.append(label)
+                if not dry_run:
+                    lesson.save(update_fields=[*LESSON_FIELDS, "updated_at"])
+            problems += [
+                f"{label}: {problem}" for problem in markdown.diagram_problems(lesson.body)
+            ]
+
+        verb = "would change" if dry_run else "changed"
+        self._report(f"{len(changed_series)} of {len(series_list)} series {verb}", changed_series)
+        self._report(f"{len(changed_lessons)} of {total} lessons {verb}", changed_lessons)
+        for problem in problems:
+            self.stderr.write(self.style.WARNING(problem))
+        if dry_run:
+            self.stdout.write(self.style.WARNING("Dry run: nothing was saved."))
+
+    def _report(self, summary, names):
+        self.stdout.write(f"{summary}{': ' if names else ''}{', '.join(names)}")
