@@ -210,6 +210,8 @@ ADMIN_PATH = env.get("ADMIN_PATH", "admin/").strip("/") + "/"
 # blocks up to this many words; bodies over LESSON_BODY_MAX_BYTES are refused.
 LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150, minimum=1)
 LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
+# Rendering a text may take this long (in a child process) before it is refused; 0: no limit.
+LESSON_RENDER_SECONDS = env.get_int("LESSON_RENDER_SECONDS", 5, minimum=0)
 LESSON_WORDS_PER_MINUTE = 200
 
 # Access PINs: stored as HMAC-SHA256 under this key. Changing it makes every unredeemed PIN

@@ -6,6 +6,10 @@ goes through `render()`, once, when it is saved. Pages never render Markdown.
 `split_teaser()` finds the public part of a lesson's source: everything before the first
 `<!-- more -->`, or else the leading blocks up to a word budget, never cutting inside a list,
 table, block quote or code block, and never the whole body.
+
+`check_source()` refuses, with a message for the author, the shapes of text that would take the
+pipeline too long or too deep (nesting, brackets, emphasis runs, huge tables...); `render()`
+applies it. The time any text may take is bounded by the caller (lessons/models.py).
 """
 
 import html
@@ -85,15 +89,20 @@ def normalise_newlines(text: str) -> str:
 def _fences(lines: list[str]):
     """Yield (start, end, language) of each closed fenced code block, by line index."""
     i = 0
+    # Fences that no later line closes: a later opener with the same fence is not closed
+    # either, so each is searched for once (thousands of unclosed openers stay linear).
+    unclosed: set[str] = set()
     while i < len(lines):
         opening = _FENCE_OPEN.match(lines[i])
-        if opening:
+        if opening and opening["fence"] not in unclosed:
             fence = opening["fence"]
             for j in range(i + 1, len(lines)):
                 if lines[j].rstrip() == fence:
                     yield i, j, opening["lang"].lower()
                     i = j
                     break
+            else:
+                unclosed.add(fence)
         i += 1
 
 
@@ -153,10 +162,162 @@ def sanitize(dirty_html: str) -> str:
     return re.sub(r"<(/?)h1\b", r"<\1h2", clean)
 
 
+# Limits. Python-Markdown recurses once per level of nesting and rescans the rest of a
+# paragraph for every bracket left open, so such text can take minutes or end in a
+# RecursionError; these limits stay far below where that starts, and far above real lessons.
+MAX_NESTING = 50  # levels of lists and block quotes opened at the start of a line
+MAX_OPEN_BRACKETS = 100  # '[' or '(' open at once in a paragraph, nested or never closed
+MAX_EMPHASIS_RUN = 100  # '*' or '_' in a row
+MAX_UNCLOSED_FENCES = 100
+MAX_TABLE_ROWS = 2000
+MAX_FOOTNOTES = 1000
+MAX_HEADINGS = 1000
+
+_NESTING_PART = re.compile(r"(?P<space>[ \t]+)|>|(?:[-*+]|\d{1,9}[.)])(?=[ \t])")
+_BRACKET = re.compile(r"\\.|[\[\]()]")
+_EMPHASIS_RUN = re.compile(rf"\*{{{MAX_EMPHASIS_RUN + 1},}}|_{{{MAX_EMPHASIS_RUN + 1},}}")
+_FOOTNOTE = re.compile(r"^[ ]{0,3}\[\^[^\]\n]+\]:")
+
+
+class RenderError(ValueError):
+    """The text cannot be rendered within the limits; `problems` say why, for its author."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+def _nesting(line: str) -> int:
+    """Levels opened at the start of a line: each > mark and list marker, and each four
+    columns of indentation."""
+    levels = position = 0
+    while part := _NESTING_PART.match(line, position):
+        levels += len(part["space"].expandtabs(4)) // 4 if part["space"] else 1
+        position = part.end()
+    return levels
+
+
+class _Found:
+    """Where a limit was first passed, the worst value seen, and how many times."""
+
+    def __init__(self):
+        self.line, self.worst, self.count = 0, 0, 0
+
+    def add(self, line: int, value: int) -> None:
+        self.line = self.line or line
+        self.worst = max(self.worst, value)
+        self.count += 1
+
+    def more(self) -> str:
+        return f" (and {self.count - 1} more)" if self.count > 1 else ""
+
+
+class _OpenBrackets:
+    """Brackets open at once in the current paragraph, square and round counted apart."""
+
+    def __init__(self):
+        self.square = self.round = 0
+
+    def most_after(self, line: str) -> int:
+        most = 0
+        for bracket in _BRACKET.finditer(line):
+            char = bracket[0]
+            if char == "[":
+                self.square += 1
+            elif char == "(":
+                self.round += 1
+            elif char == "]":
+                self.square = max(0, self.square - 1)
+            elif char == ")":
+                self.round = max(0, self.round - 1)
+            most = max(most, self.square, self.round)
+        return most
+
+
+def check_source(source: str) -> list[str]:
+    """What in this Markdown source passes the limits above, as messages naming the line;
+    empty when it can be rendered. Linear in the length of the source."""
+    lines = normalise_newlines(source).split("\n")
+    in_code: set[int] = set()
+    for start, end, _ in _fences(lines):
+        in_code.update(range(start, end + 1))
+    nesting, brackets, emphasis, table = _Found(), _Found(), _Found(), _Found()
+    unclosed_fences = footnotes = headings = table_rows = 0
+    paragraph, paragraph_flagged = _OpenBrackets(), False
+    for number, line in enumerate(lines, start=1):
+        if number - 1 in in_code:
+            continue
+        if not line.strip():
+            paragraph, paragraph_flagged, table_rows = _OpenBrackets(), False, 0
+            continue
+        unclosed_fences += bool(_FENCE_OPEN.match(line))
+        footnotes += bool(_FOOTNOTE.match(line))
+        headings += bool(_HEADING.match(line))
+        if (levels := _nesting(line)) > MAX_NESTING:
+            nesting.add(number, levels)
+        if run := _EMPHASIS_RUN.search(line):
+            emphasis.add(number, len(run[0]))
+        if paragraph.most_after(line) > MAX_OPEN_BRACKETS and not paragraph_flagged:
+            brackets.add(number, 0)
+            paragraph_flagged = True
+        table_rows = table_rows + 1 if "|" in line else 0
+        if table_rows == MAX_TABLE_ROWS + 1:
+            table.add(number - MAX_TABLE_ROWS, table_rows)
+
+    problems = []
+    if nesting.count:
+        problems.append(
+            f"Line {nesting.line}{nesting.more()} is nested {nesting.worst} levels deep in "
+            f"lists or block quotes; at most {MAX_NESTING} levels can be shown."
+        )
+    if brackets.count:
+        problems.append(
+            f"Line {brackets.line}{brackets.more()} leaves more than "
+            f"{MAX_OPEN_BRACKETS} brackets [ or ( open at once, nested or never closed. Close "
+            "them, or write \\[ and \\( for brackets meant as text."
+        )
+    if emphasis.count:
+        problems.append(
+            f"Line {emphasis.line}{emphasis.more()} has {emphasis.worst} * or _ in a row; at "
+            f"most {MAX_EMPHASIS_RUN} can stand together. Write \\* and \\_ for ones meant "
+            "as text."
+        )
+    if unclosed_fences > MAX_UNCLOSED_FENCES:
+        problems.append(
+            f"{unclosed_fences} code fences (``` or ~~~) are never closed; at most "
+            f"{MAX_UNCLOSED_FENCES} can be. Close each code block with a line like its opening."
+        )
+    if table.count:
+        problems.append(
+            f"The table at line {table.line}{table.more()} has more than "
+            f"{MAX_TABLE_ROWS} rows; split it, or link to the data instead."
+        )
+    if footnotes > MAX_FOOTNOTES:
+        problems.append(f"The text has {footnotes} footnotes; at most {MAX_FOOTNOTES} can be.")
+    if headings > MAX_HEADINGS:
+        problems.append(f"The text has {headings} headings; at most {MAX_HEADINGS} can be.")
+    return problems
+
+
 def render(source: str) -> str:
     """Markdown source to safe HTML. HTML comments, the `<!-- more -->` marker among them,
-    are dropped."""
-    return sanitize(_converter().convert(normalise_newlines(source)))
+    are dropped. Raises RenderError when the source passes the limits above."""
+    if problems := check_source(source):
+        raise RenderError(problems)
+    try:
+        return sanitize(_converter().convert(normalise_newlines(source)))
+    except RecursionError:
+        raise RenderError(
+            [
+                "The text is nested too deeply to be shown (lists, quotes, links or emphasis "
+                "inside one another); flatten it."
+            ]
+        ) from None
+
+
+def render_lesson(source: str, teaser_words: int) -> tuple[str, str]:
+    """A lesson's body and its teaser, each rendered from its own source."""
+    return render(source), render(split_teaser(source, teaser_words))
 
 
 def count_words(text: str) -> int:

@@ -1,10 +1,35 @@
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from lessons import markdown
+from lessons import markdown, timelimit
+
+
+@functools.lru_cache(maxsize=4)
+def render_within_limits(render, *args):
+    """`render(*args)`, a function of lessons.markdown, in a child process given
+    LESSON_RENDER_SECONDS. Raises markdown.RenderError, with a message for the author, when the
+    text passes the pipeline's limits or its time. The last few results are kept, so the save
+    that follows validation does not render the same text again."""
+    seconds = settings.LESSON_RENDER_SECONDS
+    try:
+        return timelimit.call(render, *args, seconds=seconds)
+    except timelimit.TimeLimitExceeded:
+        raise markdown.RenderError(
+            [
+                f"This text takes more than {seconds:g} seconds to render, so it cannot be "
+                "saved. Very long tables or lists, thousands of footnotes, headings or short "
+                "paragraphs are the usual cause: split it into two lessons, or simplify it."
+            ]
+        ) from None
+    except timelimit.ChildFailed:
+        raise markdown.RenderError(
+            ["This text could not be rendered (it needs too much memory); simplify it."]
+        ) from None
 
 
 def validate_body_size(value: str) -> None:
@@ -19,6 +44,23 @@ def validate_body_size(value: str) -> None:
         )
 
 
+def validate_lesson_body(value: str) -> None:
+    """The body and its teaser render within the limits (see render_within_limits)."""
+    if len(value.encode("utf-8")) > settings.LESSON_BODY_MAX_BYTES:
+        return  # validate_body_size says so, and rendering it would only waste time
+    try:
+        render_within_limits(markdown.render_lesson, value, settings.LESSON_TEASER_WORDS)
+    except markdown.RenderError as error:
+        raise ValidationError(error.problems, code="cannot_render") from None
+
+
+def validate_markdown(value: str) -> None:
+    try:
+        render_within_limits(markdown.render, value)
+    except markdown.RenderError as error:
+        raise ValidationError(error.problems, code="cannot_render") from None
+
+
 class SeriesQuerySet(models.QuerySet):
     def published(self):
         """Series readers may see: those marked published."""
@@ -28,13 +70,16 @@ class SeriesQuerySet(models.QuerySet):
 class Series(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = models.TextField(
+        blank=True, validators=[validate_markdown], help_text="Markdown."
+    )
     description_html = models.TextField(blank=True, editable=False)
     language = models.CharField(
         max_length=16, default="en", help_text="Language code of the lessons, such as en or id."
     )
     paywall_message = models.TextField(
         blank=True,
+        validators=[validate_markdown],
         help_text="Markdown shown under the teaser of a premium lesson to readers without access.",
     )
     paywall_html = models.TextField(blank=True, editable=False)
@@ -61,8 +106,8 @@ class Series(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.description_html = markdown.render(self.description)
-        self.paywall_html = markdown.render(self.paywall_message)
+        self.description_html = render_within_limits(markdown.render, self.description)
+        self.paywall_html = render_within_limits(markdown.render, self.paywall_message)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -99,7 +144,7 @@ class Lesson(models.Model):
     summary = models.TextField(blank=True, help_text="One or two plain sentences for listings.")
     body = models.TextField(
         blank=True,
-        validators=[validate_body_size],
+        validators=[validate_body_size, validate_lesson_body],
         help_text="Markdown. For premium lessons, a line <!-- more --> ends the public teaser; "
         "without it the teaser is the first blocks up to about "
         f"{settings.LESSON_TEASER_WORDS} words.",
@@ -171,10 +216,10 @@ class Lesson(models.Model):
         return ""
 
     def render(self) -> None:
-        """Render the body and the teaser, each from its own source, into stored HTML."""
-        self.body_html = markdown.render(self.body)
-        self.teaser_html = markdown.render(
-            markdown.split_teaser(self.body, settings.LESSON_TEASER_WORDS)
+        """Render the body and the teaser, each from its own source, into stored HTML.
+        Raises markdown.RenderError for a body that `full_clean()` would refuse."""
+        self.body_html, self.teaser_html = render_within_limits(
+            markdown.render_lesson, self.body, settings.LESSON_TEASER_WORDS
         )
         self.reading_minutes = markdown.reading_minutes(
             self.body_html, settings.LESSON_WORDS_PER_MINUTE
