@@ -8,9 +8,14 @@ from lessons.markdown import has_diagram
 from lessons.models import Lesson, Series
 
 
-def _personal(response):
-    """What a page shows depends on who asks: never store it in a shared cache."""
-    patch_cache_control(response, private=True)
+def _personal(response, *, store: bool = True):
+    """What a page shows depends on who asks: never store it in a shared cache. A page with
+    premium text or a reader's own access on it is not stored at all (`store=False`), so
+    that after logging out the browser's Back button cannot show it again."""
+    if store:
+        patch_cache_control(response, private=True)
+    else:
+        add_never_cache_headers(response)
     patch_vary_headers(response, ["Cookie"])
     return response
 
@@ -45,7 +50,7 @@ def series_detail(request, slug):
         lesson.series = series
         lesson.unlocked = not lesson.is_free and request.access.decide(lesson).full
     response = render(request, "lessons/series.html", {"series": series, "lessons": lessons})
-    return _personal(response)
+    return _personal(response, store=not any(lesson.unlocked for lesson in lessons))
 
 
 def lesson_detail(request, series_slug, slug):
@@ -71,4 +76,4 @@ def lesson_detail(request, series_slug, slug):
     if context["unpublished_state"]:
         add_never_cache_headers(response)
         return response
-    return _personal(response)
+    return _personal(response, store=not (decision.full and not lesson.is_free))
