@@ -115,12 +115,19 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 
+# With Redis, short timeouts and a backend that serves on without it when it is away or hung
+# (config/cache.py): only allauth's rate limits and speed-ups live there.
+_redis_timeout = env.get_int("REDIS_TIMEOUT_MS", 250, minimum=1) / 1000
 CACHES = {
     "default": {
         **(
             {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "config.cache.FailSoftRedisCache",
                 "LOCATION": env.get("REDIS_URL"),
+                "OPTIONS": {
+                    "socket_connect_timeout": _redis_timeout,
+                    "socket_timeout": _redis_timeout,
+                },
             }
             if env.get("REDIS_URL")
             else {

@@ -7,20 +7,46 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_answers_200_when_the_database_answers(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
-
-
-def test_healthz_answers_503_without_a_traceback_when_the_database_does_not(client, monkeypatch):
+@pytest.fixture
+def database_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(connection, "cursor", refuse)
+
+
+@pytest.fixture
+def cache_down(settings):
+    from tests.config.test_cache import use_redis_at
+    from tests.e2e.servers import free_port
+
+    use_redis_at(settings, free_port())
+
+
+@pytest.mark.parametrize(
+    ("faults", "status", "body"),
+    [
+        ([], 200, {"status": "ok", "database": "up", "cache": "up"}),
+        (["cache_down"], 200, {"status": "degraded", "database": "up", "cache": "down"}),
+        (["database_down"], 503, {"status": "unavailable", "database": "down", "cache": "down"}),
+        (
+            ["database_down", "cache_down"],
+            503,
+            {"status": "unavailable", "database": "down", "cache": "down"},
+        ),
+    ],
+    ids=["all up", "cache down", "database down (and its cache table)", "both down"],
+)
+def test_healthz_reports_each_part_and_503_only_without_the_database(
+    request, client, faults, status, body
+):
+    for fault in faults:
+        request.getfixturevalue(fault)
     response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "down"}
+    assert response.status_code == status
+    assert response.json() == body
+    assert response.has_header("Retry-After") is (status == 503)
+    assert "no-store" in response["Cache-Control"]
     assert "Traceback" not in response.text
 
 
