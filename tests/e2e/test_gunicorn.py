@@ -3,6 +3,7 @@
 import http.client
 import os
 import stat
+import time
 
 import pytest
 
@@ -25,20 +26,27 @@ def gunicorn_env(tmp_path, static_root, database, **extra):
     return {**env, **extra}
 
 
-def test_gunicorn_opens_no_shared_control_socket(tmp_path, static_root, database):
-    with Gunicorn(gunicorn_env(tmp_path, static_root, database)):
-        assert not (tmp_path / "home" / ".gunicorn").exists()
+def wait_for(path, seconds: float = 10) -> bool:
+    """Whether `path` exists within `seconds` (gunicorn opens its control socket in a thread
+    once the workers are up)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return path.exists()
 
 
 def test_a_control_socket_is_per_instance_when_asked_for(tmp_path, static_root, database):
     path = tmp_path / "lessons-8000.ctl"
     env = gunicorn_env(tmp_path, static_root, database, GUNICORN_CONTROL_SOCKET=str(path))
     with Gunicorn(env):
+        assert wait_for(path)
         assert stat.S_ISSOCK(os.stat(path).st_mode)
         assert not (tmp_path / "home" / ".gunicorn").exists()
 
 
-def test_head_responses_carry_no_body_bytes(tmp_path, static_root, database):
+def test_gunicorn_answers_head_without_body_bytes_and_opens_no_shared_control_socket(
+    tmp_path, static_root, database
+):
     with Gunicorn(gunicorn_env(tmp_path, static_root, database)) as server:
         for path in ["/", "/healthz", "/accounts/login/", "/nowhere/", "/static/css/site.css"]:
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -47,6 +55,7 @@ def test_head_responses_carry_no_body_bytes(tmp_path, static_root, database):
             assert response.status in (200, 404), path
             assert int(response.headers["Content-Length"]) > 0, path
             connection.close()
+        assert not wait_for(tmp_path / "home" / ".gunicorn", seconds=1)
         server.log.seek(0)
         log = server.log.read().decode()
     assert "body bytes" not in log
