@@ -87,6 +87,18 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast: a database that is away, slow or hung gives readers the 503 page within
+    # seconds instead of holding a worker until gunicorn kills it (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.get_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=2))
+    if _statement := env.get_int("DATABASE_STATEMENT_TIMEOUT", 5, minimum=0):
+        _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_statement}s"
+        _options["options"] = _options["options"].strip()
+        _options.setdefault("reply_timeout", _statement + 1)
+    _options.setdefault("keepalives", 1)
+    _options.setdefault("keepalives_idle", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
