@@ -21,7 +21,7 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css
+.PHONY: help venv run test lint format migrate demo env serve bench faults clean pygments-css
 
 help:
 	@echo "make run    set everything up and serve the demo on http://$(HOST):$(PORT)"
@@ -80,6 +80,10 @@ test: venv
 # Throughput of the hot paths, on a throwaway database (never timings in the tests).
 bench: venv
 	$(PY) -m tests.bench
+
+# Fault figures: gunicorn with PostgreSQL and Redis each cut and hung (needs both on 127.0.0.1).
+faults: venv
+	$(PY) -m tests.faults
 
 lint: venv
 	$(BIN)/ruff check .

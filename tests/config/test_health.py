@@ -76,3 +76,19 @@ def test_errors_give_styled_pages_and_503_only_while_the_database_is_away(
     assert "site.css" in page
     assert str(error) not in page
     assert response.has_header("Retry-After") is (status == 503)
+
+
+def test_log_ins_that_failed_for_the_database_do_not_lock_the_reader_out(monkeypatch, reader):
+    from django.contrib.auth.backends import ModelBackend
+
+    def away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    client = Client(raise_request_exception=False)
+    credentials = {"login": "reader@example.com", "password": "correct horse battery"}
+    with monkeypatch.context() as outage:
+        outage.setattr(ModelBackend, "authenticate", away)
+        statuses = [client.post("/accounts/login/", credentials).status_code for _ in range(8)]
+    assert statuses == [503] * 8
+    response = client.post("/accounts/login/", credentials)
+    assert response.status_code == 302
