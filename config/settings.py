@@ -94,8 +94,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", env.get_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=2))
     if _statement := env.get_int("DATABASE_STATEMENT_TIMEOUT", 5, minimum=0):
-        _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_statement}s"
-        _options["options"] = _options["options"].strip()
+        _given = _options.get("options", "")
+        _options["options"] = f"{_given} -c statement_timeout={_statement}s".strip()
         _options.setdefault("reply_timeout", _statement + 1)
     _options.setdefault("keepalives", 1)
     _options.setdefault("keepalives_idle", 30)

@@ -54,6 +54,7 @@ def test_gunicorn_answers_head_without_body_bytes_and_opens_no_shared_control_so
             response = connection.getresponse()
             assert response.status in (200, 404), path
             assert int(response.headers["Content-Length"]) > 0, path
+            response.close()
             connection.close()
         assert not wait_for(tmp_path / "home" / ".gunicorn", seconds=1)
         server.log.seek(0)

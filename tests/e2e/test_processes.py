@@ -150,7 +150,7 @@ def test_readers_log_in_and_read_while_redis_is_away(tmp_path, static_root, faul
         with Gunicorn(env) as server:
             assert json.loads(Browser().request(server.url + "/healthz")[1])["cache"] == "up"
             getattr(outage, fault)()
-            for _ in range(5):
+            for _ in range(3):
                 reader = Browser()
                 seconds, (status, _) = timed(
                     lambda reader=reader: reader.post_form(
