@@ -39,6 +39,8 @@ class ReplyTimeoutConnection(psycopg.Connection):
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    reply_timeout: float | None = None
+
     def get_connection_params(self):
         params = super().get_connection_params()
         self.reply_timeout = params.pop("reply_timeout", None)
