@@ -29,7 +29,10 @@ class PinStatusFilter(admin.SimpleListFilter):
         return AccessPin.Status.choices
 
     def queryset(self, request, queryset):
-        return queryset.with_status(self.value()) if self.value() else queryset
+        """An unknown status in the address (a stale or hand-edited link) filters nothing."""
+        if self.value() in AccessPin.Status.values:
+            return queryset.with_status(self.value())
+        return queryset
 
 
 @admin.register(AccessPin)

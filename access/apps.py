@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccessConfig(AppConfig):
     name = "access"
     verbose_name = _("Access")
+
+    def ready(self):
+        from access import checks  # noqa: F401 (registers the deployment checks)

@@ -310,3 +310,14 @@ class RedemptionAttempt(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ThrottleBucket(models.Model):
+    """A row to lock per throttled key ("user:42", "ip:203.0.113.5", "ip:unknown"): concurrent
+    redemptions for the same account or address wait for each other while their failures are
+    counted, so a limit is never overshot. The failures themselves are the redemption log."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self):
+        return self.key

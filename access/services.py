@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from access import pins
-from access.models import AccessPin, Entitlement, RedemptionAttempt
+from access.models import AccessPin, Entitlement, RedemptionAttempt, ThrottleBucket
 from lessons.models import Lesson, Series
 
 Outcome = RedemptionAttempt.Outcome
@@ -35,23 +34,21 @@ class Redemption:
 def retry_after(*, user, ip: str | None, now: datetime) -> datetime | None:
     """When this account or address may try again, or None when it is not throttled.
 
-    Counts failed attempts in the redemption log, which every worker process shares.
+    Counts failed attempts in the redemption log, which every worker process shares. Attempts
+    without a usable client address (None) share one "unknown" address and its limit.
     """
     limits = [
         (
             {"user": user},
             settings.PIN_FAILURES_PER_USER,
             timedelta(minutes=settings.PIN_FAILURE_WINDOW_USER_MINUTES),
-        )
+        ),
+        (
+            {"ip": ip} if ip else {"ip__isnull": True},
+            settings.PIN_FAILURES_PER_IP,
+            timedelta(minutes=settings.PIN_FAILURE_WINDOW_IP_MINUTES),
+        ),
     ]
-    if ip:
-        limits.append(
-            (
-                {"ip": ip},
-                settings.PIN_FAILURES_PER_IP,
-                timedelta(minutes=settings.PIN_FAILURE_WINDOW_IP_MINUTES),
-            )
-        )
     latest = None
     for who, limit, window in limits:
         failures = RedemptionAttempt.objects.filter(
@@ -86,16 +83,27 @@ def redeem(*, user, typed_pin: str, ip: str | None = None) -> Redemption:
     return redeem_digest(user=user, digest=pins.digest(normalised) if normalised else None, ip=ip)
 
 
+def _lock_throttle_buckets(*, user, ip: str | None) -> None:
+    """Lock the account's and the address's buckets (in key order, so that two requests never
+    wait for each other's second lock) until the transaction ends."""
+    keys = sorted([f"user:{user.pk}", f"ip:{ip or 'unknown'}"])
+    ThrottleBucket.objects.bulk_create(
+        [ThrottleBucket(key=key) for key in keys], ignore_conflicts=True
+    )
+    list(ThrottleBucket.objects.select_for_update().filter(key__in=keys).order_by("key"))
+
+
 def redeem_digest(*, user, digest: str | None, ip: str | None = None) -> Redemption:
     """Redeem the PIN with this keyed hash (None: not a possible PIN).
 
-    Atomic: the reader's row is locked while their failures are counted, and the use is
-    taken by a conditional UPDATE under the PIN's row lock, so a PIN with N uses is never
-    redeemed more than N times, however many requests race for it.
+    Atomic: the reader's and the address's throttle buckets are locked while their failures
+    are counted and the attempt is logged, so neither limit is overshot by requests racing;
+    and the use is taken by a conditional UPDATE under the PIN's row lock, so a PIN with N
+    uses is never redeemed more than N times, however many requests race for it.
     """
     now = timezone.now()
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        _lock_throttle_buckets(user=user, ip=ip)
         until = retry_after(user=user, ip=ip, now=now)
         if until:
             RedemptionAttempt.objects.create(user=user, outcome=Outcome.THROTTLED, ip=ip)

@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
+from django.db import DatabaseError
 
 from access import pending
 
@@ -16,6 +17,16 @@ QUIET_MESSAGES = {
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def authenticate(self, request, **credentials):
+        """A log-in the database could not answer (an outage) is not a failed attempt: take
+        it back from allauth's failed-log-in limit, or readers who retried during the outage
+        would be locked out for minutes after it."""
+        try:
+            return super().authenticate(request, **credentials)
+        except DatabaseError:
+            self._rollback_login_failed_rl_usage()
+            raise
+
     def post_login(self, request, user, *, redirect_url=None, **kwargs):
         """Redeem a PIN the reader typed before logging in, and return them to the lesson."""
         redirect_url = pending.redeem_stashed(request, user) or redirect_url

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -87,6 +88,18 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast: a database that is away, slow or hung gives readers the 503 page within
+    # seconds instead of holding a worker until gunicorn kills it (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.get_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=2))
+    if _statement := env.get_int("DATABASE_STATEMENT_TIMEOUT", 5, minimum=0):
+        _given = _options.get("options", "")
+        _options["options"] = f"{_given} -c statement_timeout={_statement}s".strip()
+        _options.setdefault("reply_timeout", _statement + 1)
+    _options.setdefault("keepalives", 1)
+    _options.setdefault("keepalives_idle", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -125,12 +138,19 @@ ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 
+# With Redis, short timeouts and a backend that serves on without it when it is away or hung
+# (config/cache.py): only allauth's rate limits and speed-ups live there.
+_redis_timeout = env.get_int("REDIS_TIMEOUT_MS", 250, minimum=1) / 1000
 CACHES = {
     "default": {
         **(
             {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "config.cache.FailSoftRedisCache",
                 "LOCATION": env.get("REDIS_URL"),
+                "OPTIONS": {
+                    "socket_connect_timeout": _redis_timeout,
+                    "socket_timeout": _redis_timeout,
+                },
             }
             if env.get("REDIS_URL")
             else {
@@ -229,6 +249,8 @@ ADMIN_PATH = env.get("ADMIN_PATH", "admin/").strip("/") + "/"
 # blocks up to this many words; bodies over LESSON_BODY_MAX_BYTES are refused.
 LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150, minimum=1)
 LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
+# Rendering a text may take this long (in a child process) before it is refused; 0: no limit.
+LESSON_RENDER_SECONDS = env.get_int("LESSON_RENDER_SECONDS", 5, minimum=0)
 LESSON_WORDS_PER_MINUTE = 200
 
 # Access PINs: stored as HMAC-SHA256 under this key. Changing it makes every unredeemed PIN

@@ -19,3 +19,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Render lessons in-process: a child process per save would add a third to the suite's time.
+# tests/lessons/test_limits.py turns the time limit on, and the e2e servers run with it.
+LESSON_RENDER_SECONDS = 0

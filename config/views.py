@@ -2,6 +2,8 @@
 
 import sys
 
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -10,17 +12,46 @@ from django.views.decorators.cache import never_cache
 RETRY_AFTER_SECONDS = 30
 
 
-@never_cache
-def healthz(request):
-    """200 when the database answers, 503 (no traceback) when it does not."""
+def _database_answers() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+        return False
+    return True
+
+
+def _cache_answers(database_up: bool) -> bool:
+    cache = caches["default"]
+    if hasattr(cache, "ping"):  # config.cache.FailSoftRedisCache
+        return cache.ping()
+    if isinstance(cache, DatabaseCache) and not database_up:
+        return False  # it lives in the database; asking again would only wait again
+    try:
+        cache.get("healthz")
+    except Exception:
+        return False
+    return True
+
+
+@never_cache
+def healthz(request):
+    """Each component's state in the body. 503 (no traceback) only when the site cannot
+    serve, that is when the database does not answer; without the cache it serves on."""
+    database = _database_answers()
+    cache = _cache_answers(database)
+    status = "unavailable" if not database else "ok" if cache else "degraded"
+    response = JsonResponse(
+        {
+            "status": status,
+            "database": "up" if database else "down",
+            "cache": "up" if cache else "down",
+        },
+        status=200 if database else 503,
+    )
+    if not database:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    return JsonResponse({"status": "ok", "database": "up"})
+    return response
 
 
 def server_error(request):

@@ -19,10 +19,12 @@ bad file means nothing is imported. Lessons missing from the folder are kept unl
 """
 
 import datetime as dt
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -57,6 +59,37 @@ SERIES_TEXT_FIELDS = {
 SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
 NUMBER_OFFSET = 1_000_000
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
+# Front matter and series.yaml are flat: keys with text, numbers, dates and flags. Deeper
+# nesting, aliases and files far bigger than a lesson can hold are refused before they cost
+# memory or time, and values are shown in messages cut short.
+YAML_MAX_DEPTH = 10
+FILE_SLACK_BYTES = 64 * 1024
+MAX_UNKNOWN_KEYS_SHOWN = 10
+_shown = reprlib.Repr(maxlevel=2, maxlist=4, maxdict=4, maxstring=60, maxother=60).repr
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases (an alias bomb expands a few lines into gigabytes)
+    and with a nesting limit (the composer recurses, once per level)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", event.start_mark
+            )
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > YAML_MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"values nested more than {YAML_MAX_DEPTH} levels deep are not allowed",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class ImportFailed(Exception):
@@ -84,14 +117,15 @@ class Report:
 
 def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = yaml.load(text, Loader=_Loader) if text.strip() else {}  # noqa: S506 (safe)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        problems.append(f"{name}: the YAML cannot be read{where}: {getattr(exc, 'problem', exc)}")
+        problem = str(getattr(exc, "problem", None) or exc)[:200]
+        problems.append(f"{name}: the YAML cannot be read{where}: {problem}")
         return None
     except ValueError as exc:  # PyYAML's own date parsing, e.g. 2026-13-45
-        problems.append(f"{name}: the YAML has a value that cannot be read: {exc}")
+        problems.append(f"{name}: the YAML has a value that cannot be read: {str(exc)[:200]}")
         return None
     if not isinstance(data, dict):
         problems.append(f"{name}: expected keys and values, found {type(data).__name__}")
@@ -128,7 +162,7 @@ def _as_datetime(value, name: str, problems: list[str]) -> dt.datetime | None:
         except ValueError:
             moment = None
         if moment is None:
-            problems.append(f"{name}: published_at {value!r} is not a date and time")
+            problems.append(f"{name}: published_at {_shown(value)} is not a date and time")
             return None
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
@@ -139,7 +173,7 @@ def _text(data: dict, key: str, name: str, problems: list[str], default: str = "
     if value is None:
         return default
     if isinstance(value, bool | list | dict):
-        problems.append(f"{name}: '{key}' must be text (got {value!r})")
+        problems.append(f"{name}: '{key}' must be text (got {_shown(value)})")
         return default
     return str(value)
 
@@ -152,14 +186,18 @@ def _flag(data: dict, key: str, name: str, problems: list[str]) -> bool | None:
         return True
     if str(value).strip().lower() in env.FALSE - {""}:
         return False
-    problems.append(f"{name}: '{key}' must be true or false (got {value!r})")
+    problems.append(f"{name}: '{key}' must be true or false (got {_shown(value)})")
     return None
 
 
 def _unknown_keys(data: dict, allowed: set[str], name: str, problems: list[str]) -> None:
-    unknown = sorted(str(key) for key in set(data) - allowed)
+    unknown = sorted(_shown(key).strip("'") for key in set(data) - allowed)
     if unknown:
-        problems.append(f"{name}: unknown key(s) {', '.join(unknown)}")
+        more = len(unknown) - MAX_UNKNOWN_KEYS_SHOWN
+        listed = ", ".join(unknown[:MAX_UNKNOWN_KEYS_SHOWN]) + (
+            f" and {more} more" if more > 0 else ""
+        )
+        problems.append(f"{name}: unknown key(s) {listed}")
 
 
 def _validation_messages(exc: ValidationError) -> str:
@@ -199,7 +237,7 @@ def _series_values(data: dict, problems: list[str]) -> dict:
     if "position" in data:
         position = data["position"]
         if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-            problems.append(f"{name}: 'position' must be a whole number (got {position!r})")
+            problems.append(f"{name}: 'position' must be a whole number (got {_shown(position)})")
         else:
             values["position"] = position
     return values
@@ -216,13 +254,13 @@ def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dic
         problems.append(f"{name}: 'slug' is missing, and the title gives none; add a slug")
     number = meta.get("number")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        problems.append(f"{name}: 'number' must be a whole number from 1 (got {number!r})")
+        problems.append(f"{name}: 'number' must be a whole number from 1 (got {_shown(number)})")
     access = meta.get("access", Lesson.Access.PREMIUM)
     if access not in Lesson.Access.values:
-        problems.append(f"{name}: access must be free or premium (got {access!r})")
+        problems.append(f"{name}: access must be free or premium (got {_shown(access)})")
     status = meta.get("status", Lesson.Status.DRAFT)
     if status not in Lesson.Status.values:
-        problems.append(f"{name}: status must be draft or published (got {status!r})")
+        problems.append(f"{name}: status must be draft or published (got {_shown(status)})")
     published_at = _as_datetime(meta.get("published_at"), name, problems)
     if len(problems) > before:
         return None
@@ -241,6 +279,23 @@ def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dic
     return values
 
 
+def _read_text(path: Path, problems: list[str]) -> str | None:
+    """The file's text, or None (with the problem noted) when it is too big or not UTF-8."""
+    limit = settings.LESSON_BODY_MAX_BYTES + FILE_SLACK_BYTES
+    size = path.stat().st_size
+    if size > limit:
+        problems.append(
+            f"{path.name}: the file is {size // 1024} KB; a file can be at most "
+            f"{limit // 1024} KB (the largest lesson and its front matter)"
+        )
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(f"{path.name}: not UTF-8 text")
+        return None
+
+
 def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     """Parse the folder; raise ImportFailed listing every problem found."""
     problems: list[str] = []
@@ -249,10 +304,9 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     series_path = directory / SERIES_FILE
     if not series_path.is_file():
         raise ImportFailed([f"{directory}: {SERIES_FILE} is missing"])
-    try:
-        series_text = series_path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ImportFailed([f"{SERIES_FILE}: not UTF-8 text"]) from None
+    series_text = _read_text(series_path, problems)
+    if series_text is None:
+        raise ImportFailed(problems)
     data = _load_yaml(series_text, SERIES_FILE, problems)
     series = _series_values(data, problems) if data is not None else {}
 
@@ -260,10 +314,8 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     numbers: dict[int, str] = {}
     slugs: dict[str, str] = {}
     for path in sorted(directory.glob("*.md")):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            problems.append(f"{path.name}: not UTF-8 text")
+        text = _read_text(path, problems)
+        if text is None:
             continue
         meta, body = _split_front_matter(text, path.name, problems)
         values = _lesson_values(meta, body, path.name, problems) if meta is not None else None

@@ -6,6 +6,10 @@ goes through `render()`, once, when it is saved. Pages never render Markdown.
 `split_teaser()` finds the public part of a lesson's source: everything before the first
 `<!-- more -->`, or else the leading blocks up to a word budget, never cutting inside a list,
 table, block quote or code block, and never the whole body.
+
+`check_source()` refuses, with a message for the author, the shapes of text that would take the
+pipeline too long or too deep (nesting, brackets, emphasis runs, huge tables...); `render()`
+applies it. The time any text may take is bounded by the caller (lessons/models.py).
 """
 
 import html
@@ -90,29 +94,34 @@ def normalise_newlines(text: str) -> str:
 def _fences(lines: list[str]):
     """Yield (start, end, language) of each closed fenced code block, by line index."""
     i = 0
+    # Fences that no later line closes: a later opener with the same fence is not closed
+    # either, so each is searched for once (thousands of unclosed openers stay linear).
+    unclosed: set[str] = set()
     while i < len(lines):
         opening = _FENCE_OPEN.match(lines[i])
-        if opening:
+        if opening and opening["fence"] not in unclosed:
             fence = opening["fence"]
             for j in range(i + 1, len(lines)):
                 if lines[j].rstrip() == fence:
                     yield i, j, opening["lang"].lower()
                     i = j
                     break
+            else:
+                unclosed.add(fence)
         i += 1
 
 
 class _MermaidPreprocessor(Preprocessor):
-    """Draw ```mermaid fences as SVG (lessons.diagrams) before code highlighting sees them.
+    """Set ```mermaid fences aside before code highlighting sees them, leaving a slot.
 
-    The drawing is not given to the HTML sanitiser, which does not know SVG: the block leaves
-    a placeholder, unguessable per render, that render() replaces after sanitising with the
-    SVG that lessons.diagrams already rebuilt from its own allowlist. Other fences (a
-    Markdown example that shows a mermaid fence, say) are left alone."""
+    The drawing is not given to the HTML sanitiser, which does not know SVG: each block leaves
+    a placeholder, unguessable per render, that draw() fills after sanitising with the SVG
+    that lessons.diagrams rebuilds from its own allowlist. Other fences (a Markdown example
+    that shows a mermaid fence, say) are left alone."""
 
-    def __init__(self, md, figures: dict[str, str], token: str):
+    def __init__(self, md, slots: list, token: str):
         super().__init__(md)
-        self.figures = figures
+        self.slots = slots
         self.token = token
 
     def run(self, lines):
@@ -121,14 +130,9 @@ class _MermaidPreprocessor(Preprocessor):
             if language != "mermaid":
                 continue
             number += 1
-            code = "\n".join(lines[start + 1 : end])
-            try:
-                block = diagrams.figure(code, number=number)
-            except diagrams.DiagramError as error:
-                block = diagrams.failed_figure(code, error)
-            placeholder = f"{self.token}-{number}"
-            self.figures[f"<p>{placeholder}</p>"] = block
-            out += [*lines[last:start], "", self.md.htmlStash.store(f"<p>{placeholder}</p>"), ""]
+            slot = f"<p>{self.token}-{number}</p>"
+            self.slots.append((slot, number, "\n".join(lines[start + 1 : end])))
+            out += [*lines[last:start], "", self.md.htmlStash.store(slot), ""]
             last = end + 1
         return out + lines[last:]
 
@@ -136,11 +140,11 @@ class _MermaidPreprocessor(Preprocessor):
 class _MermaidExtension(Extension):
     def __init__(self):
         super().__init__()
-        self.figures: dict[str, str] = {}
+        self.slots: list[tuple[str, int, str]] = []
         self.token = f"diagram-slot-{secrets.token_hex(12)}"
 
     def extendMarkdown(self, md):
-        md.preprocessors.register(_MermaidPreprocessor(md, self.figures, self.token), "mermaid", 30)
+        md.preprocessors.register(_MermaidPreprocessor(md, self.slots, self.token), "mermaid", 30)
 
 
 def _converter(mermaid: _MermaidExtension) -> markdown.Markdown:
@@ -178,14 +182,227 @@ def sanitize(dirty_html: str) -> str:
     return re.sub(r"<(/?)h1\b", r"<\1h2", clean)
 
 
-def render(source: str) -> str:
-    """Markdown source to safe HTML, with diagrams drawn as inline SVG. HTML comments, the
-    `<!-- more -->` marker among them, are dropped."""
+# Limits. Python-Markdown recurses once per level of nesting and rescans the rest of a
+# paragraph for every bracket left open, so such text can take minutes or end in a
+# RecursionError; these limits stay far below where that starts, and far above real lessons.
+MAX_NESTING = 50  # levels of lists and block quotes opened at the start of a line
+MAX_OPEN_BRACKETS = 100  # '[' or '(' open at once in a paragraph, nested or never closed
+MAX_EMPHASIS_RUN = 100  # '*' or '_' in a row
+MAX_UNCLOSED_FENCES = 100
+MAX_TABLE_ROWS = 2000
+MAX_FOOTNOTES = 1000
+MAX_HEADINGS = 1000
+
+_NESTING_PART = re.compile(r"(?P<space>[ \t]+)|>|(?:[-*+]|\d{1,9}[.)])(?=[ \t])")
+_BRACKET = re.compile(r"\\.|[\[\]()]")
+_EMPHASIS_RUN = re.compile(rf"\*{{{MAX_EMPHASIS_RUN + 1},}}|_{{{MAX_EMPHASIS_RUN + 1},}}")
+_FOOTNOTE = re.compile(r"^[ ]{0,3}\[\^[^\]\n]+\]:")
+
+
+class RenderError(ValueError):
+    """The text cannot be rendered within the limits; `problems` say why, for its author."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+def _nesting(line: str) -> int:
+    """Levels opened at the start of a line: each > mark and list marker, and each four
+    columns of indentation."""
+    levels = position = 0
+    while part := _NESTING_PART.match(line, position):
+        levels += len(part["space"].expandtabs(4)) // 4 if part["space"] else 1
+        position = part.end()
+    return levels
+
+
+class _Found:
+    """Where a limit was first passed, the worst value seen, and how many times."""
+
+    def __init__(self):
+        self.line, self.worst, self.count = 0, 0, 0
+
+    def add(self, line: int, value: int) -> None:
+        self.line = self.line or line
+        self.worst = max(self.worst, value)
+        self.count += 1
+
+    def more(self) -> str:
+        if self.count <= 1:
+            return ""
+        return gettext(" (and %(count)s more)") % {"count": self.count - 1}
+
+
+class _OpenBrackets:
+    """Brackets open at once in the current paragraph, square and round counted apart."""
+
+    def __init__(self):
+        self.square = self.round = 0
+
+    def most_after(self, line: str) -> int:
+        most = 0
+        for bracket in _BRACKET.finditer(line):
+            char = bracket[0]
+            if char == "[":
+                self.square += 1
+            elif char == "(":
+                self.round += 1
+            elif char == "]":
+                self.square = max(0, self.square - 1)
+            elif char == ")":
+                self.round = max(0, self.round - 1)
+            most = max(most, self.square, self.round)
+        return most
+
+
+def check_source(source: str) -> list[str]:
+    """What in this Markdown source passes the limits above, as messages naming the line;
+    empty when it can be rendered. Linear in the length of the source."""
+    lines = normalise_newlines(source).split("\n")
+    in_code: set[int] = set()
+    for start, end, _ in _fences(lines):
+        in_code.update(range(start, end + 1))
+    nesting, brackets, emphasis, table = _Found(), _Found(), _Found(), _Found()
+    unclosed_fences = footnotes = headings = table_rows = 0
+    paragraph, paragraph_flagged = _OpenBrackets(), False
+    for number, line in enumerate(lines, start=1):
+        if number - 1 in in_code:
+            continue
+        if not line.strip():
+            paragraph, paragraph_flagged, table_rows = _OpenBrackets(), False, 0
+            continue
+        unclosed_fences += bool(_FENCE_OPEN.match(line))
+        footnotes += bool(_FOOTNOTE.match(line))
+        headings += bool(_HEADING.match(line))
+        if (levels := _nesting(line)) > MAX_NESTING:
+            nesting.add(number, levels)
+        if run := _EMPHASIS_RUN.search(line):
+            emphasis.add(number, len(run[0]))
+        if paragraph.most_after(line) > MAX_OPEN_BRACKETS and not paragraph_flagged:
+            brackets.add(number, 0)
+            paragraph_flagged = True
+        table_rows = table_rows + 1 if "|" in line else 0
+        if table_rows == MAX_TABLE_ROWS + 1:
+            table.add(number - MAX_TABLE_ROWS, table_rows)
+
+    problems = []
+    if nesting.count:
+        problems.append(
+            gettext(
+                "Line %(line)s%(more)s is nested %(levels)s levels deep in lists or block "
+                "quotes; at most %(max)s levels can be shown."
+            )
+            % {
+                "line": nesting.line,
+                "more": nesting.more(),
+                "levels": nesting.worst,
+                "max": MAX_NESTING,
+            }
+        )
+    if brackets.count:
+        problems.append(
+            gettext(
+                "Line %(line)s%(more)s leaves more than %(max)s brackets [ or ( open at once, "
+                "nested or never closed. Close them, or write \\[ and \\( for brackets meant "
+                "as text."
+            )
+            % {"line": brackets.line, "more": brackets.more(), "max": MAX_OPEN_BRACKETS}
+        )
+    if emphasis.count:
+        problems.append(
+            gettext(
+                "Line %(line)s%(more)s has %(count)s * or _ in a row; at most %(max)s can stand "
+                "together. Write \\* and \\_ for ones meant as text."
+            )
+            % {
+                "line": emphasis.line,
+                "more": emphasis.more(),
+                "count": emphasis.worst,
+                "max": MAX_EMPHASIS_RUN,
+            }
+        )
+    if unclosed_fences > MAX_UNCLOSED_FENCES:
+        problems.append(
+            gettext(
+                "%(count)s code fences (``` or ~~~) are never closed; at most %(max)s can be. "
+                "Close each code block with a line like its opening."
+            )
+            % {"count": unclosed_fences, "max": MAX_UNCLOSED_FENCES}
+        )
+    if table.count:
+        problems.append(
+            gettext(
+                "The table at line %(line)s%(more)s has more than %(max)s rows; split it, or "
+                "link to the data instead."
+            )
+            % {"line": table.line, "more": table.more(), "max": MAX_TABLE_ROWS}
+        )
+    if footnotes > MAX_FOOTNOTES:
+        problems.append(
+            gettext("The text has %(count)s footnotes; at most %(max)s can be.")
+            % {"count": footnotes, "max": MAX_FOOTNOTES}
+        )
+    if headings > MAX_HEADINGS:
+        problems.append(
+            gettext("The text has %(count)s headings; at most %(max)s can be.")
+            % {"count": headings, "max": MAX_HEADINGS}
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Sanitised HTML whose diagrams still wait in their slots: (slot, number, source)."""
+
+    html: str
+    diagrams: tuple[tuple[str, int, str], ...] = ()
+
+
+def render_text(source: str) -> Rendered:
+    """Markdown source to sanitised HTML, diagrams set aside. This is the part whose cost
+    depends on the text (it may run in a child process with a time limit, lessons.models);
+    each diagram has its own limits when draw() draws it. HTML comments, the `<!-- more -->`
+    marker among them, are dropped. Raises RenderError when the source passes the limits
+    above."""
+    if problems := check_source(source):
+        raise RenderError(problems)
     mermaid = _MermaidExtension()
-    clean = sanitize(_converter(mermaid).convert(normalise_newlines(source)))
-    for placeholder, figure in mermaid.figures.items():
-        clean = clean.replace(placeholder, figure, 1)
-    return clean
+    try:
+        clean = sanitize(_converter(mermaid).convert(normalise_newlines(source)))
+    except RecursionError:
+        raise RenderError(
+            [
+                gettext(
+                    "The text is nested too deeply to be shown (lists, quotes, links or "
+                    "emphasis inside one another); flatten it."
+                )
+            ]
+        ) from None
+    return Rendered(clean, tuple(mermaid.slots))
+
+
+def draw(rendered: Rendered) -> str:
+    """The HTML with each diagram drawn as inline SVG in its slot (or, when it cannot be
+    drawn, its source and why)."""
+    html_text = rendered.html
+    for slot, number, code in rendered.diagrams:
+        try:
+            figure = diagrams.figure(code, number=number)
+        except diagrams.DiagramError as error:
+            figure = diagrams.failed_figure(code, error)
+        html_text = html_text.replace(slot, figure, 1)
+    return html_text
+
+
+def render(source: str) -> str:
+    """Markdown source to safe HTML, with diagrams drawn as inline SVG."""
+    return draw(render_text(source))
+
+
+def render_lesson_text(source: str, teaser_words: int) -> tuple[Rendered, Rendered]:
+    """A lesson's body and its teaser, each from its own source, diagrams set aside."""
+    return render_text(source), render_text(split_teaser(source, teaser_words))
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
+import functools
 import re
 from urllib.parse import quote, urlencode
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lessons import markdown
+from lessons import markdown, timelimit
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -81,6 +82,64 @@ def diagram_errors(**texts: str) -> dict[str, list[str]]:
     return errors
 
 
+@functools.lru_cache(maxsize=4)
+def render_text_within_limits(render, *args):
+    """`render(*args)`, a text function of lessons.markdown, in a child process given
+    LESSON_RENDER_SECONDS. Raises markdown.RenderError, with a message for the author, when the
+    text passes the pipeline's limits or its time. The last few results are kept, so the save
+    that follows validation does not render the same text again. Diagrams are drawn after,
+    in this process, each within its own limits (lessons.diagrams)."""
+    seconds = settings.LESSON_RENDER_SECONDS
+    try:
+        return timelimit.call(render, *args, seconds=seconds)
+    except timelimit.TimeLimitExceeded:
+        raise markdown.RenderError(
+            [
+                gettext(
+                    "This text takes more than %(seconds)s seconds to render, so it cannot be "
+                    "saved. Very long tables or lists, thousands of footnotes, headings or "
+                    "short paragraphs are the usual cause: split it into two lessons, or "
+                    "simplify it."
+                )
+                % {"seconds": f"{seconds:g}"}
+            ]
+        ) from None
+    except timelimit.ChildFailed:
+        raise markdown.RenderError(
+            [gettext("This text could not be rendered (it needs too much memory); simplify it.")]
+        ) from None
+
+
+def render_markdown(source: str) -> str:
+    """A Markdown field (a description, a call to action...) as safe HTML."""
+    return markdown.draw(render_text_within_limits(markdown.render_text, source))
+
+
+def render_lesson(source: str) -> tuple[str, str]:
+    """A lesson's body and its teaser as safe HTML, each from its own source."""
+    body, teaser = render_text_within_limits(
+        markdown.render_lesson_text, source, settings.LESSON_TEASER_WORDS
+    )
+    return markdown.draw(body), markdown.draw(teaser)
+
+
+def validate_lesson_body(value: str) -> None:
+    """The body and its teaser render within the limits (see render_text_within_limits)."""
+    if len(value.encode("utf-8")) > settings.LESSON_BODY_MAX_BYTES:
+        return  # validate_body_size says so, and rendering it would only waste time
+    try:
+        render_text_within_limits(markdown.render_lesson_text, value, settings.LESSON_TEASER_WORDS)
+    except markdown.RenderError as error:
+        raise ValidationError(error.problems, code="cannot_render") from None
+
+
+def validate_markdown(value: str) -> None:
+    try:
+        render_text_within_limits(markdown.render_text, value)
+    except markdown.RenderError as error:
+        raise ValidationError(error.problems, code="cannot_render") from None
+
+
 class SeriesQuerySet(models.QuerySet):
     def published(self):
         """Series readers may see: those marked published."""
@@ -90,7 +149,9 @@ class SeriesQuerySet(models.QuerySet):
 class Series(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_markdown], help_text=_("Markdown.")
+    )
     description_html = models.TextField(blank=True, editable=False)
     language = models.CharField(
         _("language of the lessons"),
@@ -109,6 +170,7 @@ class Series(models.Model):
     cta_message = models.TextField(
         _("call to action"),
         blank=True,
+        validators=[validate_markdown],
         help_text=_(
             "Markdown shown at the end of free lessons, on the series page above the locked "
             "lessons and on the home page, to readers who do not have the whole series: "
@@ -119,6 +181,7 @@ class Series(models.Model):
     paywall_message = models.TextField(
         _("paywall message"),
         blank=True,
+        validators=[validate_markdown],
         help_text=_(
             "Markdown shown under the teaser of a premium lesson to readers without access. "
             "Empty: the call to action is shown there too."
@@ -222,9 +285,9 @@ class Series(models.Model):
 
     def render(self) -> None:
         """Render the Markdown fields into stored HTML."""
-        self.description_html = markdown.render(self.description)
-        self.cta_html = markdown.render(self.cta_message)
-        self.paywall_html = markdown.render(self.paywall_message)
+        self.description_html = render_markdown(self.description)
+        self.cta_html = render_markdown(self.cta_message)
+        self.paywall_html = render_markdown(self.paywall_message)
 
 
 UNPUBLISHED_LABELS = {
@@ -277,7 +340,7 @@ class Lesson(models.Model):
     body = models.TextField(
         _("body"),
         blank=True,
-        validators=[validate_body_size],
+        validators=[validate_body_size, validate_lesson_body],
         help_text=_(
             "Markdown. For premium lessons, a line <!-- more --> ends the public teaser; "
             "without it the teaser is the first few paragraphs."
@@ -369,11 +432,9 @@ class Lesson(models.Model):
         return ""
 
     def render(self) -> None:
-        """Render the body and the teaser, each from its own source, into stored HTML."""
-        self.body_html = markdown.render(self.body)
-        self.teaser_html = markdown.render(
-            markdown.split_teaser(self.body, settings.LESSON_TEASER_WORDS)
-        )
+        """Render the body and the teaser, each from its own source, into stored HTML.
+        Raises markdown.RenderError for a body that `full_clean()` would refuse."""
+        self.body_html, self.teaser_html = render_lesson(self.body)
         self.reading_minutes = markdown.reading_minutes(
             self.body_html, settings.LESSON_WORDS_PER_MINUTE
         )

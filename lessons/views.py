@@ -17,9 +17,14 @@ class LessonLink:
     title: str
 
 
-def _personal(response):
-    """What a page shows depends on who asks: never store it in a shared cache."""
-    patch_cache_control(response, private=True)
+def _personal(response, *, store: bool = True):
+    """What a page shows depends on who asks: never store it in a shared cache. A page with
+    premium text or a reader's own access on it is not stored at all (`store=False`), so
+    that after logging out the browser's Back button cannot show it again."""
+    if store:
+        patch_cache_control(response, private=True)
+    else:
+        add_never_cache_headers(response)
     patch_vary_headers(response, ["Cookie"])
     return response
 
@@ -82,7 +87,8 @@ def series_detail(request, slug):
         "first_locked": first_locked,
         "first_premium": first_premium,
     }
-    return _personal(render(request, "lessons/series.html", context))
+    response = render(request, "lessons/series.html", context)
+    return _personal(response, store=not any(lesson.unlocked for lesson in lessons))
 
 
 def lesson_detail(request, series_slug, slug):
@@ -114,4 +120,4 @@ def lesson_detail(request, series_slug, slug):
     if context["unpublished_state"]:
         add_never_cache_headers(response)
         return response
-    return _personal(response)
+    return _personal(response, store=not (decision.full and not lesson.is_free))

@@ -40,3 +40,39 @@ def test_concurrent_redemptions_never_exceed_the_uses(uses, readers):
     assert outcomes.count(RedemptionAttempt.Outcome.USED_UP) == readers - uses
     assert Entitlement.objects.count() == uses
     assert AccessPin.objects.get().use_count == uses
+
+
+def race(users, attempt):
+    """Start `attempt(user)` for every user at once, in threads; return outcomes and errors."""
+    barrier = threading.Barrier(len(users))
+    outcomes, errors = [], []
+
+    def run(user):
+        try:
+            barrier.wait()
+            outcomes.append(attempt(user))
+        except Exception as error:  # reported by the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes, errors
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("ip", ["198.51.100.7", None], ids=["one address", "unknown address"])
+def test_the_per_ip_limit_is_exact_under_concurrency(settings, ip):
+    require_postgres()
+    settings.PIN_FAILURES_PER_IP = 20
+    users = [make_user() for _ in range(40)]
+    outcomes, errors = race(
+        users, lambda user: services.redeem(user=user, typed_pin="ZZZZ-ZZZZ-ZZZZ", ip=ip).outcome
+    )
+    assert errors == []
+    assert outcomes.count(RedemptionAttempt.Outcome.UNKNOWN) == 20
+    assert outcomes.count(RedemptionAttempt.Outcome.THROTTLED) == 20

@@ -144,6 +144,18 @@ class TestAdmin:
         assert "Active" in page and "@buyer" in page
         assert reader.email in page
 
+    @pytest.mark.parametrize(
+        "value",
+        ["bogus", "", "ACTIVE", "used+up", "x" * 500],
+        ids=["bogus", "empty", "upper", "plus", "long"],
+    )
+    def test_an_unknown_status_filter_lists_every_pin(self, issuer_client, series, value):
+        issued = services.issue_pins(series=series, count=2)
+        url = reverse("admin:access_accesspin_changelist")
+        response = issuer_client.get(url, {"status": value})
+        assert response.status_code == 200
+        assert all(f"••••-••••-{pin.record.hint}" in response.text for pin in issued)
+
     def test_pin_page_lists_its_redemptions(self, issuer_client, series, reader):
         issued = services.issue_pins(series=series)[0]
         services.redeem(user=reader, typed_pin=issued.pin, ip="203.0.113.1")

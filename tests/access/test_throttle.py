@@ -76,3 +76,46 @@ def test_client_ip_comes_from_the_trusted_proxy_only(rf, settings):
     assert client_ip(request) == "10.0.0.1"
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request) == "203.0.113.5"
+
+
+def test_attempts_without_a_client_address_share_one_unknown_address(series):
+    for _ in range(5):
+        fail(make_user(), 4, ip=None)
+    newcomer = make_user()
+    assert services.redeem(user=newcomer, typed_pin=issue(series)).outcome == Outcome.THROTTLED
+    known = services.redeem(user=newcomer, typed_pin=issue(series), ip="198.51.100.8")
+    assert known.outcome == Outcome.UNLOCKED
+
+
+@pytest.mark.parametrize("forwarded", ["unknown", "1.2.3.4:5678", "not-an-ip"], ids=repr)
+def test_an_unusable_forwarded_address_does_not_switch_the_ip_limit_off(
+    client, settings, forwarded
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    statuses = []
+    for _ in range(5):
+        client.force_login(make_user())
+        for _ in range(4):
+            response = client.post(
+                "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_X_FORWARDED_FOR=forwarded
+            )
+            statuses.append(response.status_code)
+    assert statuses == [400] * 20
+    client.force_login(make_user())
+    response = client.post(
+        "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert response.status_code == 429
+    assert RedemptionAttempt.objects.filter(ip__isnull=True).count() == 21
+
+
+def test_each_account_and_address_has_one_bucket_to_lock(reader, series):
+    from access.models import ThrottleBucket
+
+    fail(reader, 2, ip="198.51.100.7")
+    fail(reader, 1)
+    assert set(ThrottleBucket.objects.values_list("key", flat=True)) == {
+        f"user:{reader.pk}",
+        "ip:198.51.100.7",
+        "ip:unknown",
+    }

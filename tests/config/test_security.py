@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "PIN_HASH_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "lessons.example.com",
     "DATABASE_URL": "postgres://lessons@127.0.0.1:5432/lessons",
     "EMAIL_HOST": "smtp.example.com",
@@ -45,6 +46,31 @@ def test_check_deploy_is_clean_with_the_documented_production_environment():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_pins_are_hashed_with_the_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PIN_HASH_KEY"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 1
+    assert "access.W001" in result.stderr
+    assert "PIN_HASH_KEY is the same as SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("debug", "pin_hash_key", "warned"),
+    [
+        (False, "same", True),
+        (False, "its own random value", False),
+        (True, "same", False),
+    ],
+    ids=["production, same key", "production, own key", "debug"],
+)
+def test_the_pin_hash_key_check(settings, debug, pin_hash_key, warned):
+    from access.checks import check_pin_hash_key
+
+    settings.DEBUG = debug
+    settings.PIN_HASH_KEY = settings.SECRET_KEY if pin_hash_key == "same" else pin_hash_key
+    assert [w.id for w in check_pin_hash_key(None)] == (["access.W001"] if warned else [])
 
 
 def test_a_missing_secret_key_without_debug_stops_with_one_line():
@@ -91,7 +117,7 @@ def test_redis_url_selects_the_redis_cache():
     result = manage(
         "shell", "-c", code, env={"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"}
     )
-    assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
+    assert result.stdout.strip().splitlines()[-1] == "config.cache.FailSoftRedisCache"
 
 
 @pytest.mark.django_db

@@ -42,6 +42,18 @@ def server_env(**extra) -> dict:
     }
 
 
+def create_reader(email: str, password: str, *, env) -> None:
+    """A reader whose address is verified, as sign-up leaves them, in that server's database."""
+    manage(
+        "shell", "-c",
+        "from allauth.account.models import EmailAddress\n"
+        "from accounts.models import User\n"
+        f"user = User.objects.create_user({email!r}, {password!r})\n"
+        "EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)",
+        env=env,
+    )  # fmt: skip
+
+
 def manage(*args, env) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -125,14 +137,20 @@ class Browser:
 
 
 class Outage:
-    """A TCP proxy in front of a database server that can be cut and restored, so a test can
-    make the database go away without stopping the server the rest of the suite uses."""
+    """A TCP proxy in front of a server (PostgreSQL, Redis) that a test can cut, hang and
+    restore, to take the server away without stopping the one the rest of the suite uses.
+
+    cut: new connections are closed at once and open ones dropped, as by a stopped server.
+    hang: new connections are accepted and open ones kept, but nothing is answered any more, as
+    by a hung server or a network path that swallows packets.
+    restore: forwarding again; connections held during a hang are dropped.
+    """
 
     def __init__(self, host: str, port: int):
         self.target = (host, port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.up = True
+        self.mode = "up"
         self.sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -142,19 +160,22 @@ class Outage:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            if not self.up:
+            if self.mode == "cut":
                 client.close()
+                continue
+            if self.mode == "hang":
+                self.sockets.append(client)  # accepted, never answered
                 continue
             upstream = socket.create_connection(self.target)
             self.sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source, sink):
+    def _pipe(self, source, sink):
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if self.mode != "hang":  # hung: what is sent is swallowed
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
@@ -162,15 +183,25 @@ class Outage:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
 
-    def cut(self):
-        self.up = False
-        for s in self.sockets:
+    def _drop(self):
+        sockets, self.sockets = self.sockets, []
+        for s in sockets:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-        self.sockets.clear()
+            with contextlib.suppress(OSError):
+                s.close()
+
+    def cut(self):
+        self.mode = "cut"
+        self._drop()
+
+    def hang(self):
+        self.mode = "hang"
 
     def restore(self):
-        self.up = True
+        if self.mode == "hang":
+            self._drop()
+        self.mode = "up"
 
     def close(self):
         self.cut()

@@ -1,23 +1,18 @@
 """Several server processes on one database: throttles are shared, and the site survives the
 database going away."""
 
+import json
 import socket
+import time
 import uuid
 
 import pytest
 from django.db import connection
 
-from tests.e2e.servers import Browser, Gunicorn, Outage, manage, server_env
+from tests.e2e.servers import Browser, Gunicorn, Outage, create_reader, manage, server_env
 from tests.postgres import require_postgres
 
 EMAIL, PASSWORD = "reader@example.com", "a-long-pass-phrase-9"
-# A reader whose address is verified, as sign-up leaves them.
-CREATE_READER = f"""
-from allauth.account.models import EmailAddress
-from accounts.models import User
-user = User.objects.create_user({EMAIL!r}, {PASSWORD!r})
-EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-"""
 
 
 def redis_available() -> bool:
@@ -34,13 +29,13 @@ def two_servers(request, tmp_path, static_root):
     if request.param == "redis cache":
         if not redis_available():
             pytest.skip("no Redis on 127.0.0.1:6379")
-        extra["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        extra["REDIS_URL"] = "redis://127.0.0.1:6379/7"
         # A key prefix of this run's own: never clear or share anyone else's keys.
         extra["CACHE_KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     env = server_env(**extra)
     manage("migrate", "-v0", env=env)
     manage("createcachetable", env=env)
-    manage("shell", "-c", CREATE_READER, env=env)
+    create_reader(EMAIL, PASSWORD, env=env)
     with Gunicorn(env) as first, Gunicorn(env) as second:
         yield first, second
 
@@ -76,8 +71,19 @@ def test_allauth_login_limit_counts_attempts_across_processes(two_servers):
     assert "Too many failed login attempts" in page
 
 
+def timed(call):
+    started = time.monotonic()
+    result = call()
+    return time.monotonic() - started, result
+
+
 @pytest.mark.django_db(transaction=True)
-def test_readers_get_503_while_postgresql_is_away_and_the_site_recovers(static_root, series):
+@pytest.mark.parametrize("fault", ["cut", "hang"])
+def test_readers_get_503_within_seconds_while_postgresql_is_away_and_the_site_recovers(
+    static_root, series, fault
+):
+    """cut: the database refuses; hang: it accepts connections and never answers. Either way
+    readers get the styled 503 page within seconds (not gunicorn's 30 s kill and a 500)."""
     require_postgres()
     from tests.factories import make_lesson
 
@@ -85,21 +91,74 @@ def test_readers_get_503_while_postgresql_is_away_and_the_site_recovers(static_r
     db = connection.settings_dict
     outage = Outage(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
     url = f"postgres://{db['USER']}@127.0.0.1:{outage.port}/{db['NAME']}"
-    env = server_env(STATIC_ROOT=str(static_root), DATABASE_URL=url, CONN_MAX_AGE="60")
+    env = server_env(
+        STATIC_ROOT=str(static_root),
+        DATABASE_URL=url,
+        CONN_MAX_AGE="60",
+        # The shortest timeouts, to keep the suite quick; the defaults are a little longer.
+        DATABASE_CONNECT_TIMEOUT="2",
+        DATABASE_STATEMENT_TIMEOUT="2",
+    )
     reader = Browser()
     try:
         with Gunicorn(env) as server:
             page = server.url + lesson.get_absolute_url()
             assert reader.request(page)[0] == 200
-            outage.cut()
-            status, body = reader.request(page)
+            getattr(outage, fault)()
+            # The page tries the connection kept from before; /healthz then a new one.
+            seconds, (status, body) = timed(lambda: reader.request(page))
             assert status == 503
             assert "Back in a moment" in body and "Traceback" not in body
-            assert reader.request(server.url + "/healthz")[0] == 503
+            assert seconds < 15
+            seconds, (status, body) = timed(lambda: reader.request(server.url + "/healthz"))
+            assert status == 503
+            assert json.loads(body)["database"] == "down"
+            assert seconds < 15
             outage.restore()
             status, body = reader.request(page)
             assert status == 200
             assert "Readable again." in body
             assert reader.request(server.url + "/healthz")[0] == 200
+    finally:
+        outage.close()
+
+
+@pytest.mark.parametrize("fault", ["cut", "hang"])
+def test_readers_log_in_and_read_while_redis_is_away(tmp_path, static_root, fault):
+    """Without Redis, log-in works (allauth's limits open), pages are served, /healthz says
+    the cache is down but answers 200, and the outage is logged once, not per request."""
+    if not redis_available():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    outage = Outage("127.0.0.1", 6379)
+    env = server_env(
+        STATIC_ROOT=str(static_root),
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        REDIS_URL=f"redis://127.0.0.1:{outage.port}/7",
+        CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+    )
+    manage("migrate", "-v0", env=env)
+    create_reader(EMAIL, PASSWORD, env=env)
+    try:
+        with Gunicorn(env) as server:
+            assert json.loads(Browser().request(server.url + "/healthz")[1])["cache"] == "up"
+            getattr(outage, fault)()
+            for _ in range(3):
+                reader = Browser()
+                seconds, (status, _) = timed(
+                    lambda reader=reader: reader.post_form(
+                        server.url + "/accounts/login/", {"login": EMAIL, "password": PASSWORD}
+                    )
+                )
+                assert status == 302
+                assert seconds < 5
+                assert reader.request(server.url + "/access/mine/")[0] == 200
+            status, body = Browser().request(server.url + "/healthz")
+            assert status == 200
+            assert json.loads(body) == {"status": "degraded", "database": "up", "cache": "down"}
+            server.log.seek(0)
+            assert server.log.read().decode().count("Cache unreachable") == 1
+            outage.restore()
+            status, body = Browser().request(server.url + "/healthz")
+            assert json.loads(body) == {"status": "ok", "database": "up", "cache": "up"}
     finally:
         outage.close()

@@ -292,3 +292,79 @@ def test_two_lessons_can_swap_numbers(folder):
     (folder / "02-two.md").write_text(lesson_file(1, "two"))
     run(folder)
     assert dict(Lesson.objects.values_list("slug", "number")) == {"one": 2, "two": 1}
+
+
+def alias_bomb(key: str, levels: int = 9) -> str:
+    """A few hundred bytes that a YAML loader following aliases expands to 10**levels items."""
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 10) + "]")
+    return "\n".join(lines) + f"\n{key}: *l{levels - 1}\n"
+
+
+def front_matter(yaml_text: str) -> str:
+    return f"---\n{yaml_text}\n---\nBody.\n"
+
+
+HOSTILE_FILES = {
+    "alias bomb in title": (
+        front_matter(alias_bomb("title") + "number: 3"),
+        "aliases (*name) are not allowed",
+    ),
+    "alias bomb in number": (
+        front_matter(alias_bomb("number") + "title: T"),
+        "aliases (*name) are not allowed",
+    ),
+    "one harmless alias": (
+        front_matter("title: &t Three\nsummary: *t\nnumber: 3"),
+        "aliases (*name) are not allowed",
+    ),
+    "5,000 levels of flow nesting": (
+        front_matter("title: " + "[" * 5000 + "]" * 5000 + "\nnumber: 3"),
+        "nested more than 10 levels deep",
+    ),
+    "500 levels of block nesting": (
+        front_matter("title:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 500))),
+        "nested more than 10 levels deep",
+    ),
+    "a huge list as the title": (
+        front_matter("title: [" + ", ".join(["word"] * 20_000) + "]\nnumber: 3"),
+        "'title' must be text",
+    ),
+    "a huge text as the number": (
+        front_matter("title: T\nnumber: " + "9x" * 50_000),
+        "'number' must be a whole number",
+    ),
+    "thousands of unknown keys": (
+        front_matter("title: T\nnumber: 3\n" + "\n".join(f"key{i}: 1" for i in range(5000))),
+        "and 4990 more",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FILES.values(), ids=HOSTILE_FILES.keys())
+def test_hostile_front_matter_gets_a_short_clear_message(folder, case):
+    content, problem = case
+    (folder / "03-bad.md").write_text(content)
+    with pytest.raises(CommandError) as exc:
+        run(folder)
+    message = str(exc.value)
+    assert "03-bad.md" in message
+    assert problem in message
+    assert len(message) < 1000
+    assert not Lesson.objects.exists()
+
+
+def test_an_alias_bomb_in_series_yaml_is_refused(folder):
+    (folder / "series.yaml").write_text(alias_bomb("title") + "slug: s\n")
+    with pytest.raises(CommandError, match=r"series\.yaml: .*aliases \(\*name\) are not allowed"):
+        run(folder)
+
+
+def test_a_file_far_bigger_than_a_lesson_is_refused_before_it_is_read(folder, settings):
+    settings.LESSON_BODY_MAX_BYTES = 1024
+    (folder / "03-big.md").write_text(lesson_file(3, "three", body="x" * 100 * 1024))
+    with pytest.raises(
+        CommandError, match=r"03-big\.md: the file is 100 KB; a file can be at most"
+    ):
+        run(folder)

@@ -132,7 +132,46 @@ def test_reader_pages_are_private_and_vary_on_cookie(client, premium_lesson):
     for url in ["/", premium_lesson.series.get_absolute_url(), lesson_url(premium_lesson)]:
         response = client.get(url)
         assert "private" in response["Cache-Control"], url
+        assert "no-store" not in response["Cache-Control"], url
         assert "Cookie" in response["Vary"], url
+
+
+@pytest.mark.parametrize(
+    ("who", "page", "stored"),
+    [
+        ("anonymous", "free lesson", True),
+        ("anonymous", "premium lesson", True),  # the teaser only
+        ("reader without access", "premium lesson", True),
+        ("reader without access", "series", True),
+        ("reader with access", "free lesson", True),
+        ("reader with access", "premium lesson", False),
+        ("reader with access", "series", False),  # marks what they unlocked
+        ("reader with access", "my access", False),
+        ("staff", "premium lesson", False),
+    ],
+)
+def test_premium_text_and_a_readers_access_are_never_stored(
+    client, free_lesson, premium_lesson, who, page, stored
+):
+    from access import services
+    from tests.factories import make_staff, make_user
+
+    if who != "anonymous":
+        user = make_staff() if who == "staff" else make_user()
+        if who == "reader with access":
+            services.grant(user=user, series=premium_lesson.series)
+        client.force_login(user)
+    url = {
+        "free lesson": lesson_url(free_lesson),
+        "premium lesson": lesson_url(premium_lesson),
+        "series": premium_lesson.series.get_absolute_url(),
+        "my access": "/access/mine/",
+    }[page]
+    response = client.get(url)
+    assert response.status_code == 200
+    assert ("SECRET-PREMIUM-SENTENCE" in response.text) is (page == "premium lesson" and not stored)
+    assert ("no-store" in response["Cache-Control"]) is not stored
+    assert "private" in response["Cache-Control"]
 
 
 def test_a_lesson_with_a_diagram_shows_it_drawn_and_loads_no_script(client, series):

@@ -1,0 +1,29 @@
+"""Site-wide request handling that belongs to no app."""
+
+
+class HeadAsGetMiddleware:
+    """Answer HEAD exactly as GET, without the body (RFC 9110: HEAD is GET without content).
+
+    Everything inside sees a GET: so a HEAD request (an uptime probe, a link checker) never
+    counts as a log-in, sign-up or password-reset attempt in django-allauth's rate limits,
+    which count every method but GET; and views limited to GET and POST answer it. The body
+    is dropped here, so no response to HEAD carries body bytes (gunicorn warns about each
+    one), while its headers, Content-Length among them, stay those of the GET.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:
+            response.streaming_content = []  # the original is still closed with the response
+        else:
+            response.content = b""
+        return response

@@ -1,0 +1,65 @@
+"""Django's PostgreSQL backend, failing fast when the database stops answering.
+
+settings.py gives psycopg a `connect_timeout` and the server a `statement_timeout`. Neither
+helps when the server accepts a connection and then never answers (a hung server or pooler, a
+network path that drops packets): the server cannot cancel a statement it never received, and
+the client would wait for a reply forever. So here every wait for a reply has a deadline,
+OPTIONS["reply_timeout"] (a little longer than the statement timeout, so a slow statement is
+still cancelled by the server first), and the health check of a reused connection one of
+PING_SECONDS. Past it the connection is closed and an OperationalError raised, which the site
+answers with its 503 page; the next request connects afresh, so the site recovers by itself.
+"""
+
+import psycopg
+from django.db.backends.postgresql import base
+
+# psycopg raises this OperationalError (a private class) when a wait's timeout expires.
+_WAIT_TIMEOUT = psycopg.errors._WaitTimeout
+# A reused connection is checked with SELECT 1 before a request uses it; that answers in
+# milliseconds from a live server.
+PING_SECONDS = 1.0
+
+
+class ReplyTimeoutConnection(psycopg.Connection):
+    """A psycopg connection whose waits for the server end after `reply_timeout` seconds."""
+
+    reply_timeout: float | None = None
+
+    def wait(self, gen, interval=0.1, timeout=None):
+        if timeout is not None or not self.reply_timeout:
+            return super().wait(gen, interval=interval, timeout=timeout)
+        try:
+            return super().wait(gen, interval=interval, timeout=self.reply_timeout)
+        except _WAIT_TIMEOUT:
+            # Mid-protocol, the connection cannot be used again.
+            self.close()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {self.reply_timeout:g} s"
+            ) from None
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    reply_timeout: float | None = None
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        self.reply_timeout = params.pop("reply_timeout", None)
+        return params
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        if isinstance(connection, psycopg.Connection) and self.reply_timeout:
+            # psycopg.connect() has no connection class argument: adopt the one it made.
+            connection.__class__ = ReplyTimeoutConnection
+            connection.reply_timeout = self.reply_timeout
+        return connection
+
+    def is_usable(self):
+        saved = getattr(self.connection, "reply_timeout", None)
+        if saved:
+            self.connection.reply_timeout = min(saved, PING_SECONDS)
+        try:
+            return super().is_usable()
+        finally:
+            if saved and self.connection is not None:
+                self.connection.reply_timeout = saved
