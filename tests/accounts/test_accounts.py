@@ -1,5 +1,7 @@
 """Readers' accounts: the email address is the login, through django-allauth."""
 
+import re
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -154,3 +156,24 @@ def test_account_emails_speak_the_readers_language_and_name_the_site(language, s
     assert message.subject == subject
     assert line in message.body
     assert "Lessons" in message.body
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/accounts/signup/", lambda email: {"email": email}),
+        ("/accounts/login/", lambda email: {"login": email, "password": "not the password"}),
+        ("/accounts/password/reset/", lambda email: {"email": email}),
+        ("/accounts/login/code/", lambda email: {"email": email}),
+    ],
+    ids=["sign-up", "log-in", "password reset", "log-in by code"],
+)
+def test_no_page_tells_whether_an_address_has_an_account(reader, url, data):
+    """Known and unknown addresses get the same answer; only the mailbox learns more."""
+    answers = []
+    for email in (reader.email, "nobody-here@example.com"):
+        response = Client().post(url, data(email))
+        page = response.content.decode().replace(email, "EMAIL")
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+        answers.append((response.status_code, response.get("Location"), page))
+    assert answers[0] == answers[1]
