@@ -296,9 +296,42 @@ def _read_text(path: Path, problems: list[str]) -> str | None:
         return None
 
 
-def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
-    """Parse the folder; raise ImportFailed listing every problem found."""
+@dataclass(frozen=True)
+class LessonFile:
+    """One lesson file, read and checked: its name and the Lesson fields it gives."""
+
+    name: str
+    values: dict
+
+    @property
+    def label(self) -> str:
+        return f"{self.values['number']}. {self.values['title']}"
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder, read and checked: the Series fields and the lesson files."""
+
+    series: dict
+    lessons: list[LessonFile]
+
+
+def read_folder(directory: Path) -> Folder:
+    """Read and check the folder; raise ImportFailed listing every problem found."""
     problems: list[str] = []
+    series = _read_series(directory, problems)
+    lessons = [
+        lesson
+        for path in sorted(directory.glob("*.md"))
+        if (lesson := _read_lesson(path, problems)) is not None
+    ]
+    _check_unique(lessons, problems)
+    if problems:
+        raise ImportFailed(problems)
+    return Folder(series, lessons)
+
+
+def _read_series(directory: Path, problems: list[str]) -> dict:
     if not directory.is_dir():
         raise ImportFailed([f"{directory}: no such folder"])
     series_path = directory / SERIES_FILE
@@ -308,85 +341,93 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     if series_text is None:
         raise ImportFailed(problems)
     data = _load_yaml(series_text, SERIES_FILE, problems)
-    series = _series_values(data, problems) if data is not None else {}
+    return _series_values(data, problems) if data is not None else {}
 
-    lessons: list[tuple[str, dict]] = []
-    numbers: dict[int, str] = {}
-    slugs: dict[str, str] = {}
-    for path in sorted(directory.glob("*.md")):
-        text = _read_text(path, problems)
-        if text is None:
-            continue
-        meta, body = _split_front_matter(text, path.name, problems)
-        values = _lesson_values(meta, body, path.name, problems) if meta is not None else None
-        if values is None:
-            continue
-        lines_before_body = text[: len(text) - len(body)].count("\n")
-        for problem in markdown.diagram_problems(body):
-            problems.append(
-                f"{path.name}: line {problem.line + lines_before_body}: diagram "
-                f"{problem.number} cannot be drawn: {problem.message}"
-            )
-        if (other := numbers.get(values["number"])) is not None:
-            problems.append(f"{path.name}: number {values['number']} is also used by {other}")
-        if values["slug"] in slugs:
-            problems.append(
-                f"{path.name}: slug {values['slug']!r} is also used by {slugs[values['slug']]}"
-            )
-        numbers.setdefault(values["number"], path.name)
-        slugs.setdefault(values["slug"], path.name)
-        lessons.append((path.name, values))
-    if problems:
-        raise ImportFailed(problems)
-    return series, lessons
+
+def _read_lesson(path: Path, problems: list[str]) -> LessonFile | None:
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    meta, body = _split_front_matter(text, path.name, problems)
+    values = _lesson_values(meta, body, path.name, problems) if meta is not None else None
+    if values is None:
+        return None
+    lines_before_body = text[: len(text) - len(body)].count("\n")
+    for problem in markdown.diagram_problems(body):
+        problems.append(
+            f"{path.name}: line {problem.line + lines_before_body}: diagram "
+            f"{problem.number} cannot be drawn: {problem.message}"
+        )
+    return LessonFile(path.name, values)
+
+
+def _check_unique(lessons: list[LessonFile], problems: list[str]) -> None:
+    for key in ("number", "slug"):
+        first: dict = {}
+        for lesson in lessons:
+            value = lesson.values[key]
+            if value in first:
+                problems.append(f"{lesson.name}: {key} {value!r} is also used by {first[value]}")
+            first.setdefault(value, lesson.name)
 
 
 def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False) -> Report:
     """Upsert the series and its lessons by slug, all or nothing."""
-    series_values, lesson_values = read_folder(directory)
-    report = Report(series=series_values["title"])
+    folder = read_folder(directory)
+    report = Report(series=folder.series["title"])
     problems: list[str] = []
     with transaction.atomic():
-        series = Series.objects.filter(slug=series_values["slug"]).first()
-        is_new = series is None
-        if is_new:
-            series = Series(is_published=True)
-        if _apply(series, series_values):
-            _save(series, SERIES_FILE, problems)
-            report.series_change = "created" if is_new else "updated"
-        if problems:
-            raise ImportFailed(problems)
-
-        existing = {lesson.slug: lesson for lesson in series.lessons.all()} if not is_new else {}
-        # Lessons changing number step aside first, so that two lessons can swap numbers.
-        moving = [
-            existing[values["slug"]].pk
-            for _, values in lesson_values
-            if values["slug"] in existing and existing[values["slug"]].number != values["number"]
-        ]
-        Lesson.objects.filter(pk__in=moving).update(number=F("number") + NUMBER_OFFSET)
-        for name, values in lesson_values:
-            lesson = existing.get(values["slug"]) or Lesson(series=series)
-            label = f"{values['number']}. {values['title']}"
-            was_new = lesson.pk is None
-            if not _apply(lesson, values):
-                report.unchanged.append(label)
-                continue
-            if _save(lesson, name, problems):
-                (report.created if was_new else report.updated).append(label)
-
-        folder_slugs = {values["slug"] for _, values in lesson_values}
-        for slug, lesson in existing.items():
-            if slug not in folder_slugs:
-                report.missing.append(str(lesson))
-                if prune:
-                    lesson.delete()
-                    report.pruned.append(str(lesson))
+        series, existing = _save_series(folder.series, report, problems)
+        _save_lessons(series, folder.lessons, existing, report, problems)
+        _missing(existing, folder.lessons, report, prune=prune)
         if problems:
             raise ImportFailed(problems)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _save_series(values: dict, report: Report, problems: list[str]):
+    """The series, created or updated, and its lessons already in the database by slug."""
+    series = Series.objects.filter(slug=values["slug"]).first()
+    is_new = series is None
+    if is_new:
+        series = Series(is_published=True)
+    if _apply(series, values):
+        _save(series, SERIES_FILE, problems)
+        report.series_change = "created" if is_new else "updated"
+    if problems:
+        raise ImportFailed(problems)
+    return series, {} if is_new else {lesson.slug: lesson for lesson in series.lessons.all()}
+
+
+def _save_lessons(series, lessons: list[LessonFile], existing: dict, report: Report, problems):
+    # Lessons changing number step aside first, so that two lessons can swap numbers.
+    moving = [
+        existing[lesson.values["slug"]].pk
+        for lesson in lessons
+        if lesson.values["slug"] in existing
+        and existing[lesson.values["slug"]].number != lesson.values["number"]
+    ]
+    Lesson.objects.filter(pk__in=moving).update(number=F("number") + NUMBER_OFFSET)
+    for file in lessons:
+        lesson = existing.get(file.values["slug"]) or Lesson(series=series)
+        was_new = lesson.pk is None
+        if not _apply(lesson, file.values):
+            report.unchanged.append(file.label)
+        elif _save(lesson, file.name, problems):
+            (report.created if was_new else report.updated).append(file.label)
+
+
+def _missing(existing: dict, lessons: list[LessonFile], report: Report, *, prune: bool) -> None:
+    """Lessons in the database but not in the folder: reported, and deleted with `prune`."""
+    in_folder = {lesson.values["slug"] for lesson in lessons}
+    for slug, lesson in existing.items():
+        if slug not in in_folder:
+            report.missing.append(str(lesson))
+            if prune:
+                lesson.delete()
+                report.pruned.append(str(lesson))
 
 
 def _save(instance, name: str, problems: list[str]) -> bool:

@@ -259,7 +259,10 @@ class _OpenBrackets:
 def check_source(source: str) -> list[str]:
     """What in this Markdown source passes the limits above, as messages naming the line;
     empty when it can be rendered. Linear in the length of the source."""
-    lines = normalise_newlines(source).split("\n")
+    return _limit_messages(*_scan(normalise_newlines(source).split("\n")))
+
+
+def _scan(lines: list[str]):
     in_code: set[int] = set()
     for start, end, _ in _fences(lines):
         in_code.update(range(start, end + 1))
@@ -285,7 +288,12 @@ def check_source(source: str) -> list[str]:
         table_rows = table_rows + 1 if "|" in line else 0
         if table_rows == MAX_TABLE_ROWS + 1:
             table.add(number - MAX_TABLE_ROWS, table_rows)
+    return nesting, brackets, emphasis, table, unclosed_fences, footnotes, headings
 
+
+def _limit_messages(
+    nesting, brackets, emphasis, table, unclosed_fences, footnotes, headings
+) -> list[str]:
     problems = []
     if nesting.count:
         problems.append(
