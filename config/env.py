@@ -5,23 +5,17 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config import envfile
+
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
 
 def load_dotenv(path: Path) -> None:
-    """Put KEY=VALUE lines of `path` into os.environ, never overriding what is already set."""
-    if not path.is_file():
-        return
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        os.environ.setdefault(key.strip(), value)
+    """Put the variables of `path` (read as systemd reads an EnvironmentFile, see
+    config/envfile.py) into os.environ, never overriding what is already set."""
+    for key, value in envfile.read(path).items():
+        os.environ.setdefault(key, value)
 
 
 def get(name: str, default: str = "") -> str:

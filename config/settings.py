@@ -83,6 +83,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction mode, server-side cursors (QuerySet.iterator() on
+# PostgreSQL, used by the admin's choice fields) cannot survive between transactions.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.get_bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Writers queue instead of failing with "database is locked" when requests collide.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from access import services
+from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +123,7 @@ class TestContactLinks:
         two = make_lesson(series, number=2, access="premium")
         page = Client().get(two.get_absolute_url()).text
         assert "ig.me" not in page and "wa.me" not in page
-        assert 'action="/access/redeem/"' in page
+        assert f'action="{REDEEM}"' in page
 
 
 class TestQueryCounts:

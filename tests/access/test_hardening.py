@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from access import pending, services
 from access.forms import parse_lesson_numbers
 from access.models import AccessPin, Entitlement, RedemptionAttempt
-from tests.access.helpers import issue
+from tests.access.helpers import REDEEM, issue
 from tests.factories import make_lesson
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_redeeming_a_pin_again_after_its_access_ended_is_refused_clearly(
         services.revoke_entitlements(entitlement, reason="refund")
     else:
         entitlement.update(expires_at=result.entitlement.granted_at)
-    response = reader_client.post("/access/redeem/", {"pin": pin})
+    response = reader_client.post(REDEEM, {"pin": pin})
     assert response.status_code == 409
     assert "You have redeemed this PIN before" in response.text
     assert AccessPin.objects.get().use_count == 1
@@ -78,15 +78,15 @@ def test_the_redeem_page_never_links_to_an_unsafe_next(client):
         "https://evil.example/",
         "//evil.example",
     ]:
-        page = client.get("/access/redeem/", {"next": next_url}).text
+        page = client.get(REDEEM, {"next": next_url}).text
         assert next_url not in page
-        page = client.post("/access/redeem/", {"pin": "", "next": next_url}).text
+        page = client.post(REDEEM, {"pin": "", "next": next_url}).text
         assert next_url not in page
 
 
 def test_a_pending_pin_is_kept_as_a_hash_never_in_clear(client, premium_lesson):
     pin = issue(premium_lesson.series)
-    client.post("/access/redeem/", {"pin": pin, "next": premium_lesson.get_absolute_url()})
+    client.post(REDEEM, {"pin": pin, "next": premium_lesson.get_absolute_url()})
     stored = str(dict(client.session))
     assert pin not in stored
     assert pin.replace("-", "") not in stored
@@ -95,7 +95,7 @@ def test_a_pending_pin_is_kept_as_a_hash_never_in_clear(client, premium_lesson):
 
 def test_a_pending_pin_expires_after_half_an_hour(client, reader, premium_lesson, monkeypatch):
     pin = issue(premium_lesson.series)
-    login_url = client.post("/access/redeem/", {"pin": pin})["Location"]
+    login_url = client.post(REDEEM, {"pin": pin})["Location"]
     later = time.time() + pending.PENDING_SECONDS + 1
     monkeypatch.setattr(pending.time, "time", lambda: later)
     client.post(login_url, {"login": reader.email, "password": "correct horse battery"})
@@ -123,9 +123,7 @@ def test_client_ip_is_a_valid_address_and_ipv6_counts_by_network(
 
 def test_a_garbage_forwarded_header_does_not_break_redemption(reader_client, settings, series):
     settings.TRUSTED_PROXY_COUNT = 1
-    response = reader_client.post(
-        "/access/redeem/", {"pin": issue(series)}, HTTP_X_FORWARDED_FOR="not-an-ip"
-    )
+    response = reader_client.post(REDEEM, {"pin": issue(series)}, HTTP_X_FORWARDED_FOR="not-an-ip")
     assert response.status_code == 302
     assert RedemptionAttempt.objects.get().ip is None
 
@@ -133,7 +131,7 @@ def test_a_garbage_forwarded_header_does_not_break_redemption(reader_client, set
 def test_the_pin_is_hidden_from_error_reports(rf, reader):
     from django.views.debug import SafeExceptionReporterFilter
 
-    request = rf.post("/access/redeem/", {"pin": "ABCD-EFGH-JKMN"})
+    request = rf.post(REDEEM, {"pin": "ABCD-EFGH-JKMN"})
     request.user = reader
     from access.views import redeem
 

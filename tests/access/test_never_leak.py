@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from access import services
+from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +82,8 @@ def extra_responses(client: Client, series) -> dict[str, str]:
     lesson = marked.get_absolute_url()
     out = {}
     for label, response in {
-        "bad pin": client.post("/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ", "next": lesson}),
-        "empty pin": client.post("/access/redeem/", {"pin": "", "next": lesson}),
+        "bad pin": client.post(REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ", "next": lesson}),
+        "empty pin": client.post(REDEEM, {"pin": "", "next": lesson}),
         "404 lesson": client.get(lesson + "missing/"),
         "query string": client.get(lesson, {"full": "1", "preview": "1"}),
         "admin preview": client.get(f"/admin/lessons/lesson/{marked.pk}/preview/", follow=True),

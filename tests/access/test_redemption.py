@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from access import feedback, services
 from access.models import AccessPin, Entitlement, RedemptionAttempt
-from tests.access.helpers import issue
+from tests.access.helpers import REDEEM, issue
 from tests.accounts.flows import log_in_by_code, sign_up
 from tests.factories import make_lesson, make_user
 
@@ -19,7 +19,7 @@ Outcome = RedemptionAttempt.Outcome
 
 
 def post_pin(client, pin, next_url=""):
-    return client.post("/access/redeem/", {"pin": pin, "next": next_url})
+    return client.post(REDEEM, {"pin": pin, "next": next_url})
 
 
 class TestOutcomes:
@@ -101,7 +101,7 @@ class TestOutcomes:
         assert not RedemptionAttempt.objects.exists()
 
     def test_get_shows_the_form(self, client):
-        response = client.get("/access/redeem/")
+        response = client.get(REDEEM)
         assert response.status_code == 200
         assert 'name="pin"' in response.text
 
@@ -245,7 +245,7 @@ class TestAnonymousReader:
 def test_paywall_box_has_the_redeem_form_on_locked_lessons_only(reader_client, reader, series):
     locked = make_lesson(series, number=2, access="premium")
     page = reader_client.get(locked.get_absolute_url()).text
-    assert 'action="/access/redeem/"' in page
+    assert f'action="{REDEEM}"' in page
     assert f'name="next" value="{locked.get_absolute_url()}"' in page
     services.grant(user=reader, series=series)
-    assert 'action="/access/redeem/"' not in reader_client.get(locked.get_absolute_url()).text
+    assert f'action="{REDEEM}"' not in reader_client.get(locked.get_absolute_url()).text

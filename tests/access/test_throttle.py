@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from access import services
 from access.models import RedemptionAttempt
-from tests.access.helpers import issue
+from tests.access.helpers import REDEEM, issue
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,8 @@ def fail(user, times, ip=None):
 
 def test_five_failures_then_the_sixth_attempt_is_throttled(reader_client, reader, series):
     for _ in range(5):
-        assert reader_client.post("/access/redeem/", {"pin": "WRONG-PIN1-ZZZ"}).status_code == 400
-    response = reader_client.post("/access/redeem/", {"pin": "WRONG-PIN1-ZZZ"})
+        assert reader_client.post(REDEEM, {"pin": "WRONG-PIN1-ZZZ"}).status_code == 400
+    response = reader_client.post(REDEEM, {"pin": "WRONG-PIN1-ZZZ"})
     assert response.status_code == 429
     assert "Too many wrong PINs" in response.text
     assert "try again in 15 minutes" in response.text
@@ -97,14 +97,12 @@ def test_an_unusable_forwarded_address_does_not_switch_the_ip_limit_off(
         client.force_login(make_user())
         for _ in range(4):
             response = client.post(
-                "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_X_FORWARDED_FOR=forwarded
+                REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_X_FORWARDED_FOR=forwarded
             )
             statuses.append(response.status_code)
     assert statuses == [400] * 20
     client.force_login(make_user())
-    response = client.post(
-        "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_X_FORWARDED_FOR=forwarded
-    )
+    response = client.post(REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_X_FORWARDED_FOR=forwarded)
     assert response.status_code == 429
     assert RedemptionAttempt.objects.filter(ip__isnull=True).count() == 21
 

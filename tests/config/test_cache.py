@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import caches
 
 import config.cache
+from tests.access.helpers import REDEEM
 from tests.e2e.servers import Outage, free_port
 
 pytestmark = pytest.mark.django_db
@@ -143,8 +144,5 @@ def test_readers_log_in_sign_up_and_reset_without_redis(request, client, reader,
 
 
 def test_the_pin_throttle_holds_without_redis(refused, reader_client):
-    statuses = [
-        reader_client.post("/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"}).status_code
-        for _ in range(6)
-    ]
+    statuses = [reader_client.post(REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"}).status_code for _ in range(6)]
     assert statuses == [400] * 5 + [429]

@@ -4,6 +4,8 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import RequestFactory
 
+from tests.access.helpers import REDEEM
+
 pytestmark = pytest.mark.django_db
 
 
@@ -25,7 +27,7 @@ def wsgi(method: str, path: str) -> tuple[str, dict, bytes]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "lesson", "/healthz", "/accounts/login/", "/access/redeem/", "/nowhere/"]
+    "path", ["/", "lesson", "/healthz", "/accounts/login/", REDEEM, "/nowhere/"]
 )
 def test_head_gets_the_headers_of_get_and_no_body(free_lesson, path):
     path = free_lesson.get_absolute_url() if path == "lesson" else path

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from config import catalogue
+from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def pages(site):
         "series": series.get_absolute_url(),
         "free lesson": free.get_absolute_url(),
         "premium lesson": premium.get_absolute_url(),
-        "redeem": "/access/redeem/",
+        "redeem": REDEEM,
         "log in": "/accounts/login/",
         "sign up": "/accounts/signup/",
         "code log-in": "/accounts/login/code/",

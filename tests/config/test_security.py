@@ -1,45 +1,28 @@
 """Secure defaults: what production settings refuse, and what every response carries."""
 
 import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from config import envfile
+from tests.access.helpers import REDEEM
+from tests.e2e.servers import run_manage
 
-# The production environment the README documents (docs/deploy.md has the full table).
-PRODUCTION_ENV = {
-    "DEBUG": "0",
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "PIN_HASH_KEY": secrets.token_urlsafe(50),
-    "ALLOWED_HOSTS": "lessons.example.com",
-    "DATABASE_URL": "postgres://lessons@127.0.0.1:5432/lessons",
-    "EMAIL_HOST": "smtp.example.com",
-    "BEHIND_TLS_PROXY": "1",
-    "TRUSTED_PROXY_COUNT": "1",
-    "SECURE_HSTS_PRELOAD": "1",
-}
+ROOT = Path(__file__).resolve().parents[2]
+# The production environment as documented: docs/samples/env.production, its secrets filled
+# in. The same file is what CI checks with `check --deploy`.
+SAMPLE = ROOT / "docs" / "samples" / "env.production"
+PRODUCTION_ENV = envfile.fill_secrets(envfile.read(SAMPLE))
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "REDIS_URL"}
+    """manage.py with the production settings and only `env` of the deployment's variables;
+    returns the finished process, whatever its exit status."""
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
     clean.pop("DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={
-            **clean,
-            "ENV_FILE": "/nonexistent",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    base = {**clean, "ENV_FILE": "/nonexistent", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    return run_manage(*args, env={**base, **env})
 
 
 def test_check_deploy_is_clean_with_the_documented_production_environment():
@@ -108,7 +91,7 @@ def test_production_settings_are_strict():
     result = manage("shell", "-c", code, env=PRODUCTION_ENV)
     assert result.stdout.strip().splitlines()[-1] == (
         "True True True True 31536000 DENY ('HTTP_X_FORWARDED_PROTO', 'https') "
-        "DatabaseCache CompressedManifestStaticFilesStorage 1 1"
+        "FailSoftRedisCache CompressedManifestStaticFilesStorage 1 1"
     )
 
 
@@ -153,7 +136,7 @@ def test_diagram_pages_need_no_script_and_no_inline_style(client, series):
 def test_no_page_has_inline_script_or_style(client, premium_lesson, free_lesson):
     import re
 
-    for url in ["/", premium_lesson.get_absolute_url(), "/accounts/login/", "/access/redeem/"]:
+    for url in ["/", premium_lesson.get_absolute_url(), "/accounts/login/", REDEEM]:
         page = client.get(url).text
         assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
         assert "<style" not in page, url

@@ -54,11 +54,17 @@ def create_reader(email: str, password: str, *, env) -> None:
     )  # fmt: skip
 
 
-def manage(*args, env) -> str:
-    result = subprocess.run(
+def run_manage(*args, env) -> subprocess.CompletedProcess:
+    """manage.py in a process of its own, with exactly `env`; the finished process."""
+    return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
+
+
+def manage(*args, env) -> str:
+    """run_manage() that must succeed; its output."""
+    result = run_manage(*args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.db import connection
 
+from tests.access.helpers import REDEEM
 from tests.e2e.servers import Browser, Gunicorn, Outage, create_reader, manage, server_env
 from tests.postgres import require_postgres
 
@@ -48,11 +49,11 @@ def test_the_pin_throttle_counts_attempts_across_processes(two_servers):
     )
     assert status == 302
     statuses = [
-        reader.post_form(server.url + "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"})[0]
+        reader.post_form(server.url + REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"})[0]
         for server in [first, second, first, second, first]
     ]
     assert statuses == [400] * 5
-    status, page = reader.post_form(second.url + "/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"})
+    status, page = reader.post_form(second.url + REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"})
     assert status == 429
     assert "Too many wrong PINs" in page
 
