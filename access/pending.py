@@ -2,45 +2,15 @@
 (never the PIN itself, never in a URL) for half an hour, and redeemed as soon as they log in
 or sign up."""
 
-import ipaddress
 import time
 
-from django.conf import settings
 from django.contrib import messages
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from access import feedback, pins, services
+from access.http import client_ip, safe_next
 
 SESSION_KEY = "access_pending_pin"
 PENDING_SECONDS = 30 * 60
-
-
-def safe_next(request, url: str | None) -> str | None:
-    """`url` when it is a local address on this site, else None."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
-
-
-def client_ip(request) -> str | None:
-    """The client's address, as the throttle counts it: REMOTE_ADDR, or the entry that
-    TRUSTED_PROXY_COUNT proxies added to X-Forwarded-For. IPv6 clients are counted by their
-    /64 network, since one client usually holds a whole /64."""
-    raw = request.META.get("REMOTE_ADDR", "")
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if len(forwarded) >= count and forwarded[-count]:
-            raw = forwarded[-count]
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return None
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
 
 
 def stash(request, typed_pin: str, next_url: str | None) -> None:

@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from access import feedback, pending, services
+from access import feedback, http, pending, services
 from access.forms import RedeemForm
 from access.models import Entitlement
 
@@ -19,7 +19,7 @@ def redeem(request):
     """Redeem an access PIN. A reader who is not logged in is sent to sign up (or log in)
     first; the PIN waits in the session and is redeemed as soon as they are in."""
     asked = request.POST.get("next") or request.GET.get("next")
-    next_url = pending.safe_next(request, asked) or ""
+    next_url = http.safe_next(request, asked) or ""
     form = RedeemForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -27,7 +27,7 @@ def redeem(request):
             pending.stash(request, form.cleaned_data["pin"], next_url)
             return redirect(f"{reverse('account_signup')}?{urlencode({'next': next_url or '/'})}")
         result = services.redeem(
-            user=request.user, typed_pin=form.cleaned_data["pin"], ip=pending.client_ip(request)
+            user=request.user, typed_pin=form.cleaned_data["pin"], ip=http.client_ip(request)
         )
         if result.ok:
             messages.success(request, feedback.message(result))

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.core.exceptions import ValidationError
 
-from access import pending, services
+from access import http, pending, services
 from access.forms import parse_lesson_numbers
 from access.models import AccessPin, Entitlement, RedemptionAttempt
 from tests.access.helpers import REDEEM, issue
@@ -118,7 +118,7 @@ def test_client_ip_is_a_valid_address_and_ipv6_counts_by_network(
 ):
     settings.TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
-    assert pending.client_ip(request) == expected
+    assert http.client_ip(request) == expected
 
 
 def test_a_garbage_forwarded_header_does_not_break_redemption(reader_client, settings, series):

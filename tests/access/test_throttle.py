@@ -70,7 +70,7 @@ def test_limits_are_settings(settings, reader):
 
 
 def test_client_ip_comes_from_the_trusted_proxy_only(rf, settings):
-    from access.pending import client_ip
+    from access.http import client_ip
 
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.5")
     assert client_ip(request) == "10.0.0.1"
