@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -13,9 +14,20 @@ from access.forms import RedeemForm
 from access.models import Entitlement
 
 
+@csrf_exempt
 @sensitive_post_parameters("pin")
-@require_http_methods(["GET", "POST"])
 def redeem(request):
+    """The PIN form of a page that anonymous readers share (from the page cache) carries no
+    CSRF token, so a reader who is not logged in may post without one: all that does is keep
+    the PIN for after they log in, which a forged request cannot turn against them. Logged-in
+    readers' posts, which redeem, are checked as everywhere else."""
+    if request.method == "POST" and request.user.is_authenticated:
+        return csrf_protect(_redeem)(request)
+    return _redeem(request)
+
+
+@require_http_methods(["GET", "POST"])
+def _redeem(request):
     """Redeem an access PIN. A reader who is not logged in is sent to sign up (or log in)
     first; the PIN waits in the session and is redeemed as soon as they are in."""
     asked = request.POST.get("next") or request.GET.get("next")

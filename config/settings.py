@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +167,10 @@ CACHES = {
         "KEY_PREFIX": env.get("CACHE_KEY_PREFIX"),
     }
 }
+
+# Anonymous readers' pages are kept whole in the cache this long (config/pagecache.py); a write
+# to a series or lesson makes them stale at once. 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 60, minimum=0)
 
 # The interface speaks English (the source) and Indonesian. A page's language is the reader's
 # choice (the switcher's cookie), else their browser's Accept-Language, else LANGUAGE_CODE.

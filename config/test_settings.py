@@ -23,3 +23,8 @@ STORAGES = {
 # Render lessons in-process: a child process per save would add a third to the suite's time.
 # tests/lessons/test_limits.py turns the time limit on, and the e2e servers run with it.
 LESSON_RENDER_SECONDS = 0
+
+# An in-process cache: it costs no queries, so the query counts asserted in the tests are the
+# views' own (production's database or Redis cache adds one round trip). Cleared before each
+# test (tests/conftest.py), as the database cache was by each test's rollback.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

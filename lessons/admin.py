@@ -7,6 +7,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config import pagecache
 from lessons.models import Lesson, Series
 
 
@@ -25,6 +26,10 @@ class SeriesAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     search_fields = ["title", "slug"]
     inlines = [LessonInline]
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        pagecache.invalidate()
     fieldsets = [
         (
             None,
@@ -66,6 +71,10 @@ class LessonAdmin(admin.ModelAdmin):
         (_("Publication and access"), {"fields": ["access", "status", "published_at"]}),
         (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        pagecache.invalidate()
 
     @admin.display(description=_("preview"))
     def preview(self, lesson):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config import pagecache
 from lessons import markdown, timelimit
 
 # The languages lessons can be written in (not the interface's: a series in English can be
@@ -249,6 +250,12 @@ class Series(models.Model):
         self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
         self.render()
         super().save(*args, **kwargs)
+        pagecache.invalidate()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        pagecache.invalidate()
+        return result
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
@@ -402,6 +409,12 @@ class Lesson(models.Model):
             self.published_at = timezone.now()
         self.render()
         super().save(*args, **kwargs)
+        pagecache.invalidate()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        pagecache.invalidate()
+        return result
 
     def get_absolute_url(self):
         return reverse(

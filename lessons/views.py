@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
+from config.pagecache import anonymous_page
 from lessons.models import Lesson, Series
 
 
@@ -42,6 +43,7 @@ def _visible_series(request):
     return Series.objects.all() if request.user.is_staff else Series.objects.published()
 
 
+@anonymous_page
 def home(request):
     listed = _listed_lessons(request).filter(series=OuterRef("pk")).order_by()
     premium = listed.filter(access=Lesson.Access.PREMIUM).order_by("number")
@@ -70,6 +72,7 @@ def home(request):
     return _personal(render(request, "lessons/home.html", {"series_list": series_list}))
 
 
+@anonymous_page
 def series_detail(request, slug):
     series = get_object_or_404(_visible_series(request), slug=slug)
     lessons = list(_listed_lessons(request).filter(series=series))
@@ -91,6 +94,7 @@ def series_detail(request, slug):
     return _personal(response, store=not any(lesson.unlocked for lesson in lessons))
 
 
+@anonymous_page
 def lesson_detail(request, series_slug, slug):
     visible = _visible_lessons(request)
     lesson = get_object_or_404(

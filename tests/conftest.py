@@ -1,6 +1,13 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import make_lesson, make_series, make_staff, make_user
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (pages, rate limits)."""
+    cache.clear()
 
 
 @pytest.fixture

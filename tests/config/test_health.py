@@ -8,6 +8,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def database_cache(settings):
+    """The default cache without REDIS_URL: a table in the database."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+
+
+@pytest.fixture
 def database_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("connection refused")
@@ -28,7 +39,11 @@ def cache_down(settings):
     [
         ([], 200, {"status": "ok", "database": "up", "cache": "up"}),
         (["cache_down"], 200, {"status": "degraded", "database": "up", "cache": "down"}),
-        (["database_down"], 503, {"status": "unavailable", "database": "down", "cache": "down"}),
+        (
+            ["database_cache", "database_down"],
+            503,
+            {"status": "unavailable", "database": "down", "cache": "down"},
+        ),
         (
             ["database_down", "cache_down"],
             503,

@@ -1,0 +1,123 @@
+"""Anonymous readers' pages come whole from the cache; nothing personal is ever stored."""
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+
+from access import services
+from config import pagecache
+from tests.access.helpers import REDEEM, issue
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lesson(premium_lesson):
+    return premium_lesson
+
+
+def test_a_second_anonymous_reader_gets_the_page_from_the_cache(lesson, django_assert_num_queries):
+    first = Client().get(lesson.get_absolute_url())
+    with django_assert_num_queries(0):
+        second = Client().get(lesson.get_absolute_url())
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Cache-Control"] == first["Cache-Control"]
+    assert "Cookie" in second["Vary"]
+
+
+def test_anonymous_pages_hold_nothing_of_the_visitor(lesson):
+    """No CSRF token, no nonce: a page that can be shared carries nothing per visitor."""
+    for url in ["/", lesson.series.get_absolute_url(), lesson.get_absolute_url()]:
+        response = Client().get(url)
+        page = response.content.decode()
+        assert "csrfmiddlewaretoken" not in page, url
+        assert "nonce=" not in page, url
+        assert not response.cookies, url
+
+
+@pytest.mark.parametrize("cookie", ["sessionid", "messages"])
+def test_a_visitor_with_a_session_or_messages_is_never_served_from_it(lesson, cookie):
+    Client().get(lesson.get_absolute_url())
+    client = Client()
+    client.cookies[cookie] = "x"
+    response = client.get(lesson.get_absolute_url())
+    assert getattr(response, "anonymous_page", False)  # rendered now, not replayed
+
+
+def test_readers_pages_are_never_stored_or_served_from_it(lesson, reader):
+    services.grant(user=reader, series=lesson.series)
+    reader_client = Client()
+    reader_client.force_login(reader)
+    assert "SECRET-PREMIUM-SENTENCE" in reader_client.get(lesson.get_absolute_url()).text
+    anonymous = Client().get(lesson.get_absolute_url()).text
+    assert "SECRET-PREMIUM-SENTENCE" not in anonymous
+    assert reader.email not in anonymous
+
+
+def test_a_change_to_the_lesson_shows_at_once(lesson):
+    Client().get(lesson.get_absolute_url())
+    lesson.title = "A better title"
+    lesson.save()
+    assert "A better title" in Client().get(lesson.get_absolute_url()).text
+
+
+def test_each_language_is_kept_apart(lesson):
+    english = Client(headers={"accept-language": "en"}).get(lesson.get_absolute_url()).text
+    indonesian = Client(headers={"accept-language": "id"}).get(lesson.get_absolute_url()).text
+    assert '<html lang="en">' in english and '<html lang="id">' in indonesian
+    chosen = Client(headers={"accept-language": "en"})
+    chosen.cookies["django_language"] = "id"
+    assert '<html lang="id">' in chosen.get(lesson.get_absolute_url()).text
+
+
+@pytest.mark.parametrize(
+    ("status", "cookie", "marked", "stored"),
+    [
+        (200, False, True, True),
+        (200, True, True, False),  # a CSRF token or a session on the page sets a cookie
+        (404, False, True, False),
+        (200, False, False, False),  # the view did not promise the page is the same for all
+    ],
+)
+def test_only_promised_plain_pages_are_stored(status, cookie, marked, stored):
+    response = HttpResponse("page", status=status)
+    if cookie:
+        response.set_cookie("csrftoken", "secret")
+    if marked:
+        response.anonymous_page = True
+    assert pagecache._storable(response) is stored
+
+
+def test_a_cache_that_cannot_answer_is_passed_by(lesson, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache away")
+
+    monkeypatch.setattr(pagecache.cache, "get_many", broken)
+    assert Client().get(lesson.get_absolute_url()).status_code == 200
+
+
+class TestThePinFormOnSharedPages:
+    def test_an_anonymous_reader_posts_it_without_a_token_and_goes_to_sign_up(self, lesson):
+        client = Client(enforce_csrf_checks=True)
+        response = client.post(REDEEM, {"pin": issue(lesson.series), "next": "/"})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/signup/")
+
+    def test_a_logged_in_reader_still_needs_the_token(self, lesson):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user())
+        response = client.post(REDEEM, {"pin": issue(lesson.series)})
+        assert response.status_code == 403
+        page = client.get(lesson.get_absolute_url()).text
+        assert "csrfmiddlewaretoken" in page  # their own page carries their token
+
+
+def test_the_cache_can_be_turned_off(settings, lesson, django_assert_max_num_queries):
+    settings.PAGE_CACHE_SECONDS = 0
+    Client().get(lesson.get_absolute_url())
+    with django_assert_max_num_queries(10) as captured:
+        Client().get(lesson.get_absolute_url())
+    assert len(captured) > 0
+
