@@ -21,7 +21,7 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench faults clean pygments-css messages lock
+.PHONY: help venv run test lint format migrate demo env serve bench bench-quick faults clean pygments-css messages lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -87,9 +87,12 @@ serve: demo ## the production set-up locally: DEBUG off, gunicorn, compressed st
 test: venv ## set up and run the whole test suite
 	$(BIN)/pytest
 
-# Throughput of the hot paths, on a throwaway database (never timings in the tests).
-bench: venv ## measure the hot paths
-	$(PY) -m tests.bench
+# Throughput under load against Django's own ceiling (never timings in the tests).
+bench: venv ## reader pages under load as ratios to a bare Django view (needs wrk)
+	$(PY) -m bench.run
+
+bench-quick: venv ## in-process figures for rendering, pages and PINs (no server, no ceiling)
+	$(PY) -m bench.quick
 
 # Fault figures: gunicorn with PostgreSQL and Redis each cut and hung (needs both on 127.0.0.1).
 faults: venv ## the site with PostgreSQL and Redis cut and hung: requests, errors, recovery

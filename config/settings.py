@@ -90,9 +90,14 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.get_bool(
     "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
 )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Writers queue instead of failing with "database is locked" when requests collide.
+    # Writers queue instead of failing with "database is locked" when requests collide; in
+    # write-ahead-log mode readers never wait for a writer.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast: a database that is away, slow or hung gives readers the 503 page within

@@ -1,4 +1,4 @@
-"""`make bench` (python -m tests.bench): throughput of the hot paths, on a throwaway DB.
+"""`make bench-quick` (python -m bench.quick): throughput of the hot paths, on a throwaway DB.
 
 Timings live here, never in the test suite. Run on an otherwise idle machine; compare runs on
 the same machine only.
