@@ -1,31 +1,40 @@
-"""Whole pages for anonymous readers, served from the shared cache.
+"""Whole pages for anonymous readers, kept in each worker's memory.
 
 A reader with no session cookie gets exactly the same page as every other anonymous reader of
 the same address in the same language: no CSRF token, no message, no nonce, nothing of their
 own. Views that promise this mark their responses with `@anonymous_page`; this middleware keeps
-those responses in the shared cache and answers the next anonymous request for the same page
-before sessions, authentication or templates are touched.
+those responses and answers the next anonymous request for the same page before sessions,
+authentication or templates are touched.
 
-A page is never stored unless all of these hold: the request carried no session or message
+A page is never kept unless all of these hold: the request carried no session or message
 cookie; the view promised it; the status is 200; the response sets no cookie (a CSRF token
-used in the page renews the CSRF cookie, so such a page is never stored). Every write to
-series and lessons calls `invalidate()`, which makes every stored page stale at once; pages also
-expire after PAGE_CACHE_SECONDS, so a scheduled lesson appears within that time.
+used in the page renews the CSRF cookie, so such a page is never kept).
+
+Staleness: every write to series and lessons calls `invalidate()`, which moves a generation
+number in the shared cache; a kept page of an older generation is never served. Each worker
+reads the generation at most every GENERATION_CHECK_SECONDS, so other workers and servers see a
+change within that time (the worker that made it, at once). Pages also expire after
+PAGE_CACHE_SECONDS, so a scheduled lesson appears within that time.
 """
 
 import contextlib
 import functools
+import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils import translation
 
 GENERATION = "pagecache:generation"
+GENERATION_CHECK_SECONDS = 2.0
+MAX_BYTES = 8 * 1024 * 1024  # of page content per worker
 
 
 def anonymous_page(view):
-    """The view's response is the same for every anonymous reader: it may be cached for them."""
+    """The view's response is the same for every anonymous reader: it may be kept for them."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -36,9 +45,71 @@ def anonymous_page(view):
     return wrapper
 
 
+class _Pages:
+    """This worker's kept pages, least recently used first out, within MAX_BYTES."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[str, tuple] = OrderedDict()
+        self.size = 0
+        self.generation = 0
+        self.generation_read_at = float("-inf")
+
+    def current_generation(self) -> int:
+        now = time.monotonic()
+        if now - self.generation_read_at >= GENERATION_CHECK_SECONDS:
+            with contextlib.suppress(Exception):  # a cache that cannot answer: keep the last
+                self.generation = cache.get(GENERATION, 0)
+            self.generation_read_at = now
+        return self.generation
+
+    def get(self, key: str, generation: int):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] != generation or entry[1] < time.monotonic():
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, generation: int, response) -> None:
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
+        entry = (
+            generation,
+            time.monotonic() + settings.PAGE_CACHE_SECONDS,
+            response.content,
+            headers,
+        )
+        with self.lock:
+            self._drop(key)
+            self.entries[key] = entry
+            self.size += len(entry[2])
+            while self.size > MAX_BYTES and self.entries:
+                self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: str) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry[2])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+            self.generation_read_at = float("-inf")
+
+
+pages = _Pages()
+
+
 def invalidate() -> None:
-    """Make every stored page stale (after a write to what pages show)."""
-    cache.set(GENERATION, time.time_ns(), None)
+    """Make every kept page stale, here at once and in other workers within seconds."""
+    generation = time.time_ns()
+    with contextlib.suppress(Exception):
+        cache.set(GENERATION, generation, None)
+    pages.generation, pages.generation_read_at = generation, time.monotonic()
 
 
 def _eligible(request) -> bool:
@@ -53,7 +124,16 @@ def _eligible(request) -> bool:
 
 def _key(request) -> str:
     language = translation.get_language_from_request(request)
-    return f"pagecache:page:{language}:{request.get_host()}:{request.get_full_path()}"
+    return f"{language}:{request.get_host()}:{request.get_full_path()}"
+
+
+def storable(response) -> bool:
+    return (
+        getattr(response, "anonymous_page", False)
+        and response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+    )
 
 
 class PageCacheMiddleware:
@@ -63,41 +143,14 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not _eligible(request):
             return self.get_response(request)
-        key = _key(request)
-        try:
-            found = cache.get_many([GENERATION, key])
-        except Exception:  # a cache that cannot answer (the database's, while it is away)
-            return self.get_response(request)
-        generation = found.get(GENERATION, 0)
-        entry = found.get(key)
-        if entry is not None and entry[0] == generation:
-            return _rebuild(entry)
+        key, generation = _key(request), pages.current_generation()
+        entry = pages.get(key, generation)
+        if entry is not None:
+            response = HttpResponse(entry[2])
+            for name, value in entry[3]:
+                response.headers[name] = value
+            return response
         response = self.get_response(request)
-        if _storable(response):
-            with contextlib.suppress(Exception):
-                cache.set(key, _entry(generation, response), settings.PAGE_CACHE_SECONDS)
+        if storable(response):
+            pages.put(key, generation, response)
         return response
-
-
-def _storable(response) -> bool:
-    return (
-        getattr(response, "anonymous_page", False)
-        and response.status_code == 200
-        and not response.streaming
-        and not response.cookies
-    )
-
-
-def _entry(generation, response) -> tuple:
-    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-    return (generation, response.content, headers)
-
-
-def _rebuild(entry):
-    from django.http import HttpResponse
-
-    _generation, content, headers = entry
-    response = HttpResponse(content)
-    for name, value in headers:
-        response.headers[name] = value
-    return response

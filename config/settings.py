@@ -80,7 +80,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env.get_int("CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=env.get_int("CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -173,8 +173,8 @@ CACHES = {
     }
 }
 
-# Anonymous readers' pages are kept whole in the cache this long (config/pagecache.py); a write
-# to a series or lesson makes them stale at once. 0 turns the page cache off.
+# Anonymous readers' pages are kept whole this long (config/pagecache.py); a write to a series
+# or lesson makes them stale within seconds. 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 60, minimum=0)
 
 # The interface speaks English (the source) and Indonesian. A page's language is the reader's

@@ -30,6 +30,7 @@ class SeriesAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         pagecache.invalidate()
+
     fieldsets = [
         (
             None,

@@ -252,13 +252,13 @@ class Series(models.Model):
         super().save(*args, **kwargs)
         pagecache.invalidate()
 
+    def get_absolute_url(self):
+        return reverse("lessons:series", kwargs={"slug": self.slug})
+
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
         pagecache.invalidate()
         return result
-
-    def get_absolute_url(self):
-        return reverse("lessons:series", kwargs={"slug": self.slug})
 
     @property
     def selling_language(self) -> str:
@@ -411,15 +411,15 @@ class Lesson(models.Model):
         super().save(*args, **kwargs)
         pagecache.invalidate()
 
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        pagecache.invalidate()
-        return result
-
     def get_absolute_url(self):
         return reverse(
             "lessons:lesson", kwargs={"series_slug": self.series.slug, "slug": self.slug}
         )
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        pagecache.invalidate()
+        return result
 
     def clean(self):
         if errors := diagram_errors(body=self.body):

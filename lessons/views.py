@@ -1,21 +1,8 @@
-from dataclasses import dataclass
-
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
 from config.pagecache import anonymous_page
-from lessons.models import Lesson, Series
-
-
-@dataclass(frozen=True)
-class LessonLink:
-    """Enough of a lesson to link to it."""
-
-    number: int
-    slug: str
-    title: str
+from lessons import pages
 
 
 def _personal(response, *, store: bool = True):
@@ -30,94 +17,51 @@ def _personal(response, *, store: bool = True):
     return response
 
 
-def _visible_lessons(request):
-    """Staff see every lesson (drafts and scheduled ones marked); readers the published ones."""
-    return Lesson.objects.all() if request.user.is_staff else Lesson.objects.published()
-
-
-def _listed_lessons(request):
-    return _visible_lessons(request).defer("body", "body_html", "teaser_html").order_by("number")
-
-
-def _visible_series(request):
-    return Series.objects.all() if request.user.is_staff else Series.objects.published()
+def _page_number(request) -> int:
+    value = request.GET.get("page", "1")
+    return int(value) if value.isascii() and value.isdecimal() and 0 < int(value) < 10**6 else 0
 
 
 @anonymous_page
 def home(request):
-    listed = _listed_lessons(request).filter(series=OuterRef("pk")).order_by()
-    premium = listed.filter(access=Lesson.Access.PREMIUM).order_by("number")
-
-    def count(lessons):
-        return Coalesce(Subquery(lessons.values("series").annotate(n=Count("pk")).values("n")), 0)
-
-    series_list = list(
-        Series.objects.published().annotate(
-            lesson_count=count(listed),
-            premium_count=count(premium.order_by()),
-            first_premium_number=Subquery(premium.values("number")[:1]),
-            first_premium_slug=Subquery(premium.values("slug")[:1]),
-            first_premium_title=Subquery(premium.values("title")[:1]),
-        )
-    )
-    for series in series_list:
-        series.free_count = series.lesson_count - series.premium_count
-        series.first_premium = (
-            LessonLink(
-                series.first_premium_number, series.first_premium_slug, series.first_premium_title
-            )
-            if series.first_premium_number
-            else None
-        )
-    return _personal(render(request, "lessons/home.html", {"series_list": series_list}))
+    listing = pages.home_series(staff=request.user.is_staff, page=_page_number(request) or 1)
+    return _personal(render(request, "lessons/home.html", {"listing": listing}))
 
 
 @anonymous_page
 def series_detail(request, slug):
-    series = get_object_or_404(_visible_series(request), slug=slug)
-    lessons = list(_listed_lessons(request).filter(series=series))
-    first_locked = first_premium = None
-    for lesson in lessons:
-        lesson.series = series
-        lesson.unlocked = not lesson.is_free and request.access.decide(lesson).full
-        if not lesson.is_free:
-            first_premium = first_premium or lesson
-            if not lesson.unlocked:
-                first_locked = first_locked or lesson
+    series, listing = pages.series_page(
+        slug, staff=request.user.is_staff, page=_page_number(request) or 1
+    )
+    unlocked = {
+        lesson.pk
+        for lesson in listing.items
+        if not lesson.is_free and request.access.decide(lesson).full
+    }
+    premium = [lesson for lesson in listing.items if not lesson.is_free]
     context = {
         "series": series,
-        "lessons": lessons,
-        "first_locked": first_locked,
-        "first_premium": first_premium,
+        "listing": listing,
+        "unlocked": unlocked,
+        "first_locked": next((x for x in premium if x.pk not in unlocked), None),
+        "first_premium": premium[0] if premium else None,
     }
     response = render(request, "lessons/series.html", context)
-    return _personal(response, store=not any(lesson.unlocked for lesson in lessons))
+    return _personal(response, store=not unlocked)
 
 
 @anonymous_page
 def lesson_detail(request, series_slug, slug):
-    visible = _visible_lessons(request)
-    lesson = get_object_or_404(
-        visible.select_related("series").annotate(
-            series_has_premium=Exists(
-                visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
-            )
-        ),
-        series__slug=series_slug,
-        slug=slug,
-    )
+    page = pages.lesson_page(series_slug, slug, staff=request.user.is_staff)
+    lesson = page.lesson
     decision = request.access.decide(lesson)
-    body_html = lesson.body_html if decision.full else lesson.teaser_html
-    neighbours = (
-        _listed_lessons(request).filter(series=lesson.series_id).only("number", "title", "slug")
-    )
     context = {
         "lesson": lesson,
         "series": lesson.series,
         "decision": decision,
-        "body_html": body_html,
-        "previous": neighbours.filter(number__lt=lesson.number).order_by("-number").first(),
-        "next": neighbours.filter(number__gt=lesson.number).first(),
+        "body_html": lesson.body_html if decision.full else lesson.teaser_html,
+        "previous": page.previous,
+        "next": page.next,
         "unpublished_state": lesson.unpublished_state,
     }
     response = render(request, "lessons/lesson.html", context)

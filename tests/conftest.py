@@ -1,13 +1,17 @@
 import pytest
 from django.core.cache import cache
 
+from config import pagecache
+from lessons import pages
 from tests.factories import make_lesson, make_series, make_staff, make_user
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache (pages, rate limits)."""
+    """Each test starts with empty caches (pages, rate limits)."""
     cache.clear()
+    pagecache.pages.clear()
+    pages.memo.clear()
 
 
 @pytest.fixture

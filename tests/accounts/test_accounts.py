@@ -177,3 +177,15 @@ def test_no_page_tells_whether_an_address_has_an_account(reader, url, data):
         page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
         answers.append((response.status_code, response.get("Location"), page))
     assert answers[0] == answers[1]
+
+
+def test_log_out_is_a_link_to_a_page_that_asks_first(reader_client):
+    """Pages carry no form for logging out, so no CSRF token is worked out for every page."""
+    page = reader_client.get("/").text
+    assert '<a href="/accounts/logout/">Log out</a>' in page
+    assert "csrfmiddlewaretoken" not in page
+    confirm = reader_client.get("/accounts/logout/")
+    assert confirm.status_code == 200 and "csrfmiddlewaretoken" in confirm.text
+    assert reader_client.get("/").context["user"].is_authenticated
+    reader_client.post("/accounts/logout/")
+    assert not reader_client.get("/").context["user"].is_authenticated

@@ -78,12 +78,12 @@ def test_healthz_reports_each_part_and_503_only_without_the_database(
 def test_errors_give_styled_pages_and_503_only_while_the_database_is_away(
     monkeypatch, free_lesson, error, status, text
 ):
-    import lessons.views
+    import lessons.pages
 
-    def broken(request):
+    def broken(staff):
         raise error
 
-    monkeypatch.setattr(lessons.views, "_visible_lessons", broken)
+    monkeypatch.setattr(lessons.pages, "visible_lessons", broken)
     response = Client(raise_request_exception=False).get(free_lesson.get_absolute_url())
     page = response.content.decode()
     assert response.status_code == status

@@ -41,12 +41,12 @@ def test_head_gets_the_headers_of_get_and_no_body(free_lesson, path):
 
 
 def test_head_of_an_error_page_has_no_body(monkeypatch, free_lesson):
-    import lessons.views
+    import lessons.pages
 
-    def broken(request):
+    def broken(staff):
         raise ValueError("a bug")
 
-    monkeypatch.setattr(lessons.views, "_visible_lessons", broken)
+    monkeypatch.setattr(lessons.pages, "visible_lessons", broken)
     status, _, body = wsgi("HEAD", free_lesson.get_absolute_url())
     assert status.startswith("500")
     assert body == b""

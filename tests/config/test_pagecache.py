@@ -87,15 +87,30 @@ def test_only_promised_plain_pages_are_stored(status, cookie, marked, stored):
         response.set_cookie("csrftoken", "secret")
     if marked:
         response.anonymous_page = True
-    assert pagecache._storable(response) is stored
+    assert pagecache.storable(response) is stored
 
 
-def test_a_cache_that_cannot_answer_is_passed_by(lesson, monkeypatch):
+def test_a_shared_cache_that_cannot_answer_is_passed_by(lesson, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache away")
 
-    monkeypatch.setattr(pagecache.cache, "get_many", broken)
+    monkeypatch.setattr(pagecache.cache, "get", broken)
+    monkeypatch.setattr(pagecache.cache, "set", broken)
     assert Client().get(lesson.get_absolute_url()).status_code == 200
+    lesson.title = "Saved while the cache is away"
+    lesson.save()
+    assert "Saved while the cache is away" in Client().get(lesson.get_absolute_url()).text
+
+
+def test_other_workers_see_a_change_within_seconds(lesson, monkeypatch):
+    """Another worker's write moves the shared generation; this one reads it again soon."""
+    Client().get(lesson.get_absolute_url())
+    lesson.__class__.objects.filter(pk=lesson.pk).update(title="Changed elsewhere")
+    pagecache.cache.set(pagecache.GENERATION, 42, None)  # what the other worker's save did
+    assert "Changed elsewhere" not in Client().get(lesson.get_absolute_url()).text
+    later = pagecache.time.monotonic() + pagecache.GENERATION_CHECK_SECONDS
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: later)
+    assert "Changed elsewhere" in Client().get(lesson.get_absolute_url()).text
 
 
 class TestThePinFormOnSharedPages:
@@ -120,4 +135,3 @@ def test_the_cache_can_be_turned_off(settings, lesson, django_assert_max_num_que
     with django_assert_max_num_queries(10) as captured:
         Client().get(lesson.get_absolute_url())
     assert len(captured) > 0
-

@@ -1,0 +1,208 @@
+"""What reader pages show that is the same for every reader: worked out once, kept in the
+worker, and dropped when series or lessons change (the page cache's generation, see
+config/pagecache.py) or after PAGE_CACHE_SECONDS (so scheduled lessons appear).
+
+Only shared facts live here (a lesson with its series and neighbours, a series' lesson list,
+the home page's series); what depends on the reader (the access decision, their progress) is
+worked out per request from these. The objects kept are shared between requests: views never
+change them.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from config import pagecache
+from lessons.models import Lesson, Series
+
+MAX_ENTRIES = 256
+
+
+@dataclass(frozen=True)
+class LessonLink:
+    """Enough of a lesson to link to it."""
+
+    number: int
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    lesson: Lesson  # with .series and .series_has_premium
+    previous: LessonLink | None
+    next: LessonLink | None
+
+
+class _Memo:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: OrderedDict = OrderedDict()
+
+    def get(self, key, compute: Callable):
+        generation, now = pagecache.pages.current_generation(), time.monotonic()
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry and entry[0] == generation and entry[1] > now:
+                self.entries.move_to_end(key)
+                return entry[2]
+        value = compute()
+        with self.lock:
+            self.entries[key] = (generation, now + settings.PAGE_CACHE_SECONDS, value)
+            self.entries.move_to_end(key)
+            while len(self.entries) > MAX_ENTRIES:
+                self.entries.popitem(last=False)
+        return value
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+memo = _Memo()
+
+
+def visible_lessons(staff: bool):
+    """Staff see every lesson (drafts and scheduled ones marked); readers the published ones."""
+    return Lesson.objects.all() if staff else Lesson.objects.published()
+
+
+def visible_series(staff: bool):
+    return Series.objects.all() if staff else Series.objects.published()
+
+
+def listed_lessons(staff: bool):
+    return visible_lessons(staff).defer("body", "body_html", "teaser_html").order_by("number")
+
+
+def _link(lesson) -> LessonLink | None:
+    return LessonLink(lesson.number, lesson.slug, lesson.title) if lesson else None
+
+
+def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
+    """The lesson with its series and its neighbours; Http404 when the reader may not see it."""
+
+    def compute():
+        visible = visible_lessons(staff)
+        lesson = (
+            visible.select_related("series")
+            .defer("body")
+            .annotate(
+                series_has_premium=Exists(
+                    visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
+                )
+            )
+            .filter(series__slug=series_slug, slug=slug)
+            .first()
+        )
+        if lesson is None or not (staff or lesson.series.is_published):
+            return None
+        neighbours = listed_lessons(staff).filter(series=lesson.series_id)
+        neighbours = neighbours.only("number", "title", "slug")
+        return LessonPage(
+            lesson,
+            _link(neighbours.filter(number__lt=lesson.number).order_by("-number").first()),
+            _link(neighbours.filter(number__gt=lesson.number).first()),
+        )
+
+    page = memo.get(("lesson", series_slug, slug, staff), compute)
+    if page is None:
+        raise Http404
+    return page
+
+
+SERIES_PER_PAGE = 20
+LESSONS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list: its items, and the numbers of the pages around it (or None)."""
+
+    items: list
+    number: int
+    previous: int | None
+    next: int | None
+
+
+def _page(queryset, number: int, per_page: int) -> Listing | None:
+    """Page `number` (from 1) of the queryset, None when it has no such page. One query for
+    the page and one more item, none to count."""
+    start = (number - 1) * per_page
+    items = list(queryset[start : start + per_page + 1])
+    if not items and number > 1:
+        return None
+    return Listing(
+        items[:per_page],
+        number,
+        number - 1 if number > 1 else None,
+        number + 1 if len(items) > per_page else None,
+    )
+
+
+def home_series(*, staff: bool, page: int = 1) -> Listing:
+    """A page of published series, with their lesson counts and first premium lesson."""
+
+    def compute():
+        listed = listed_lessons(staff).filter(series=OuterRef("pk")).order_by()
+        premium = listed.filter(access=Lesson.Access.PREMIUM).order_by("number")
+
+        def count(lessons):
+            counted = lessons.values("series").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(counted), 0)
+
+        listing = _page(
+            Series.objects.published().annotate(
+                lesson_count=count(listed),
+                premium_count=count(premium.order_by()),
+                first_premium_number=Subquery(premium.values("number")[:1]),
+                first_premium_slug=Subquery(premium.values("slug")[:1]),
+                first_premium_title=Subquery(premium.values("title")[:1]),
+            ),
+            page,
+            SERIES_PER_PAGE,
+        )
+        for series in listing.items if listing else ():
+            series.free_count = series.lesson_count - series.premium_count
+            series.first_premium = (
+                LessonLink(
+                    series.first_premium_number,
+                    series.first_premium_slug,
+                    series.first_premium_title,
+                )
+                if series.first_premium_number
+                else None
+            )
+        return listing
+
+    listing = memo.get(("home", staff, page), compute)
+    if listing is None:
+        raise Http404
+    return listing
+
+
+def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listing]:
+    """The series and a page of its listed lessons; Http404 when the reader may not see it."""
+
+    def compute():
+        series = visible_series(staff).filter(slug=slug).first()
+        if series is None:
+            return None
+        listing = _page(listed_lessons(staff).filter(series=series), page, LESSONS_PER_PAGE)
+        if listing is None:
+            return None
+        for lesson in listing.items:
+            lesson.series = series
+        return series, listing
+
+    found = memo.get(("series", slug, staff, page), compute)
+    if found is None:
+        raise Http404
+    return found
