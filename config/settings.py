@@ -124,6 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions in the database, read with one plain query (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 

@@ -76,3 +76,27 @@ def test_expiry_is_exclusive():
 )
 def test_the_active_rule(expires_at, revoked_at, active):
     assert is_active(expires_at=expires_at, revoked_at=revoked_at, now=NOW) is active
+
+
+def test_grants_are_the_active_entitlements_exactly(reader, series):
+    """grants_for() runs its own SQL: it must answer as `active_for()` does."""
+    from access import services
+    from access.models import Entitlement
+    from tests.factories import make_lesson, make_series
+
+    two, three = (make_lesson(series, access="premium") for _ in range(2))
+    now = datetime.now(UTC)
+    services.grant(user=reader, series=series)
+    services.grant(user=reader, series=make_series(), lessons=())
+    services.grant(user=reader, series=series, lessons=[two, three], expires_at=now + timedelta(1))
+    services.grant(user=reader, series=series, expires_at=now - timedelta(seconds=1))
+    revoked = services.grant(user=reader, series=series)
+    services.revoke_entitlements(Entitlement.objects.filter(pk=revoked.pk), reason="x")
+    expected = {
+        (e.series_id, None if e.whole_series else frozenset(e.lessons.values_list("pk", flat=True)),
+         e.expires_at)
+        for e in Entitlement.objects.active_for(reader)
+    }  # fmt: skip
+    grants = Entitlement.objects.grants_for(reader)
+    assert {(g.series_id, g.lesson_ids, g.expires_at) for g in grants} == expected
+    assert len(grants) == 3
