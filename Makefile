@@ -81,7 +81,7 @@ run: demo ## set everything up and serve the demo on http://127.0.0.1:8000
 # SECURE_HTTPS=0 only because this is plain http on 127.0.0.1; never set it in production.
 serve: demo ## the production set-up locally: DEBUG off, gunicorn, compressed static files
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v0
-	DEBUG=0 SECURE_HTTPS=0 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
+	DEBUG=0 SECURE_HTTPS=0 SERVE_MEDIA=1 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
 	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 test: venv ## set up and run the whole test suite

@@ -158,6 +158,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (lesson images): a folder on this server by default, served by the app when
+# SERVE_MEDIA is on (development and `make serve`); in production by the proxy or from object
+# storage (docs/deploy.md). Names carry a hash of the content, so they can be cached forever.
+MEDIA_URL = env.get("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+SERVE_MEDIA = env.get_bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -230,6 +236,10 @@ ADMIN_PATH = env.get("ADMIN_PATH", "admin/").strip("/") + "/"
 LESSON_TEASER_WORDS = env.get_int("LESSON_TEASER_WORDS", 150, minimum=1)
 LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
 LESSON_WORDS_PER_MINUTE = 200
+# Lesson images: the largest upload accepted, and the most pixels an image may decode to (a
+# small file can claim a huge picture: a "decompression bomb").
+LESSON_IMAGE_MAX_BYTES = env.get_int("LESSON_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+LESSON_IMAGE_MAX_PIXELS = env.get_int("LESSON_IMAGE_MAX_PIXELS", 25_000_000, minimum=1)
 
 # Access PINs: stored as HMAC-SHA256 under this key. Changing it makes every unredeemed PIN
 # unusable, so it is separate from SECRET_KEY (which it defaults to) and can outlive its rotation.

@@ -16,24 +16,32 @@ A lesson file starts with YAML front matter between `---` lines:
 
 Lessons are matched by slug within the series. The whole run is one transaction: a single
 bad file means nothing is imported. Lessons missing from the folder are kept unless `prune`.
+
+Images a lesson references by a relative path (`![A chart](images/chart.png)` or
+`<img src="images/chart.png" alt="…">`), which must lie inside the folder, are checked like an
+upload (lessons.images), stored once in the media storage, and the reference is replaced by
+their address there; the same file gives the same address, so a second run changes nothing.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
 from config import env
-from lessons import markdown
+from lessons import images, markdown
 from lessons.models import (
     Lesson,
+    LessonImage,
     Series,
     normalise_instagram_handle,
     normalise_whatsapp_number,
@@ -55,8 +63,12 @@ SERIES_TEXT_FIELDS = {
     "pin_message": "pin_message",
 }
 SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
-NUMBER_OFFSET = 1_000_000
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
+# ![alt](target "title") and <img ... src="target">, outside fenced code.
+_MARKDOWN_IMAGE = re.compile(r"(?P<head>!\[(?P<alt>[^\]\n]*)\]\(\s*)(?P<target><[^>\n]+>|[^)\s]+)")
+_HTML_IMAGE = re.compile(
+    r"(?P<head><img\b[^>]*?\bsrc=(?P<q>[\"']))(?P<target>[^\"'>]+)(?P=q)", re.IGNORECASE
+)
 
 
 class ImportFailed(Exception):
@@ -74,12 +86,26 @@ class Report:
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # stored by this run
 
     @property
     def changed(self) -> bool:
         return self.series_change != "unchanged" or bool(
-            self.created or self.updated or self.pruned
+            self.created or self.updated or self.pruned or self.images
         )
+
+
+@dataclass
+class FolderImage:
+    """An image file of the folder, checked, with the alt text it was first given."""
+
+    path: str
+    image: images.CleanImage
+    alt: str = ""
+
+    @property
+    def url(self) -> str:
+        return default_storage.url(self.image.name)
 
 
 def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:
@@ -241,8 +267,51 @@ def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dic
     return values
 
 
-def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
-    """Parse the folder; raise ImportFailed listing every problem found."""
+def _is_relative(target: str) -> bool:
+    parts = urlsplit(target)
+    return not (parts.scheme or parts.netloc or target.startswith(("/", "#", "?")))
+
+
+def _bring_images(
+    body: str, directory: Path, name: str, problems: list[str], found: dict[str, FolderImage]
+) -> str:
+    """`body` with each image referenced by a relative path replaced by its address in the
+    media storage; the images checked into `found`, problems into `problems`."""
+    root = directory.resolve()
+
+    def replace(match: re.Match) -> str:
+        written = match["target"]
+        target = unquote(written.strip("<>"))
+        if not _is_relative(target):
+            return match[0]
+        path = (directory / target).resolve()
+        key = str(path)
+        if key not in found:
+            if not path.is_relative_to(root):
+                problems.append(f"{name}: image {target}: outside the series folder")
+                return match[0]
+            if not path.is_file():
+                problems.append(f"{name}: image {target}: no such file next to the lesson")
+                return match[0]
+            try:
+                found[key] = FolderImage(target, images.clean_image(path.read_bytes(), name=target))
+            except ValidationError as error:
+                problems.append(f"{name}: image {target}: {' '.join(error.messages)}")
+                return match[0]
+        if not found[key].alt and match.groupdict().get("alt"):
+            found[key].alt = match["alt"].strip()
+        return match["head"] + found[key].url + ("" if match.re is _MARKDOWN_IMAGE else match["q"])
+
+    lines = body.split("\n")
+    code = markdown.code_lines(lines)
+    for index, line in enumerate(lines):
+        if index not in code and ("![" in line or "<img" in line.lower()):
+            lines[index] = _HTML_IMAGE.sub(replace, _MARKDOWN_IMAGE.sub(replace, line))
+    return "\n".join(lines)
+
+
+def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]], list[FolderImage]]:
+    """Parse the folder and check its images; raise ImportFailed listing every problem."""
     problems: list[str] = []
     if not directory.is_dir():
         raise ImportFailed([f"{directory}: no such folder"])
@@ -259,6 +328,7 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     lessons: list[tuple[str, dict]] = []
     numbers: dict[int, str] = {}
     slugs: dict[str, str] = {}
+    found: dict[str, FolderImage] = {}
     for path in sorted(directory.glob("*.md")):
         try:
             text = path.read_text(encoding="utf-8")
@@ -283,15 +353,16 @@ def read_folder(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
             )
         numbers.setdefault(values["number"], path.name)
         slugs.setdefault(values["slug"], path.name)
+        values["body"] = _bring_images(values["body"], directory, path.name, problems, found)
         lessons.append((path.name, values))
     if problems:
         raise ImportFailed(problems)
-    return series, lessons
+    return series, lessons, list(found.values())
 
 
 def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False) -> Report:
     """Upsert the series and its lessons by slug, all or nothing."""
-    series_values, lesson_values = read_folder(directory)
+    series_values, lesson_values, folder_images = read_folder(directory)
     report = Report(series=series_values["title"])
     problems: list[str] = []
     with transaction.atomic():
@@ -304,6 +375,14 @@ def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False
             report.series_change = "created" if is_new else "updated"
         if problems:
             raise ImportFailed(problems)
+        for found in folder_images:
+            if dry_run:
+                if not LessonImage.objects.filter(sha256=found.image.sha256).exists():
+                    report.images.append(found.path)
+                continue
+            _record, created = LessonImage.objects.store(found.image, series=series, alt=found.alt)
+            if created:
+                report.images.append(found.path)
 
         existing = {lesson.slug: lesson for lesson in series.lessons.all()} if not is_new else {}
         # Lessons changing number step aside first, so that two lessons can swap numbers.
@@ -312,7 +391,7 @@ def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False
             for _, values in lesson_values
             if values["slug"] in existing and existing[values["slug"]].number != values["number"]
         ]
-        Lesson.objects.filter(pk__in=moving).update(number=F("number") + NUMBER_OFFSET)
+        Lesson.objects.filter(pk__in=moving).step_aside()
         for name, values in lesson_values:
             lesson = existing.get(values["slug"]) or Lesson(series=series)
             label = f"{values['number']}. {values['title']}"
