@@ -2,6 +2,7 @@ import base64
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from access import handoff, services
 from access.forms import BuyerPinForm, IssuePinsForm
 from access.models import AccessPin, Entitlement, RedemptionAttempt
-from lessons.models import Series
+from lessons.models import Lesson, Series
 
 
 class PinStatusFilter(admin.SimpleListFilter):
@@ -250,10 +251,33 @@ def _revoked_by(request) -> str:
     return gettext("Revoked by %(user)s") % {"user": request.user}
 
 
+class SeriesLessonField(forms.ModelMultipleChoiceField):
+    """Lessons named with their series ("Became an AI Engineer · 3. Prompting"), in order."""
+
+    def label_from_instance(self, lesson):
+        return f"{lesson.series.title} · {lesson}"
+
+
 class EntitlementForm(forms.ModelForm):
+    lessons = SeriesLessonField(
+        label=_("lessons"),
+        queryset=Lesson.objects.select_related("series").order_by(
+            "series__position", "series__title", "number"
+        ),
+        required=False,
+        widget=FilteredSelectMultiple(_("lessons"), is_stacked=False),
+        help_text=_("Only when “whole series” is unticked: lessons of the series chosen above."),
+    )
+
     class Meta:
         model = Entitlement
         fields = ["user", "series", "whole_series", "lessons", "expires_at", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.series_id:
+            field = self.fields["lessons"]
+            field.queryset = field.queryset.filter(series=self.instance.series_id)
 
     def clean(self):
         data = super().clean()
@@ -286,7 +310,6 @@ class EntitlementAdmin(admin.ModelAdmin):
         "granted_at", "revoked_at", "revoked_reason",
     ]  # fmt: skip
     readonly_fields = ["source", "pin_hint", "granted_by", "granted_at", "revoked_at"]
-    filter_horizontal = ["lessons"]
     actions = ["revoke"]
     date_hierarchy = "granted_at"
 
