@@ -21,7 +21,7 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench clean pygments-css messages lock
+.PHONY: help venv run test lint format migrate demo env serve bench bench-dashboard clean pygments-css messages lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -90,6 +90,9 @@ test: venv ## set up and run the whole test suite
 # Throughput of the hot paths, on a throwaway database (never timings in the tests).
 bench: venv ## measure the hot paths
 	$(PY) -m tests.bench
+
+bench-dashboard: venv ## time the sales dashboard with 100,000 redemption attempts
+	$(PY) -m bench.dashboard
 
 lint: venv ## ruff (Python), djLint (templates), Biome (CSS and JavaScript)
 	$(BIN)/ruff check .

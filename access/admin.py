@@ -223,7 +223,7 @@ class AccessPinAdmin(admin.ModelAdmin):
         that failed or were throttled, sign-ups, and which teaser sells (access.dashboard)."""
         if not request.user.has_perm("access.view_dashboard"):
             raise PermissionDenied
-        form = DashboardForm(request.GET or None)
+        form = DashboardForm(request.GET or None, initial={"period": "30"})
         period = form.period_value()
         series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
         figures = dashboard.figures(period=period, series=series)
@@ -246,6 +246,7 @@ class AccessPinAdmin(admin.ModelAdmin):
             "title": _("Sales dashboard"),
             "form": form,
             "figures": figures,
+            "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
             "period": period,
             "series": series,
             "charts": [

@@ -63,7 +63,7 @@ def bar_chart(
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
-    for value in (0, top / 2, top):
+    for value in (0, top // 2, top) if top % 2 == 0 else (0, top):
         y = TOP + plot_h - plot_h * value / top
         out.append(
             f'<line class="chart__grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" '

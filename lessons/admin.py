@@ -7,7 +7,9 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,19 +28,35 @@ from lessons.models import Lesson, LessonImage, Series
 
 
 class LessonInline(admin.TabularInline):
+    """A series' lessons, one compact row each: renumber, rename, publish or schedule them
+    here; the text and the slug are edited on the lesson's own page ("Edit")."""
+
     model = Lesson
     form = LessonInlineForm
     formset = LessonInlineFormSet
-    fields = ["number", "title", "slug", "access", "status", "published_at", "go_live"]
-    readonly_fields = ["go_live"]
-    show_change_link = True
+    fields = ["number", "title", "edit", "access", "status", "published_at", "go_live"]
+    readonly_fields = ["go_live", "edit"]
     extra = 0
     ordering = ["number"]
     classes = ["lesson-rows"]
 
     @admin.display(description=_("readers see it"))
     def go_live(self, lesson):
-        return lesson.go_live_label if lesson.pk else "—"
+        if not lesson.pk:
+            return "—"
+        state = lesson.unpublished_state
+        if state == "scheduled" and lesson.published_at:
+            when = date_format(timezone.localtime(lesson.published_at), "j M Y, H:i")
+            label = gettext("Scheduled: %(date)s") % {"date": when}
+            return format_html('<span class="go-live go-live--scheduled">{}</span>', label)
+        return lesson.go_live_label
+
+    @admin.display(description=_("text"))
+    def edit(self, lesson):
+        if not lesson.pk:
+            return ""
+        url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Edit"))
 
 
 @admin.register(Series)
@@ -226,7 +244,7 @@ class LessonImageAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin-extra.css"]}
-        js = ["js/copy.js"]
+        js = [forms.Script("js/copy.js", defer=True)]
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from lessons import images
@@ -19,11 +21,16 @@ def body_help_text() -> str:
     return format_html(
         _(
             "Markdown. For a premium lesson, a line {marker} ends the public teaser; without "
-            "it the teaser is the first paragraphs, about {words} words. Images: upload them "
-            "under Lesson images and paste the Markdown shown there."
+            "it the teaser is the first paragraphs, about {words} words. Images: {upload} and "
+            "paste the Markdown shown there."
         ),
         marker=format_html("<code>{}</code>", "<!-- more -->"),
         words=settings.LESSON_TEASER_WORDS,
+        upload=format_html(
+            '<a href="{}" target="_blank">{}</a>',
+            reverse("admin:lessons_lessonimage_add"),
+            _("upload one"),
+        ),
     )
 
 
@@ -45,7 +52,10 @@ class MarkdownWithPreview(forms.Textarea):
 
     @property
     def media(self):
-        return forms.Media(css={"all": ["css/admin-extra.css"]}, js=["js/lesson-preview.js"])
+        return forms.Media(
+            css={"all": ["css/admin-extra.css"]},
+            js=[forms.Script("js/lesson-preview.js", defer=True)],
+        )
 
 
 class LessonAdminForm(forms.ModelForm):
@@ -103,12 +113,22 @@ class LessonInlineForm(forms.ModelForm):
 
     class Meta:
         model = Lesson
-        fields = ["number", "title", "slug", "access", "status", "published_at"]
+        fields = ["number", "title", "access", "status", "published_at"]
         widgets = {
             "number": forms.NumberInput(attrs={"class": "lesson-row__number", "min": 1}),
             "title": forms.TextInput(attrs={"class": "lesson-row__title"}),
-            "slug": forms.TextInput(attrs={"class": "lesson-row__slug"}),
         }
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and data.get("title") and self.instance.series_id:
+            # A lesson added here gets a slug from its title, unique in its series.
+            base = slugify(data["title"])[:190] or "lesson"
+            slug, n = base, 2
+            while Lesson.objects.filter(series=self.instance.series_id, slug=slug).exists():
+                slug, n = f"{base}-{n}", n + 1
+            self.instance.slug = slug
+        return data
 
     def clean_published_at(self):
         # The row shows the time to the minute; an unchanged minute keeps its seconds.
