@@ -159,13 +159,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (lesson images): a folder on this server by default, served by the app when
-# SERVE_MEDIA is on (development and `make serve`); in production by the proxy or from object
-# storage (docs/deploy.md). Names carry a hash of the content, so they can be cached forever.
+# SERVE_MEDIA is on (development and `make serve`); in production by the proxy, from that folder
+# or from object storage (MEDIA_STORAGE_BACKEND and its OPTIONS; docs/deploy.md). Lessons link
+# images at MEDIA_URL; their names carry a hash of the content, so they can be cached forever.
 MEDIA_URL = env.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 SERVE_MEDIA = env.get_bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env.get("MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.get_json_object("MEDIA_STORAGE_OPTIONS"),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -172,6 +172,11 @@ def store(image: CleanImage) -> str:
     return image.name
 
 
+def url_for(name: str) -> str:
+    """Where lessons link an image: under MEDIA_URL, the site's own address for uploads."""
+    return settings.MEDIA_URL + name
+
+
 def markdown_for(url: str, alt: str = "") -> str:
     """What an author pastes into a lesson to show the image."""
     description = " ".join(alt.split()).replace("[", "(").replace("]", ")")

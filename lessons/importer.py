@@ -31,7 +31,6 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -105,7 +104,7 @@ class FolderImage:
 
     @property
     def url(self) -> str:
-        return default_storage.url(self.image.name)
+        return images.url_for(self.image.name)
 
 
 def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:

@@ -490,7 +490,9 @@ class LessonImage(models.Model):
 
     @property
     def url(self) -> str:
-        return self.file.url
+        """Its address at MEDIA_URL, whatever the storage (a folder served by the proxy, or
+        object storage the proxy passes /media/ to)."""
+        return images.url_for(self.file.name)
 
     @property
     def markdown(self) -> str:
