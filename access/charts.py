@@ -23,15 +23,16 @@ class Layer:
     css: str  # chart__bar--a, --b, ...
 
 
+NICE_STEPS = (1, 2, 3, 4, 5, 6, 8, 10)
+
+
 def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2 or 5 times a power of ten at or above `value` (at least 1)."""
+    """The smallest round number (1, 2, 3, 4, 5, 6 or 8 times a power of ten) at or above
+    `value`, at least 1: the top of the scale."""
     if value <= 1:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power  # pragma: no cover
+    return next(step * power for step in NICE_STEPS if step * power >= value)
 
 
 def _ticks(count: int) -> list[int]:

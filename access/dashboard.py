@@ -95,7 +95,7 @@ class LessonFunnel:
 @dataclass
 class TimeSeries:
     labels: list[str]
-    rows: list[tuple[str, ...]]  # (label, value, value...) for the table beside the chart
+    rows: list[tuple[str, ...]]  # (label, value...) for the table beside the chart, latest first
     chart: str
 
 
@@ -249,6 +249,7 @@ def time_series(
             "when": labels[busiest],
         }
     rows = [(label, *(str(layer.values[i]) for layer in layers)) for i, label in enumerate(labels)]
+    rows.reverse()  # the latest first: what a seller looks for
     chart = charts.bar_chart(
         chart_id=chart_id, title=title, description=description, labels=labels, layers=layers
     )

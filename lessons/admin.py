@@ -273,7 +273,7 @@ class LessonImageAdmin(admin.ModelAdmin):
     @admin.display(description=_("Markdown to paste"))
     def markdown_to_paste(self, image):
         return format_html(
-            '<div class="paste"><textarea id="image-markdown" class="paste__text" rows="2" '
+            '<div class="paste"><textarea id="image-markdown" class="paste__text" rows="3" '
             'readonly>{}</textarea><button type="button" class="button" data-copy="#image-markdown"'
             ' data-copied="{}" data-copy-failed="{}" hidden>{}</button></div><p class="help">{}'
             "</p>",

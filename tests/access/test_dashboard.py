@@ -188,7 +188,8 @@ def test_the_query_count_does_not_grow_with_the_log(shop, django_assert_num_quer
 
 
 @pytest.mark.parametrize(
-    ("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (12, 20), (180, 200), (501, 1000)]
+    ("value", "ceiling"),
+    [(0, 1), (1, 1), (3, 3), (7, 8), (12, 20), (21, 30), (180, 200), (501, 600), (801, 1000)],
 )
 def test_chart_scales_end_on_round_numbers(value, ceiling):
     assert nice_ceiling(value) == ceiling
