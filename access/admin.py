@@ -19,7 +19,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from access import announcements, charts, dashboard, exports, handoff, services
+from access import announcements, dashboard, exports, handoff, services
 from access.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
 from access.models import (
     AccessPin,
@@ -227,39 +227,14 @@ class AccessPinAdmin(admin.ModelAdmin):
         period = form.period_value()
         series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
         figures = dashboard.figures(period=period, series=series)
-        layers = {
-            "redemptions": [
-                charts.Layer(gettext("Redemptions"), figures.redemptions, "chart__bar--a")
-            ],
-            "attempts": [
-                charts.Layer(gettext("Failed"), figures.failed, "chart__bar--b"),
-                charts.Layer(gettext("Throttled"), figures.throttled, "chart__bar--c"),
-            ],
-            "signups": [charts.Layer(gettext("Sign-ups"), figures.signups, "chart__bar--d")],
-        }
-        titles = {
-            "redemptions": gettext("Redemptions over time"),
-            "attempts": gettext("Failed and throttled attempts over time"),
-            "signups": gettext("New sign-ups over time"),
-        }
         context = {
             "title": _("Sales dashboard"),
             "form": form,
             "figures": figures,
+            "charts": dashboard.charts_for(figures),
             "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
             "period": period,
             "series": series,
-            "charts": [
-                {
-                    "key": key,
-                    "title": titles[key],
-                    "layers": layers[key],
-                    "data": dashboard.time_series(
-                        figures, f"chart-{key}", titles[key], layers[key]
-                    ),
-                }
-                for key in ("redemptions", "attempts", "signups")
-            ],
         }
         return self._render(request, "admin/access/dashboard.html", context)
 

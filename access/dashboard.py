@@ -94,7 +94,9 @@ class LessonFunnel:
 
 @dataclass
 class TimeSeries:
-    labels: list[str]
+    key: str
+    title: str
+    layers: list[charts.Layer]
     rows: list[tuple[str, ...]]  # (label, value...) for the table beside the chart, latest first
     chart: str
 
@@ -230,9 +232,34 @@ def lesson_funnels(*, period: Period, series: Series | None = None) -> list[Less
     return sorted(funnels.values(), key=lambda f: (f.series, f.number))
 
 
-def time_series(
-    figures: Figures, chart_id: str, title: str, layers: list[charts.Layer]
-) -> TimeSeries:
+def charts_for(figures: Figures) -> list[TimeSeries]:
+    """The dashboard's three charts: redemptions, failed and throttled attempts, sign-ups."""
+    return [
+        time_series(
+            figures,
+            "redemptions",
+            _("Redemptions over time"),
+            [charts.Layer(_("Redemptions"), figures.redemptions, "chart__bar--a")],
+        ),
+        time_series(
+            figures,
+            "attempts",
+            _("Failed and throttled attempts over time"),
+            [
+                charts.Layer(_("Failed"), figures.failed, "chart__bar--b"),
+                charts.Layer(_("Throttled"), figures.throttled, "chart__bar--c"),
+            ],
+        ),
+        time_series(
+            figures,
+            "signups",
+            _("New sign-ups over time"),
+            [charts.Layer(_("Sign-ups"), figures.signups, "chart__bar--d")],
+        ),
+    ]
+
+
+def time_series(figures: Figures, key: str, title: str, layers: list[charts.Layer]) -> TimeSeries:
     """A chart of `layers` over the period's buckets, and the rows of the table beside it."""
     period = figures.period
     labels = [period.label(day) for day in period.buckets()]
@@ -251,6 +278,10 @@ def time_series(
     rows = [(label, *(str(layer.values[i]) for layer in layers)) for i, label in enumerate(labels)]
     rows.reverse()  # the latest first: what a seller looks for
     chart = charts.bar_chart(
-        chart_id=chart_id, title=title, description=description, labels=labels, layers=layers
+        chart_id=f"chart-{key}",
+        title=title,
+        description=description,
+        labels=labels,
+        layers=layers,
     )
-    return TimeSeries(labels, rows, chart)
+    return TimeSeries(key, title, layers, rows, chart)

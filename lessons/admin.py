@@ -304,6 +304,7 @@ class LessonImageAdmin(admin.ModelAdmin):
             series=obj.series,
             uploaded_by=request.user,
         )
+        # The stored record stands for the form's object (the admin logs and redirects to it).
         obj.pk, obj.file = record.pk, record.file
         obj._state.adding = False
 
