@@ -21,7 +21,7 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench bench-quick faults clean pygments-css messages lock
+.PHONY: help venv run test lint format migrate demo env serve bench bench-quick bench-dashboard faults clean pygments-css messages lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -81,7 +81,7 @@ run: demo ## set everything up and serve the demo on http://127.0.0.1:8000
 # SECURE_HTTPS=0 only because this is plain http on 127.0.0.1; never set it in production.
 serve: demo ## the production set-up locally: DEBUG off, gunicorn, compressed static files
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v0
-	DEBUG=0 SECURE_HTTPS=0 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
+	DEBUG=0 SECURE_HTTPS=0 SERVE_MEDIA=1 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
 	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 test: venv ## set up and run the whole test suite
@@ -97,6 +97,9 @@ bench-quick: venv ## in-process figures for rendering, pages and PINs (no server
 # Fault figures: gunicorn with PostgreSQL and Redis each cut and hung (needs both on 127.0.0.1).
 faults: venv ## the site with PostgreSQL and Redis cut and hung: requests, errors, recovery
 	$(PY) -m tests.faults
+
+bench-dashboard: venv ## time the sales dashboard with 100,000 redemption attempts
+	$(PY) -m bench.dashboard
 
 lint: venv ## ruff (Python), djLint (templates), Biome (CSS and JavaScript)
 	$(BIN)/ruff check .

@@ -2,8 +2,11 @@ import base64
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Min, Prefetch, Q
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,14 +14,57 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from access import handoff, services
-from access.forms import BuyerPinForm, IssuePinsForm
-from access.models import AccessPin, Entitlement, RedemptionAttempt
-from lessons.models import Series
+from access import announcements, dashboard, exports, handoff, services
+from access.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
+from access.models import (
+    AccessPin,
+    Announcement,
+    Delivery,
+    Entitlement,
+    RedemptionAttempt,
+    pin_status_counts,
+)
+from lessons.models import Lesson, Series
+
+
+def log(request, objects, flag: int, message: str) -> None:
+    """Record in the admin history (LogEntry) who did what to which objects: what the admin
+    does by itself for its forms, done here for the seller's own pages and actions."""
+    objects = list(objects)
+    if objects:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=objects, action_flag=flag, change_message=message
+        )
+
+
+NO_BATCH = "__none__"
+
+
+class BatchFilter(admin.SimpleListFilter):
+    """PINs by batch label, with those issued without one under "No batch"."""
+
+    title = _("batch")
+    parameter_name = "batch"
+
+    def lookups(self, request, model_admin):
+        labels = (
+            AccessPin.objects.exclude(batch="")
+            .order_by("batch")
+            .values_list("batch", flat=True)
+            .distinct()
+        )
+        return [(NO_BATCH, _("No batch")), *((label, label) for label in labels)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(batch="" if value == NO_BATCH else value)
 
 
 class PinStatusFilter(admin.SimpleListFilter):
@@ -39,9 +85,9 @@ class PinStatusFilter(admin.SimpleListFilter):
 class AccessPinAdmin(admin.ModelAdmin):
     list_display = [
         "masked", "buyer", "series", "status_display", "uses_left_display", "redeemed_by",
-        "expires_at", "batch", "created_at",
+        "expires_at", "batch_display", "created_at",
     ]  # fmt: skip
-    list_filter = [PinStatusFilter, "series", "batch"]
+    list_filter = [PinStatusFilter, "series", BatchFilter]
     list_select_related = ["series"]
     search_fields = ["buyer", "entitlements__user__email", "hint", "note", "batch"]
     search_help_text = _(
@@ -78,6 +124,10 @@ class AccessPinAdmin(admin.ModelAdmin):
     @admin.display(description=_("PIN"), ordering="hint")
     def masked(self, pin):
         return f"••••-••••-{pin.hint}"
+
+    @admin.display(description=_("batch"), ordering="batch")
+    def batch_display(self, pin):
+        return pin.batch or _("No batch")
 
     @admin.display(description=_("uses left"))
     def uses_left_display(self, pin):
@@ -121,7 +171,7 @@ class AccessPinAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected PINs (readers keep what they unlocked)"))
     def revoke(self, request, queryset):
-        pins, _ended = services.revoke_pins(queryset, reason=_revoked_by(request))
+        pins, _ended = _revoke_and_log(request, queryset, reason=_revoked_by(request))
         self.message_user(
             request,
             ngettext("Revoked %(count)s PIN.", "Revoked %(count)s PINs.", pins) % {"count": pins},
@@ -130,8 +180,8 @@ class AccessPinAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected PINs and the access they granted"))
     def revoke_with_access(self, request, queryset):
-        pins, ended = services.revoke_pins(
-            queryset, reason=_revoked_by(request), revoke_access=True
+        pins, ended = _revoke_and_log(
+            request, queryset, reason=_revoked_by(request), revoke_access=True
         )
         self.message_user(
             request,
@@ -148,6 +198,14 @@ class AccessPinAdmin(admin.ModelAdmin):
             return self.admin_site.admin_view(function)
 
         return [
+            path("dashboard/", view(self.dashboard_view), name="access_dashboard"),
+            path("batches/", view(self.batches_view), name="access_accesspin_batches"),
+            path("batches/csv/", view(self.batch_csv_view), name="access_accesspin_batch_csv"),
+            path(
+                "batches/revoke/",
+                view(self.batch_revoke_view),
+                name="access_accesspin_batch_revoke",
+            ),
             path("issue/", view(self.issue_view), name="access_accesspin_issue"),
             path("for-buyer/", view(self.for_buyer_view), name="access_accesspin_for_buyer"),
             path("<int:pk>/replace/", view(self.replace_view), name="access_accesspin_replace"),
@@ -163,6 +221,108 @@ class AccessPinAdmin(admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
+    def dashboard_view(self, request):
+        """Sales figures for a period and series: PINs, redemptions over time, attempts
+        that failed or were throttled, sign-ups, and which teaser sells (access.dashboard)."""
+        if not request.user.has_perm("access.view_dashboard"):
+            raise PermissionDenied
+        form = DashboardForm(request.GET or None, initial={"period": "30"})
+        period = form.period_value()
+        series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
+        figures = dashboard.figures(period=period, series=series)
+        context = {
+            "title": _("Sales dashboard"),
+            "form": form,
+            "figures": figures,
+            "charts": dashboard.charts_for(figures),
+            "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
+            "period": period,
+            "series": series,
+        }
+        return self._render(request, "admin/access/dashboard.html", context)
+
+    def batches_view(self, request):
+        """Every batch label with what became of its PINs; PINs without one as "No batch"."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = list(
+            AccessPin.objects.values("batch")
+            .annotate(
+                **pin_status_counts(),
+                series_count=Count("series", distinct=True),
+                series_title=Min("series__title"),
+                first_issued=Min("created_at"),
+                last_issued=Max("created_at"),
+            )
+            .order_by("-last_issued")
+        )
+        for row in rows:
+            row["key"] = row["batch"]
+            row["used"] = row["capacity"] and row["uses"] / row["capacity"]
+        context = {
+            "title": _("Batches"),
+            "rows": rows,
+            "can_revoke": self.has_change_permission(request),
+            "no_batch": NO_BATCH,
+        }
+        return self._render(request, "admin/access/accesspin/batches.html", context)
+
+    def batch_csv_view(self, request):
+        """A batch's PINs as they stand, as CSV: hints, never PINs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if "batch" not in request.GET:
+            return HttpResponseBadRequest("batch is missing")
+        batch = request.GET["batch"]
+        response = HttpResponse(
+            exports.batch_csv(exports.batch_pins(batch)), content_type="text/csv; charset=utf-8"
+        )
+        name = slugify(batch) or "no-batch"
+        response["Content-Disposition"] = (
+            f'attachment; filename="batch-{name}-{timezone.now():%Y%m%d-%H%M}.csv"'
+        )
+        add_never_cache_headers(response)
+        return response
+
+    def batch_revoke_view(self, request):
+        """Revoke a whole batch, after a page saying how many PINs and entitlements that
+        touches."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if "batch" not in request.GET:
+            return HttpResponseBadRequest("batch is missing")
+        batch = request.GET["batch"]
+        pins = exports.batch_pins(batch)
+        form = BatchRevokeForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            revoke_access = form.cleaned_data["revoke_access"]
+            if revoke_access and not request.user.has_perm("access.change_entitlement"):
+                raise PermissionDenied
+            reason = form.cleaned_data["reason"] or _revoked_by(request)
+            revoked, ended = _revoke_and_log(
+                request, pins, reason=reason, revoke_access=revoke_access
+            )
+            self.message_user(
+                request,
+                gettext(
+                    "Batch %(batch)s: revoked %(pins)s PIN(s) and ended %(ended)s entitlement(s)."
+                )
+                % {"batch": batch or gettext("No batch"), "pins": revoked, "ended": ended},
+                messages.SUCCESS,
+            )
+            return redirect("admin:access_accesspin_batches")
+        granted = Entitlement.objects.filter(pin__in=pins)
+        context = {
+            "title": _("Revoke a batch"),
+            "batch": batch,
+            "form": form,
+            "counts": pins.status_counts(),
+            "to_revoke": pins.filter(revoked_at__isnull=True).count(),
+            "entitlements": granted.active().count(),
+            "readers": granted.active().values("user").distinct().count(),
+        }
+        return self._render(request, "admin/access/accesspin/batch_revoke.html", context)
+
     def issue_view(self, request):
         """Issue one PIN or a batch. The result page is the only time the PINs are shown."""
         if not self.has_add_permission(request):
@@ -171,6 +331,7 @@ class AccessPinAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             issued = form.issue(issued_by=request.user)
             series = form.cleaned_data["series"]
+            log(request, (item.record for item in issued), ADDITION, _issued_message(issued))
             csv_text = services.pins_csv(issued)
             return self._render(
                 request,
@@ -201,7 +362,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         ) or Series.objects.values_list("pk", flat=True).first()
         form = BuyerPinForm(request.POST or None, initial={"series": last_used})
         if request.method == "POST" and form.is_valid():
-            return self._handoff(request, form.issue(issued_by=request.user))
+            issued = form.issue(issued_by=request.user)
+            log(request, [issued.record], ADDITION, _issued_message([issued]))
+            return self._handoff(request, issued)
         context = {"title": _("Issue a PIN for a buyer"), "form": form}
         return self._render(request, "admin/access/accesspin/for_buyer.html", context)
 
@@ -221,6 +384,11 @@ class AccessPinAdmin(admin.ModelAdmin):
                     "nothing to replace. Issue a new PIN for the buyer instead."
                 )
             else:
+                pin.refresh_from_db()
+                replaced = gettext("Revoked: replaced by PIN …%(hint)s.")
+                log(request, [pin], CHANGE, replaced % {"hint": issued.record.hint})
+                replacing = gettext("Issued to replace PIN …%(hint)s.")
+                log(request, [issued.record], ADDITION, replacing % {"hint": pin.hint})
                 return self._handoff(request, issued, replaced=pin)
         context = {
             "title": _("Replace a lost PIN"),
@@ -253,10 +421,61 @@ def _revoked_by(request) -> str:
     return gettext("Revoked by %(user)s") % {"user": request.user}
 
 
+def _issued_message(issued) -> str:
+    record = issued[0].record
+    details = [gettext("Issued for %(series)s") % {"series": record.series}]
+    if record.buyer:
+        details.append(gettext("buyer %(buyer)s") % {"buyer": record.buyer})
+    if record.batch:
+        details.append(gettext("batch %(batch)s") % {"batch": record.batch})
+    return ", ".join(details) + "."
+
+
+def _revoke_and_log(request, pins, *, reason: str, revoke_access: bool = False):
+    """Revoke PINs (and with `revoke_access` what they granted), and write each change into
+    the admin history."""
+    pin_list = list(pins.filter(revoked_at__isnull=True))
+    ended = []
+    if revoke_access:
+        ended = list(
+            Entitlement.objects.filter(pin__in=pins, revoked_at__isnull=True).select_related(
+                "user", "series"
+            )
+        )
+    counts = services.revoke_pins(pins, reason=reason, revoke_access=revoke_access)
+    log(request, pin_list, CHANGE, gettext("Revoked (%(reason)s).") % {"reason": reason})
+    ending = gettext("Access ended with its PIN (%(reason)s).")
+    log(request, ended, CHANGE, ending % {"reason": reason})
+    return counts
+
+
+class SeriesLessonField(forms.ModelMultipleChoiceField):
+    """Lessons named with their series ("Became an AI Engineer · 3. Prompting"), in order."""
+
+    def label_from_instance(self, lesson):
+        return f"{lesson.series.title} · {lesson}"
+
+
 class EntitlementForm(forms.ModelForm):
+    lessons = SeriesLessonField(
+        label=_("lessons"),
+        queryset=Lesson.objects.select_related("series").order_by(
+            "series__position", "series__title", "number"
+        ),
+        required=False,
+        widget=FilteredSelectMultiple(_("lessons"), is_stacked=False),
+        help_text=_("Only when “whole series” is unticked: lessons of the series chosen above."),
+    )
+
     class Meta:
         model = Entitlement
         fields = ["user", "series", "whole_series", "lessons", "expires_at", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.series_id:
+            field = self.fields["lessons"]
+            field.queryset = field.queryset.filter(series=self.instance.series_id)
 
     def clean(self):
         data = super().clean()
@@ -289,7 +508,6 @@ class EntitlementAdmin(admin.ModelAdmin):
         "granted_at", "revoked_at", "revoked_reason",
     ]  # fmt: skip
     readonly_fields = ["source", "pin_hint", "granted_by", "granted_at", "revoked_at"]
-    filter_horizontal = ["lessons"]
     actions = ["revoke"]
     date_hierarchy = "granted_at"
 
@@ -317,7 +535,10 @@ class EntitlementAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected entitlements"))
     def revoke(self, request, queryset):
-        count = services.revoke_entitlements(queryset, reason=_revoked_by(request))
+        reason = _revoked_by(request)
+        ending = list(queryset.filter(revoked_at__isnull=True).select_related("user", "series"))
+        count = services.revoke_entitlements(queryset, reason=reason)
+        log(request, ending, CHANGE, gettext("Revoked (%(reason)s).") % {"reason": reason})
         self.message_user(
             request,
             ngettext("Revoked %(count)s entitlement.", "Revoked %(count)s entitlements.", count)
@@ -334,12 +555,95 @@ class EntitlementAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead, so "who had access when" stays answerable
 
+    def get_urls(self):
+        buyers = self.admin_site.admin_view(self.buyers_csv_view)
+        return [
+            path("buyers.csv", buyers, name="access_entitlement_buyers_csv"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "all_series": Series.objects.all()}
+        return super().changelist_view(request, extra_context)
+
+    def buyers_csv_view(self, request):
+        """Readers with active access to a series, as CSV: email, since, until, how."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        series = get_object_or_404(Series, pk=request.GET.get("series") or 0)
+        response = HttpResponse(exports.buyers_csv(series), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="readers-{series.slug}-{timezone.now():%Y%m%d-%H%M}.csv"'
+        )
+        add_never_cache_headers(response)
+        return response
+
+
+class TextFilter(admin.SimpleListFilter):
+    """A filter the seller types into (an e-mail address, a PIN's last four characters, an
+    IP address), in the admin's filter panel."""
+
+    template = "admin/text_filter.html"
+    lookup = ""
+
+    def lookups(self, request, model_admin):
+        return [("", "")]  # the panel shows filters that have choices
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        others = {k: v for k, v in changelist.filter_params.items() if k != self.parameter_name}
+        yield {
+            "value": self.value() or "",
+            "parameter_name": self.parameter_name,
+            "hidden": [(key, value) for key, values in others.items() for value in values],
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+    def clean(self, value: str) -> str:
+        return value.strip()
+
+    def queryset(self, request, queryset):
+        value = self.clean(self.value() or "")
+        return queryset.filter(**{self.lookup: value}) if value else queryset
+
+
+class ReaderFilter(TextFilter):
+    title = _("reader (e-mail contains)")
+    parameter_name = "reader"
+    lookup = "user__email__icontains"
+
+
+class HintFilter(TextFilter):
+    title = _("PIN (last four characters)")
+    parameter_name = "hint"
+    lookup = "pin__hint"
+
+    def clean(self, value):
+        return value.strip().upper().replace("-", "")[-4:]
+
+
+class IpFilter(TextFilter):
+    title = _("client IP (starts with)")
+    parameter_name = "ip"
+    lookup = "ip__startswith"
+
 
 @admin.register(RedemptionAttempt)
 class RedemptionAttemptAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "outcome", "pin", "ip"]
-    list_filter = ["outcome", ("pin__series", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["user", "pin"]
+    """The redemption log: filter by reader, PIN hint, outcome, IP and time."""
+
+    list_display = ["created_at", "user", "outcome", "pin", "ip", "lesson"]
+    list_filter = [
+        ReaderFilter,
+        HintFilter,
+        "outcome",
+        IpFilter,
+        ("created_at", admin.DateFieldListFilter),
+        ("pin__series", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["user", "pin", "lesson"]
     search_fields = ["user__email", "ip", "pin__hint", "pin__note", "pin__batch"]
     date_hierarchy = "created_at"
 
@@ -351,3 +655,85 @@ class RedemptionAttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    """New-lesson e-mails: queued from a published lesson's page ("Announce by e-mail"),
+    sent by `manage.py send_announcements`."""
+
+    list_display = ["lesson", "created_at", "created_by", "progress"]
+    list_select_related = ["lesson", "created_by"]
+    readonly_fields = ["lesson", "site_url", "created_by", "created_at", "progress"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        counts = {
+            status: Count("deliveries", filter=Q(deliveries__status=status))
+            for status in Delivery.Status.values
+        }
+        return super().get_queryset(request).annotate(**counts)
+
+    @admin.display(description=_("e-mails"))
+    def progress(self, announcement):
+        return _("%(sent)s sent, %(queued)s queued, %(skipped)s skipped, %(failed)s failed") % {
+            status.replace(" ", "_"): getattr(announcement, status, 0)
+            for status in Delivery.Status.values
+        }
+
+    def has_add_permission(self, request):
+        return False  # from a lesson's page, which says how many readers it reaches
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        announce = self.admin_site.admin_view(self.announce_view)
+        return [
+            path("announce/<int:lesson_pk>/", announce, name="access_announcement_announce"),
+            *super().get_urls(),
+        ]
+
+    def announce_view(self, request, lesson_pk):
+        """Confirm, then queue the e-mails for a published lesson (never sent in this
+        request: the command sends them)."""
+        if not request.user.has_perm("access.add_announcement"):
+            raise PermissionDenied
+        lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=lesson_pk)
+        problem = ""
+        if not Lesson.objects.published().filter(pk=lesson.pk).exists():
+            problem = gettext("Only a published lesson that readers can already see is announced.")
+        elif Announcement.objects.filter(lesson=lesson).exists():
+            problem = gettext("This lesson was announced already.")
+        if request.method == "POST" and not problem:
+            site = request.build_absolute_uri("/")
+            announcement = announcements.queue(
+                lesson=lesson, site_url=site, created_by=request.user
+            )
+            count = announcement.deliveries.count()
+            queued = gettext("Queued %(count)s e-mail(s).")
+            log(request, [announcement], ADDITION, queued % {"count": count})
+            self.message_user(
+                request,
+                ngettext(
+                    "Queued %(count)s e-mail; they go out with the next send_announcements run.",
+                    "Queued %(count)s e-mails; they go out with the next send_announcements run.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return redirect("admin:access_announcement_change", announcement.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Announce by e-mail"),
+            "lesson": lesson,
+            "problem": problem,
+            "count": 0 if problem else announcements.recipients(lesson).count(),
+        }
+        status = 409 if problem and request.method == "POST" else 200
+        template = "admin/access/announcement/announce.html"
+        response = TemplateResponse(request, template, context, status=status)
+        add_never_cache_headers(response)
+        return response

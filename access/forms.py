@@ -1,13 +1,15 @@
 from datetime import timedelta
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access import pins, services
+from access.dashboard import Period
 from access.models import AccessPin
-from lessons.models import Series
+from lessons.models import Lesson, Series
 
 
 class RedeemForm(forms.Form):
@@ -29,6 +31,16 @@ class RedeemForm(forms.Form):
             }
         ),
     )
+
+    # The lesson whose paywall the form sits in, for the sales figures ("which teaser sells").
+    lesson = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+
+    def clean_lesson(self) -> int | None:
+        """A lesson that exists, or None: a bad value never stops a redemption."""
+        value = self.cleaned_data.get("lesson", "")
+        if not (value.isascii() and value.isdecimal()):
+            return None
+        return int(value) if Lesson.objects.filter(pk=int(value)).exists() else None
 
     def clean_pin(self):
         typed = self.cleaned_data["pin"]
@@ -178,3 +190,77 @@ class BuyerPinForm(forms.Form):
         return services.issue_pins(
             series=data["series"], buyer=data["buyer"].strip(), issued_by=issued_by
         )[0]
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's period and series (a GET form: its address can be bookmarked)."""
+
+    PERIODS = [
+        ("7", _("Last 7 days")),
+        ("30", _("Last 30 days")),
+        ("90", _("Last 90 days")),
+        ("365", _("Last 12 months")),
+        ("custom", _("From … to …")),
+    ]
+    LONGEST_DAYS = 3 * 366
+
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    series = forms.ModelChoiceField(
+        label=_("Series"), queryset=Series.objects.all(), required=False, empty_label=_("All")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not (start and end):
+                raise ValidationError(_("Choose both dates, or one of the periods."))
+            if start > end:
+                raise ValidationError(_("The first date comes after the last."))
+            if (end - start).days >= self.LONGEST_DAYS:
+                raise ValidationError(_("Choose at most three years."))
+        return data
+
+    def period_value(self):
+        """The chosen Period (the last 30 days when nothing, or nothing valid, is chosen)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("period") == "custom":
+            return Period(data["start"], data["end"])
+        return Period.last_days(int(data.get("period") or 30))
+
+
+class BatchRevokeForm(forms.Form):
+    revoke_access = forms.BooleanField(
+        label=_("Also end the access these PINs gave"),
+        required=False,
+        help_text=_(
+            "Readers who redeemed them lose the premium lessons at once. Unticked, they keep "
+            "what they unlocked and only the unused PINs stop working."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=150,
+        required=False,
+        help_text=_("Kept with each PIN, such as “promotion ended”."),
+    )
+
+
+class LessonEmailsForm(forms.ModelForm):
+    """A reader's new-lesson e-mails, on My access (the field is the account's)."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ["lesson_emails"]
+        labels = {"lesson_emails": _("E-mail me when a new lesson comes out")}
+        help_texts = {
+            "lesson_emails": _(
+                "Only for the series you can read; each e-mail has a link to stop them."
+            )
+        }

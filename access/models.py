@@ -47,7 +47,36 @@ class Scope(models.Model):
         return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
 
 
+def pin_status_counts(now=None, prefix: str = "") -> dict[str, models.Aggregate]:
+    """Aggregates counting PINs once each, in the order a seller reads them: revoked; else
+    redeemed (used at least once); else expired (never used); else unused (can still be
+    redeemed). `prefix` reaches the PINs through a relation ("pins__")."""
+    now = now or timezone.now()
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + key: value for key, value in lookups.items()})
+
+    live = q(revoked_at__isnull=True)
+    unused = live & q(use_count=0)
+    expired = q(expires_at__lte=now)
+    pk = prefix + "pk"
+    return {
+        "issued": models.Count(pk),
+        "revoked": models.Count(pk, filter=~live),
+        "redeemed": models.Count(pk, filter=live & q(use_count__gt=0)),
+        "expired": models.Count(pk, filter=unused & expired),
+        "unused": models.Count(pk, filter=unused & ~expired),
+        "uses": models.Sum(prefix + "use_count", default=0),
+        "capacity": models.Sum(prefix + "max_uses", default=0),
+    }
+
+
 class AccessPinQuerySet(models.QuerySet):
+    def status_counts(self, now=None) -> dict[str, int]:
+        """How many of these PINs are issued, revoked, redeemed, expired and unused (see
+        `pin_status_counts`), with their uses and capacity, in one query."""
+        return self.aggregate(**pin_status_counts(now))
+
     def with_status(self, status: str, now=None):
         """PINs in this state, decided in the same order as `AccessPin.status()`: revoked
         first, then expired, then used up; active PINs can still be redeemed."""
@@ -133,6 +162,11 @@ class AccessPin(Scope):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("access PIN")
         verbose_name_plural = _("access PINs")
+        permissions = [("view_dashboard", _("Can see the sales dashboard"))]
+        indexes = [
+            models.Index(fields=["created_at"], name="pin_issued_at"),
+            models.Index(fields=["series", "created_at"], name="pin_series_issued_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(use_count__lte=models.F("max_uses")), name="pin_uses_within_max"
@@ -279,7 +313,13 @@ class Entitlement(Scope):
         ordering = ["-granted_at", "-pk"]
         verbose_name = _("entitlement")
         verbose_name_plural = _("entitlements")
-        indexes = [models.Index(fields=["user", "revoked_at", "expires_at"])]
+        indexes = [
+            models.Index(fields=["user", "revoked_at", "expires_at"]),
+            # "Did this reader redeem a PIN for this series after reaching a paywall?"
+            models.Index(
+                fields=["user", "series", "source", "granted_at"], name="entitlement_bought_at"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "pin"],
@@ -329,7 +369,17 @@ class RedemptionAttempt(models.Model):
     )
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome)
     ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
-    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    lesson = models.ForeignKey(
+        Lesson,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # attempt_lesson_at below
+        verbose_name=_("typed in the paywall of"),
+        help_text=_("The lesson whose paywall the PIN was typed in, if it was."),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -338,6 +388,12 @@ class RedemptionAttempt(models.Model):
         indexes = [
             models.Index(fields=["user", "outcome", "created_at"]),
             models.Index(fields=["ip", "outcome", "created_at"]),
+            # The log's order and the dashboard: attempts over time by outcome, redemptions
+            # of a series, PINs typed into a lesson's paywall (covering, so the database
+            # counts from the index alone).
+            models.Index(fields=["created_at", "outcome"], name="attempt_at_outcome"),
+            models.Index(fields=["outcome", "created_at", "pin"], name="attempt_outcome_at_pin"),
+            models.Index(fields=["lesson", "created_at", "outcome"], name="attempt_lesson_at"),
         ]
 
     def __str__(self):
@@ -353,3 +409,107 @@ class ThrottleBucket(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class PaywallView(models.Model):
+    """A logged-in reader reached the paywall of a premium lesson: one row per reader and
+    lesson, kept from the first time, recorded by a small request the page sends after it
+    has loaded (access.views.paywall_seen), never while the page itself is served."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint's index starts with it
+        verbose_name=_("reader"),
+    )
+    lesson = models.ForeignKey(
+        Lesson,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # paywall_view_lesson_at below
+        verbose_name=_("lesson"),
+    )
+    created_at = models.DateTimeField(_("first reached at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("paywall view")
+        verbose_name_plural = _("paywall views")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="one_paywall_view_per_lesson")
+        ]
+        # The dashboard counts from these alone: a period (all series), or a series' lessons.
+        indexes = [
+            models.Index(fields=["created_at", "lesson", "user"], name="paywall_view_at"),
+            models.Index(fields=["lesson", "created_at", "user"], name="paywall_view_lesson_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.lesson_id}"
+
+
+class Announcement(models.Model):
+    """A published lesson e-mailed to the readers who have access to it and asked for such
+    e-mails. Queued by staff in the admin (one delivery per reader), sent in batches by
+    `manage.py send_announcements`, so no web request waits on the mail server."""
+
+    lesson = models.OneToOneField(
+        Lesson,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("lesson"),
+    )
+    site_url = models.URLField(
+        _("site address"),
+        editable=False,
+        help_text=_("Where the links in the e-mail point: the site as staff used it."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("queued by"),
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+
+    def __str__(self):
+        return str(self.lesson)
+
+
+class Delivery(models.Model):
+    """One reader's copy of an announcement."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Skipped (no longer wanted or no access)")
+        FAILED = "failed", _("Failed")
+
+    MAX_ATTEMPTS = 3
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["announcement", "user"], name="one_delivery_per_reader")
+        ]
+        indexes = [models.Index(fields=["status", "announcement"], name="delivery_status")]
+
+    def __str__(self):
+        return f"{self.announcement} → {self.user}"

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from access import pins
-from access.models import AccessPin, Entitlement, RedemptionAttempt, ThrottleBucket
+from access.models import AccessPin, Entitlement, PaywallView, RedemptionAttempt, ThrottleBucket
 from lessons.models import Lesson, Series
 
 Outcome = RedemptionAttempt.Outcome
@@ -77,10 +77,14 @@ def _covers(user, pin: AccessPin, now: datetime) -> bool:
 
 
 @sensitive_variables("typed_pin", "normalised")
-def redeem(*, user, typed_pin: str, ip: str | None = None) -> Redemption:
-    """Redeem a PIN typed by a logged-in user. Every attempt is logged."""
+def redeem(
+    *, user, typed_pin: str, ip: str | None = None, lesson_id: int | None = None
+) -> Redemption:
+    """Redeem a PIN typed by a logged-in user. Every attempt is logged, with the lesson whose
+    paywall it was typed in (`lesson_id`), if any."""
     normalised = pins.normalise(typed_pin)
-    return redeem_digest(user=user, digest=pins.digest(normalised) if normalised else None, ip=ip)
+    digest = pins.digest(normalised) if normalised else None
+    return redeem_digest(user=user, digest=digest, ip=ip, lesson_id=lesson_id)
 
 
 def _lock_throttle_buckets(*, user, ip: str | None) -> None:
@@ -93,7 +97,9 @@ def _lock_throttle_buckets(*, user, ip: str | None) -> None:
     list(ThrottleBucket.objects.select_for_update().filter(key__in=keys).order_by("key"))
 
 
-def redeem_digest(*, user, digest: str | None, ip: str | None = None) -> Redemption:
+def redeem_digest(
+    *, user, digest: str | None, ip: str | None = None, lesson_id: int | None = None
+) -> Redemption:
     """Redeem the PIN with this keyed hash (None: not a possible PIN).
 
     Atomic: the reader's and the address's throttle buckets are locked while their failures
@@ -106,7 +112,9 @@ def redeem_digest(*, user, digest: str | None, ip: str | None = None) -> Redempt
         _lock_throttle_buckets(user=user, ip=ip)
         until = retry_after(user=user, ip=ip, now=now)
         if until:
-            RedemptionAttempt.objects.create(user=user, outcome=Outcome.THROTTLED, ip=ip)
+            RedemptionAttempt.objects.create(
+                user=user, outcome=Outcome.THROTTLED, ip=ip, lesson_id=lesson_id
+            )
             return Redemption(Outcome.THROTTLED, retry_after=until)
         pin = (
             AccessPin.objects.select_for_update(of=("self",))
@@ -117,7 +125,9 @@ def redeem_digest(*, user, digest: str | None, ip: str | None = None) -> Redempt
             else None
         )
         result = _redeem_locked(user, pin, now)
-        RedemptionAttempt.objects.create(user=user, pin=pin, outcome=result.outcome, ip=ip)
+        RedemptionAttempt.objects.create(
+            user=user, pin=pin, outcome=result.outcome, ip=ip, lesson_id=lesson_id
+        )
     return result
 
 
@@ -233,15 +243,15 @@ def pins_csv(issued: list[IssuedPin]) -> str:
                 record.series.slug,
                 record.max_uses,
                 record.expires_at.isoformat() if record.expires_at else "",
-                _csv_safe(record.buyer),
-                _csv_safe(record.note),
-                _csv_safe(record.batch),
+                csv_safe(record.buyer),
+                csv_safe(record.note),
+                csv_safe(record.batch),
             ]
         )
     return out.getvalue()
 
 
-def _csv_safe(value: str) -> str:
+def csv_safe(value: str) -> str:
     """Keep spreadsheet programs from reading a note as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -311,3 +321,15 @@ def grant(*, user, series: Series, lessons=(), expires_at=None, granted_by=None,
         if lessons:
             entitlement.lessons.set(lessons)
     return entitlement
+
+
+def record_paywall_view(*, user, lesson_id: int) -> bool:
+    """Remember that `user` reached the paywall of this lesson (a published premium one),
+    once per reader and lesson: one read and at most one small insert, which does nothing
+    when the reader had reached it before. Returns whether the lesson qualified."""
+    if not (Lesson.objects.published().filter(pk=lesson_id, access=Lesson.Access.PREMIUM).exists()):
+        return False
+    PaywallView.objects.bulk_create(
+        [PaywallView(user=user, lesson_id=lesson_id)], ignore_conflicts=True
+    )
+    return True

@@ -6,4 +6,7 @@ app_name = "access"
 urlpatterns = [
     path("redeem/", views.redeem, name="redeem"),
     path("mine/", views.my_access, name="mine"),
+    path("seen/", views.paywall_seen, name="paywall_seen"),
+    path("mine/emails/", views.lesson_emails, name="lesson_emails"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -1,16 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from access import feedback, http, pending, services
-from access.forms import RedeemForm
+from access import announcements, feedback, http, pending, services
+from access.forms import LessonEmailsForm, RedeemForm
 from access.models import Entitlement
 
 
@@ -35,11 +37,12 @@ def _redeem(request):
     form = RedeemForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
+        pin, lesson_id = form.cleaned_data["pin"], form.cleaned_data["lesson"]
         if not request.user.is_authenticated:
-            pending.stash(request, form.cleaned_data["pin"], next_url)
+            pending.stash(request, pin, next_url, lesson_id=lesson_id)
             return redirect(f"{reverse('account_signup')}?{urlencode({'next': next_url or '/'})}")
         result = services.redeem(
-            user=request.user, typed_pin=form.cleaned_data["pin"], ip=http.client_ip(request)
+            user=request.user, typed_pin=pin, ip=http.client_ip(request), lesson_id=lesson_id
         )
         if result.ok:
             messages.success(request, feedback.message(result))
@@ -58,6 +61,21 @@ def _redeem(request):
     return response
 
 
+@require_POST
+def paywall_seen(request):
+    """A logged-in reader's page reports, after it has loaded, that its paywall came into
+    view (static/js/paywall.js): remembered once per reader and lesson, for the dashboard's
+    conversion per lesson. Kept out of the lesson page's own request so that page does not
+    write, and anonymous pages, which never send it, stay the same for everyone."""
+    if request.user.is_authenticated:
+        value = request.POST.get("lesson", "")
+        if value.isascii() and value.isdecimal():
+            services.record_paywall_view(user=request.user, lesson_id=int(value))
+    response = HttpResponse(status=204)
+    add_never_cache_headers(response)
+    return response
+
+
 @login_required
 def my_access(request):
     entitlements = (
@@ -65,6 +83,42 @@ def my_access(request):
         .select_related("series", "pin")
         .prefetch_related("lessons")
     )
-    response = render(request, "access/my_access.html", {"entitlements": entitlements})
+    context = {"entitlements": entitlements, "emails_form": LessonEmailsForm(instance=request.user)}
+    response = render(request, "access/my_access.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def lesson_emails(request):
+    """The reader's choice, on My access, to get new-lesson e-mails."""
+    form = LessonEmailsForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(
+            request,
+            _("We will e-mail you when a new lesson comes out.")
+            if form.cleaned_data["lesson_emails"]
+            else _("We will not e-mail you about new lessons."),
+        )
+    return redirect("access:mine")
+
+
+@csrf_exempt  # the signed token in the address is the proof; mail programs post without one
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """Stop new-lesson e-mails from the link in one, without logging in. Opening the link
+    shows a button (mail scanners open links); the button, or a mail program's own
+    unsubscribe button (RFC 8058 one-click), posts here."""
+    user = announcements.user_for_token(token)
+    status = 200 if user else 404
+    done = False
+    if user and request.method == "POST":
+        type(user).objects.filter(pk=user.pk).update(lesson_emails=False)
+        done = True
+    response = render(
+        request, "access/unsubscribe.html", {"known": bool(user), "done": done}, status=status
+    )
     add_never_cache_headers(response)
     return response

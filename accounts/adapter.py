@@ -32,6 +32,11 @@ class AccountAdapter(DefaultAccountAdapter):
         redirect_url = pending.redeem_stashed(request, user) or redirect_url
         return super().post_login(request, user, redirect_url=redirect_url, **kwargs)
 
+    def save_user(self, request, user, form, commit=True):
+        """The sign-up form's new-lesson e-mails choice goes on the account."""
+        user.lesson_emails = bool(form.cleaned_data.get("lesson_emails"))
+        return super().save_user(request, user, form, commit)
+
     def send_mail(self, template_prefix, email, context):
         """Account emails speak of the site by its name, not its host name."""
         site = RequestSite(allauth_context.request)

@@ -59,6 +59,14 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    lesson_emails = models.BooleanField(
+        _("new-lesson e-mails"),
+        default=False,
+        help_text=_(
+            "E-mail me when a new lesson comes out in a series I have access to. Every e-mail "
+            "has a link to stop them."
+        ),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -69,6 +77,7 @@ class User(AbstractUser):
         ordering = ["email"]
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        indexes = [models.Index(fields=["date_joined"], name="user_joined_at")]
 
     def __str__(self):
         return self.email

@@ -1,5 +1,6 @@
 """Reading settings from the environment, with an optional `.env` file in the project folder."""
 
+import json
 import os
 from pathlib import Path
 
@@ -51,3 +52,17 @@ def get_int(name: str, default: int, minimum: int | None = None) -> int:
 
 def get_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def get_json_object(name: str) -> dict:
+    """A JSON object, such as '{"bucket_name": "media"}' (empty or unset: {})."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {error}.") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f'{name} must be a JSON object, such as {{"key": 1}}.')
+    return value

@@ -195,8 +195,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (lesson images): a folder on this server by default, served by the app when
+# SERVE_MEDIA is on (development and `make serve`); in production by the proxy, from that folder
+# or from object storage (MEDIA_STORAGE_BACKEND and its OPTIONS; docs/deploy.md). Lessons link
+# images at MEDIA_URL; their names carry a hash of the content, so they can be cached forever.
+MEDIA_URL = env.get("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+SERVE_MEDIA = env.get_bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env.get("MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.get_json_object("MEDIA_STORAGE_OPTIONS"),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -269,6 +279,10 @@ LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
 # Rendering a text may take this long (in a child process) before it is refused; 0: no limit.
 LESSON_RENDER_SECONDS = env.get_int("LESSON_RENDER_SECONDS", 5, minimum=0)
 LESSON_WORDS_PER_MINUTE = 200
+# Lesson images: the largest upload accepted, and the most pixels an image may decode to (a
+# small file can claim a huge picture: a "decompression bomb").
+LESSON_IMAGE_MAX_BYTES = env.get_int("LESSON_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+LESSON_IMAGE_MAX_PIXELS = env.get_int("LESSON_IMAGE_MAX_PIXELS", 25_000_000, minimum=1)
 
 # Access PINs: stored as HMAC-SHA256 under this key. Changing it makes every unredeemed PIN
 # unusable, so it is separate from SECRET_KEY (which it defaults to) and can outlive its rotation.

@@ -28,3 +28,6 @@ LESSON_RENDER_SECONDS = 0
 # views' own (production's database or Redis cache adds one round trip). Cleared before each
 # test (tests/conftest.py), as the database cache was by each test's rollback.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The app serves uploaded files here as in development, so tests can fetch them.
+SERVE_MEDIA = True

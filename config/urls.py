@@ -1,3 +1,5 @@
+import re
+
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
@@ -5,7 +7,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from config.views import healthz
+from config.views import healthz, media
 
 # The admin's log-in goes through allauth's, with its rate limits.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -21,5 +23,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("lessons.urls")),
 ]
+if settings.SERVE_MEDIA and re.match(r"^/[^/]", settings.MEDIA_URL):
+    urlpatterns.insert(0, path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media, name="media"))
 
 handler500 = "config.views.server_error"

@@ -2,12 +2,16 @@
 
 import sys
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 RETRY_AFTER_SECONDS = 30
 
@@ -63,4 +67,14 @@ def server_error(request):
     else:
         response = HttpResponse(render_to_string("500.html"), status=500)
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+def media(request, path):
+    """Uploaded files from MEDIA_ROOT, when the app serves them itself (SERVE_MEDIA: development
+    and `make serve`; production leaves this to the proxy or to object storage). Their names
+    carry a hash of the content, so browsers may keep them."""
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    patch_cache_control(response, public=True, max_age=365 * 24 * 60 * 60, immutable=True)
     return response

@@ -16,26 +16,38 @@ A lesson file starts with YAML front matter between `---` lines:
 
 Lessons are matched by slug within the series. The whole run is one transaction: a single
 bad file means nothing is imported. Lessons missing from the folder are kept unless `prune`.
+
+Images a lesson references by a relative path (`![A chart](images/chart.png)` or
+`<img src="images/chart.png" alt="…">`), which must lie inside the folder, are checked like an
+upload (lessons.images), stored once in the media storage, and the reference is replaced by
+their address there; the same file gives the same address, so a second run changes nothing.
+
+Images a lesson references by a relative path (`![A chart](images/chart.png)` or
+`<img src="images/chart.png" alt="…">`), which must lie inside the folder, are checked like an
+upload (lessons.images), stored once in the media storage, and the reference is replaced by
+their address there; the same file gives the same address, so a second run changes nothing.
 """
 
 import datetime as dt
+import re
 import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
 from config import env
-from lessons import markdown
+from lessons import images, markdown
 from lessons.models import (
     Lesson,
+    LessonImage,
     Series,
     normalise_instagram_handle,
     normalise_whatsapp_number,
@@ -57,8 +69,12 @@ SERIES_TEXT_FIELDS = {
     "pin_message": "pin_message",
 }
 SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
-NUMBER_OFFSET = 1_000_000
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
+# ![alt](target "title") and <img ... src="target">, outside fenced code.
+_MARKDOWN_IMAGE = re.compile(r"(?P<head>!\[(?P<alt>[^\]\n]*)\]\(\s*)(?P<target><[^>\n]+>|[^)\s]+)")
+_HTML_IMAGE = re.compile(
+    r"(?P<head><img\b[^>]*?\bsrc=(?P<q>[\"']))(?P<target>[^\"'>]+)(?P=q)", re.IGNORECASE
+)
 # Front matter and series.yaml are flat: keys with text, numbers, dates and flags. Deeper
 # nesting, aliases and files far bigger than a lesson can hold are refused before they cost
 # memory or time, and values are shown in messages cut short.
@@ -107,12 +123,26 @@ class Report:
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # stored by this run
 
     @property
     def changed(self) -> bool:
         return self.series_change != "unchanged" or bool(
-            self.created or self.updated or self.pruned
+            self.created or self.updated or self.pruned or self.images
         )
+
+
+@dataclass
+class FolderImage:
+    """An image file of the folder, checked, with the alt text it was first given."""
+
+    path: str
+    image: images.CleanImage
+    alt: str = ""
+
+    @property
+    def url(self) -> str:
+        return images.url_for(self.image.name)
 
 
 def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:
@@ -296,6 +326,49 @@ def _read_text(path: Path, problems: list[str]) -> str | None:
         return None
 
 
+def _is_relative(target: str) -> bool:
+    parts = urlsplit(target)
+    return not (parts.scheme or parts.netloc or target.startswith(("/", "#", "?")))
+
+
+def _bring_images(
+    body: str, directory: Path, name: str, problems: list[str], found: dict[str, FolderImage]
+) -> str:
+    """`body` with each image referenced by a relative path replaced by its address in the
+    media storage; the images checked into `found`, problems into `problems`."""
+    root = directory.resolve()
+
+    def replace(match: re.Match) -> str:
+        written = match["target"]
+        target = unquote(written.strip("<>"))
+        if not _is_relative(target):
+            return match[0]
+        path = (directory / target).resolve()
+        key = str(path)
+        if key not in found:
+            if not path.is_relative_to(root):
+                problems.append(f"{name}: image {target}: outside the series folder")
+                return match[0]
+            if not path.is_file():
+                problems.append(f"{name}: image {target}: no such file next to the lesson")
+                return match[0]
+            try:
+                found[key] = FolderImage(target, images.clean_image(path.read_bytes(), name=target))
+            except ValidationError as error:
+                problems.append(f"{name}: image {target}: {' '.join(error.messages)}")
+                return match[0]
+        if not found[key].alt and match.groupdict().get("alt"):
+            found[key].alt = match["alt"].strip()
+        return match["head"] + found[key].url + ("" if match.re is _MARKDOWN_IMAGE else match["q"])
+
+    lines = body.split("\n")
+    code = markdown.code_lines(lines)
+    for index, line in enumerate(lines):
+        if index not in code and ("![" in line or "<img" in line.lower()):
+            lines[index] = _HTML_IMAGE.sub(replace, _MARKDOWN_IMAGE.sub(replace, line))
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class LessonFile:
     """One lesson file, read and checked: its name and the Lesson fields it gives."""
@@ -314,21 +387,23 @@ class Folder:
 
     series: dict
     lessons: list[LessonFile]
+    images: list[FolderImage]
 
 
 def read_folder(directory: Path) -> Folder:
     """Read and check the folder; raise ImportFailed listing every problem found."""
     problems: list[str] = []
     series = _read_series(directory, problems)
+    found: dict[str, FolderImage] = {}
     lessons = [
         lesson
         for path in sorted(directory.glob("*.md"))
-        if (lesson := _read_lesson(path, problems)) is not None
+        if (lesson := _read_lesson(path, problems, found)) is not None
     ]
     _check_unique(lessons, problems)
     if problems:
         raise ImportFailed(problems)
-    return Folder(series, lessons)
+    return Folder(series, lessons, list(found.values()))
 
 
 def _read_series(directory: Path, problems: list[str]) -> dict:
@@ -344,7 +419,7 @@ def _read_series(directory: Path, problems: list[str]) -> dict:
     return _series_values(data, problems) if data is not None else {}
 
 
-def _read_lesson(path: Path, problems: list[str]) -> LessonFile | None:
+def _read_lesson(path: Path, problems: list[str], found: dict) -> LessonFile | None:
     text = _read_text(path, problems)
     if text is None:
         return None
@@ -358,6 +433,7 @@ def _read_lesson(path: Path, problems: list[str]) -> LessonFile | None:
             f"{path.name}: line {problem.line + lines_before_body}: diagram "
             f"{problem.number} cannot be drawn: {problem.message}"
         )
+    values["body"] = _bring_images(values["body"], path.parent, path.name, problems, found)
     return LessonFile(path.name, values)
 
 
@@ -378,6 +454,7 @@ def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False
     problems: list[str] = []
     with transaction.atomic():
         series, existing = _save_series(folder.series, report, problems)
+        _store_images(folder.images, series, report, dry_run=dry_run)
         _save_lessons(series, folder.lessons, existing, report, problems)
         _missing(existing, folder.lessons, report, prune=prune)
         if problems:
@@ -401,6 +478,17 @@ def _save_series(values: dict, report: Report, problems: list[str]):
     return series, {} if is_new else {lesson.slug: lesson for lesson in series.lessons.all()}
 
 
+def _store_images(found: list[FolderImage], series, report: Report, *, dry_run: bool) -> None:
+    for image in found:
+        if dry_run:
+            if not LessonImage.objects.filter(sha256=image.image.sha256).exists():
+                report.images.append(image.path)
+            continue
+        _record, created = LessonImage.objects.store(image.image, series=series, alt=image.alt)
+        if created:
+            report.images.append(image.path)
+
+
 def _save_lessons(series, lessons: list[LessonFile], existing: dict, report: Report, problems):
     # Lessons changing number step aside first, so that two lessons can swap numbers.
     moving = [
@@ -409,7 +497,7 @@ def _save_lessons(series, lessons: list[LessonFile], existing: dict, report: Rep
         if lesson.values["slug"] in existing
         and existing[lesson.values["slug"]].number != lesson.values["number"]
     ]
-    Lesson.objects.filter(pk__in=moving).update(number=F("number") + NUMBER_OFFSET)
+    Lesson.objects.filter(pk__in=moving).step_aside()
     for file in lessons:
         lesson = existing.get(file.values["slug"]) or Lesson(series=series)
         was_new = lesson.pk is None

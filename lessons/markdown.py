@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import bleach
 import markdown
+from django.conf import settings
 from django.utils.translation import gettext
 from markdown.extensions import Extension
 from markdown.extensions.codehilite import CodeHiliteExtension
@@ -39,7 +40,7 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 _PER_TAG = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding"},
     "abbr": {"title"},
     "ol": {"start"},
     "td": {"align"},
@@ -109,6 +110,14 @@ def _fences(lines: list[str]):
             else:
                 unclosed.add(fence)
         i += 1
+
+
+def code_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines inside fenced code blocks (fences included)."""
+    inside: set[int] = set()
+    for start, end, _ in _fences(lines):
+        inside.update(range(start, end + 1))
+    return inside
 
 
 class _MermaidPreprocessor(Preprocessor):
@@ -377,7 +386,7 @@ def render_text(source: str) -> Rendered:
         raise RenderError(problems)
     mermaid = _MermaidExtension()
     try:
-        clean = sanitize(_converter(mermaid).convert(normalise_newlines(source)))
+        clean = _images(sanitize(_converter(mermaid).convert(normalise_newlines(source))))
     except RecursionError:
         raise RenderError(
             [
@@ -411,6 +420,52 @@ def render(source: str) -> str:
 def render_lesson_text(source: str, teaser_words: int) -> tuple[Rendered, Rendered]:
     """A lesson's body and its teaser, each from its own source, diagrams set aside."""
     return render_text(source), render_text(split_teaser(source, teaser_words))
+
+
+_IMG = re.compile(r"<img\b([^>]*?)/?>")
+_ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+# Uploaded images are stored under names that carry their size (lessons.images), so the
+# pipeline can give every one its width and height without opening a file.
+_SIZED_NAME = re.compile(r"-(\d{1,5})x(\d{1,5})\.(?:png|jpe?g|gif|webp)$")
+
+
+def _images(clean: str) -> str:
+    """Every image loads lazily; an uploaded one gets its width and height, so the page
+    does not jump as it arrives."""
+
+    def rewrite(match: re.Match) -> str:
+        attributes = dict(_ATTRIBUTE.findall(match[1]))
+        src = html.unescape(attributes.get("src", ""))
+        if src.startswith(settings.MEDIA_URL) and (size := _SIZED_NAME.search(src)):
+            attributes.setdefault("width", size[1])
+            attributes.setdefault("height", size[2])
+        attributes["loading"] = "lazy"
+        attributes["decoding"] = "async"
+        return "<img " + " ".join(f'{name}="{value}"' for name, value in attributes.items()) + ">"
+
+    return _IMG.sub(rewrite, clean)
+
+
+@dataclass(frozen=True)
+class ImageProblem:
+    number: int  # the image's place in the text, from 1
+    src: str
+
+    def __str__(self) -> str:
+        return gettext(
+            "Image %(number)s (%(src)s) has no alt text: describe what it shows between the "
+            "brackets, as in ![A chart of the three stages](%(src)s)."
+        ) % {"number": self.number, "src": self.src}
+
+
+def image_problems(body_html: str) -> list[ImageProblem]:
+    """Images of rendered HTML without alt text, which readers of screen readers need."""
+    problems = []
+    for number, match in enumerate(_IMG.finditer(body_html), start=1):
+        attributes = dict(_ATTRIBUTE.findall(match[1]))
+        if not html.unescape(attributes.get("alt", "")).strip():
+            problems.append(ImageProblem(number, html.unescape(attributes.get("src", ""))))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -458,6 +513,7 @@ def reading_minutes(body_html: str, words_per_minute: int = 200) -> int:
 @dataclass
 class _Block:
     lines: list[str]
+    start: int  # index of its first line in the source
     open_fence: bool = False
 
     @property
@@ -467,6 +523,11 @@ class _Block:
     @property
     def first(self) -> str:
         return self.lines[0]
+
+    @property
+    def end(self) -> int:
+        """Index of the line after its last one."""
+        return self.start + len(self.lines)
 
     @property
     def is_heading(self) -> bool:
@@ -483,6 +544,7 @@ def _blocks(source: str) -> list[_Block]:
         fenced[start] = end
     blocks: list[_Block] = []
     current: list[str] = []
+    current_start = 0
 
     def close():
         nonlocal current
@@ -494,14 +556,16 @@ def _blocks(source: str) -> list[_Block]:
             or (_LIST_ITEM.match(prev.first) and _LIST_ITEM.match(current[0]))
         )
         if continues:
-            prev.lines.extend(["", *current])
+            prev.lines.extend(lines[prev.end : current_start] + current)
         else:
-            blocks.append(_Block(current))
+            blocks.append(_Block(current, current_start))
         current = []
 
     i = 0
     while i < len(lines):
         line = lines[i]
+        if not current:
+            current_start = i
         if i in fenced:
             current.extend(lines[i : fenced[i] + 1])
             i = fenced[i] + 1
@@ -509,7 +573,7 @@ def _blocks(source: str) -> list[_Block]:
         if _FENCE_OPEN.match(line):
             # A fence that never closes: Markdown shows it as text; keep it apart and mark it.
             close()
-            blocks.append(_Block(lines[i:], open_fence=True))
+            blocks.append(_Block(lines[i:], i, open_fence=True))
             break
         if line.strip():
             current.append(line)
@@ -524,14 +588,21 @@ def _join(blocks: list[_Block]) -> str:
     return "\n\n".join(block.text.strip("\n") for block in blocks) + ("\n" if blocks else "")
 
 
-def split_teaser(source: str, word_budget: int) -> str:
-    """The Markdown source of the public part of a lesson.
+@dataclass(frozen=True)
+class Teaser:
+    """The public part of a lesson's source, and where it stops."""
 
-    With a `<!-- more -->` marker anywhere: the whole lines before its first occurrence.
-    Otherwise the leading blocks while they fit in `word_budget` words and eight characters
-    a word (the first text block is kept when it is longer, up to twice the budget), never
-    the last block, and never ending on a heading or inside an unclosed code fence.
-    """
+    source: str  # its Markdown
+    end_line: int  # the lines of the (normalised) full source before this one are the teaser
+    marker: bool  # cut by `<!-- more -->` rather than by the word budget
+
+    @property
+    def words(self) -> int:
+        return count_words(self.source)
+
+
+def teaser(source: str, word_budget: int) -> Teaser:
+    """The public part of a lesson: see `split_teaser()`."""
     source = normalise_newlines(source)
     marker = MORE_MARKER.search(source)
     if marker:
@@ -558,4 +629,83 @@ def split_teaser(source: str, word_budget: int) -> str:
             has_text = has_text or not block.is_heading
     while taken and taken[-1].is_heading:
         taken.pop()
-    return _join(taken)
+    return Teaser(_join(taken), taken[-1].end if taken else 0, bool(marker))
+
+
+def split_teaser(source: str, word_budget: int) -> str:
+    """The Markdown source of the public part of a lesson.
+
+    With a `<!-- more -->` marker anywhere: the whole lines before its first occurrence.
+    Otherwise the leading blocks while they fit in `word_budget` words and eight characters
+    a word (the first text block is kept when it is longer, up to twice the budget), never
+    the last block, and never ending on a heading or inside an unclosed code fence.
+    """
+    return teaser(source, word_budget).source
+
+
+def teaser_warning(source: str, word_budget: int) -> str:
+    """For a premium lesson: why its public part, cut by the word budget because it has no
+    `<!-- more -->`, may not be what the author wants ("" when it looks reasonable)."""
+    cut = teaser(source, word_budget)
+    if cut.marker:
+        return ""
+    words, total = cut.words, count_words(normalise_newlines(source))
+    if words == 0:
+        return gettext(
+            "This premium lesson has no <!-- more --> line and no teaser can be cut from it: "
+            "readers without access see only its title. Put <!-- more --> on its own line "
+            "where the public part should end."
+        )
+    if words < word_budget / 3:
+        return gettext(
+            "This premium lesson has no <!-- more --> line, and its automatic teaser is very "
+            "short (%(words)s words). Put <!-- more --> on its own line where the public part "
+            "should end."
+        ) % {"words": words}
+    if words > word_budget * 1.5 or words * 2 > total:
+        return gettext(
+            "This premium lesson has no <!-- more --> line, and its automatic teaser is very "
+            "long (%(words)s of its %(total)s words are public). Put <!-- more --> on its own "
+            "line where the public part should end."
+        ) % {"words": words, "total": total}
+    return ""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A lesson's Markdown as the author is writing it: what `Lesson.render()` would store."""
+
+    html: str  # the full text, with a mark where the teaser ends (premium lessons)
+    reading_minutes: int
+    teaser_words: int | None  # None for a free lesson, which has no teaser
+    teaser_marker: bool
+    warning: str
+    problems: list[str]
+
+
+def preview(
+    source: str, *, premium: bool, word_budget: int, words_per_minute: int, cut_html: str
+) -> Preview:
+    """Render `source` through the real pipeline for the author's live preview. For a
+    premium lesson, `cut_html` (the site's own markup, not the author's) is put where the
+    public teaser ends."""
+    source = normalise_newlines(source)
+    body_html = render(source)
+    minutes = reading_minutes(body_html, words_per_minute)
+    problems = [str(problem) for problem in diagram_problems(source)]
+    problems += [str(problem) for problem in image_problems(body_html)]
+    if not premium:
+        return Preview(body_html, minutes, None, False, "", problems)
+    cut = teaser(source, word_budget)
+    token = f"teaser-cut-{secrets.token_hex(12)}"
+    lines = source.split("\n")
+    marked = "\n".join([*lines[: cut.end_line], "", token, "", *lines[cut.end_line :]])
+    html_with_cut = render(marked).replace(f"<p>{token}</p>", cut_html, 1)
+    return Preview(
+        html_with_cut,
+        minutes,
+        cut.words,
+        cut.marker,
+        teaser_warning(source, word_budget),
+        problems,
+    )

@@ -4,14 +4,15 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config import pagecache
-from lessons import markdown, timelimit
+from lessons import images, markdown, timelimit
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -74,12 +75,20 @@ def validate_pin_message(value: str) -> None:
         )
 
 
-def diagram_errors(**texts: str) -> dict[str, list[str]]:
-    """{field: messages} for the Markdown fields whose ```mermaid blocks cannot be drawn."""
+def markdown_errors(**texts: str) -> dict[str, list[str]]:
+    """{field: messages} for the Markdown fields with ```mermaid blocks that cannot be drawn
+    or images without alt text."""
     errors = {}
     for name, text in texts.items():
-        if problems := markdown.diagram_problems(text):
-            errors[name] = [str(problem) for problem in problems]
+        problems = [str(problem) for problem in markdown.diagram_problems(text)]
+        if "![" in text or "<img" in text.lower():
+            try:
+                rendered = render_markdown(text)
+            except markdown.RenderError:
+                rendered = ""  # the field's own validator says why it cannot be rendered
+            problems += [str(p) for p in markdown.image_problems(rendered)]
+        if problems:
+            errors[name] = problems
     return errors
 
 
@@ -283,7 +292,7 @@ class Series(models.Model):
         return bool(self.instagram_handle or self.whatsapp_number)
 
     def clean(self):
-        if errors := diagram_errors(
+        if errors := markdown_errors(
             description=self.description,
             cta_message=self.cta_message,
             paywall_message=self.paywall_message,
@@ -296,6 +305,9 @@ class Series(models.Model):
         self.cta_html = render_markdown(self.cta_message)
         self.paywall_html = render_markdown(self.paywall_message)
 
+
+# Lessons changing number step aside to their number plus this, then take the new one.
+NUMBER_OFFSET = 1_000_000
 
 UNPUBLISHED_LABELS = {
     "draft": _("Draft"),
@@ -317,6 +329,20 @@ class LessonQuerySet(models.QuerySet):
     def numbered(self, numbers):
         """The lessons with these numbers, in order; numbers no lesson has are left out."""
         return self.filter(number__in=numbers).order_by("number")
+
+    def step_aside(self) -> int:
+        """Move these lessons to numbers no lesson uses (their own plus NUMBER_OFFSET), so
+        that others can take their numbers in the same transaction: how two lessons swap."""
+        return self.update(number=F("number") + NUMBER_OFFSET)
+
+    def renumber(self, numbers: dict[int, int]) -> None:
+        """Give lessons (by primary key) new numbers in one go, so that numbers can be
+        swapped or rotated within a series; the database's uniqueness holds throughout."""
+        now = timezone.now()
+        with transaction.atomic():
+            self.filter(pk__in=numbers).step_aside()
+            for pk, number in numbers.items():
+                self.filter(pk=pk).update(number=number, updated_at=now)
 
 
 class Lesson(models.Model):
@@ -422,8 +448,28 @@ class Lesson(models.Model):
         return result
 
     def clean(self):
-        if errors := diagram_errors(body=self.body):
+        if errors := markdown_errors(body=self.body):
             raise ValidationError(errors)
+
+    @property
+    def teaser_warning(self) -> str:
+        """Why the public part of this premium lesson may not be what the author wants."""
+        if self.is_free:
+            return ""
+        return markdown.teaser_warning(self.body, settings.LESSON_TEASER_WORDS)
+
+    @property
+    def go_live_label(self) -> str:
+        """When readers see it, in a few words: "Draft", "Scheduled for 3 December 2026,
+        09:00", "Published"..."""
+        state = self.unpublished_state
+        if state == "scheduled" and self.published_at:
+            return gettext("Scheduled for %(date)s") % {
+                "date": formats.date_format(
+                    timezone.localtime(self.published_at), "DATETIME_FORMAT"
+                )
+            }
+        return str(UNPUBLISHED_LABELS.get(state) or self.Status.PUBLISHED.label)
 
     @property
     def is_free(self) -> bool:
@@ -451,3 +497,81 @@ class Lesson(models.Model):
         self.reading_minutes = markdown.reading_minutes(
             self.body_html, settings.LESSON_WORDS_PER_MINUTE
         )
+
+
+class LessonImageQuerySet(models.QuerySet):
+    def store(self, image: images.CleanImage, **fields) -> tuple["LessonImage", bool]:
+        """The record of this checked image, putting its file in the media storage the first
+        time; (record, created). The same image uploaded twice is kept once."""
+        existing = self.filter(sha256=image.sha256).first()
+        if existing:
+            return existing, False
+        name = images.store(image)
+        record = self.create(
+            file=name,
+            width=image.width,
+            height=image.height,
+            size=len(image.content),
+            sha256=image.sha256,
+            **fields,
+        )
+        return record, True
+
+
+class LessonImage(models.Model):
+    """An image uploaded for lessons, checked and stripped of its metadata (lessons.images)
+    and stored under a name made of its hash and size."""
+
+    file = models.FileField(_("image"), max_length=200, editable=False)
+    alt = models.CharField(
+        _("description"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What the image shows, for readers who cannot see it; used as the alt text in the "
+            "Markdown to paste."
+        ),
+    )
+    series = models.ForeignKey(
+        Series,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="images",
+        verbose_name=_("series"),
+        help_text=_("Optional: the series it is for, to find it again."),
+    )
+    width = models.PositiveIntegerField(_("width"), editable=False)
+    height = models.PositiveIntegerField(_("height"), editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), editable=False)
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = LessonImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("lesson image")
+        verbose_name_plural = _("lesson images")
+
+    def __str__(self):
+        return self.alt or self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def url(self) -> str:
+        """Its address at MEDIA_URL, whatever the storage (a folder served by the proxy, or
+        object storage the proxy passes /media/ to)."""
+        return images.url_for(self.file.name)
+
+    @property
+    def markdown(self) -> str:
+        return images.markdown_for(self.url, self.alt)

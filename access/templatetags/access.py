@@ -18,10 +18,20 @@ def _base(context) -> dict:
 
 
 @register.inclusion_tag("access/_paywall.html", takes_context=True)
-def paywall(context, series):
-    """The box under a teaser: what the premium part is, how to buy it, and the PIN form."""
+def paywall(context, series, lesson=None):
+    """The box under a teaser: what the premium part is, how to buy it, and the PIN form.
+    Given the `lesson`, a PIN typed here is counted for it, and a logged-in reader's page
+    reports once that the paywall came into view (the same markup for every anonymous
+    reader, so their pages can be shared from a cache)."""
     request = context["request"]
-    return {**_base(context), "series": series, "form": RedeemForm(), "next_url": request.path}
+    form = RedeemForm(initial={"lesson": lesson.pk if lesson else ""})
+    return {
+        **_base(context),
+        "series": series,
+        "lesson": lesson,
+        "form": form,
+        "next_url": request.path,
+    }
 
 
 @register.inclusion_tag("access/_call_to_action.html", takes_context=True)

@@ -64,9 +64,7 @@ def environment_table() -> dict[str, str]:
 def read_from_the_environment() -> set[str]:
     """Every variable the settings and the gunicorn configuration read."""
     sources = [Path(settings.__file__), ROOT / "config" / "gunicorn.py"]
-    pattern = re.compile(
-        r"""(?:env\.get(?:_bool|_int|_list)?|os\.environ\.get)\(\s*"([A-Z][A-Z0-9_]+)"""
-    )
+    pattern = re.compile(r"""(?:env\.get(?:_[a-z_]+)?|os\.environ\.get)\(\s*"([A-Z][A-Z0-9_]+)""")
     return {name for path in sources for name in pattern.findall(path.read_text())}
 
 

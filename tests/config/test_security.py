@@ -141,3 +141,19 @@ def test_no_page_has_inline_script_or_style(client, premium_lesson, free_lesson)
         assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
         assert "<style" not in page, url
         assert not re.search(r"\sstyle=", page), url
+
+
+def test_the_media_storage_is_set_from_the_environment():
+    code = (
+        "from django.conf import settings; s = settings.STORAGES['default']; "
+        "print(s['BACKEND'], s['OPTIONS'])"
+    )
+    backend = "django.core.files.storage.FileSystemStorage"
+    result = manage(
+        "shell", "-c", code,
+        env={"DEBUG": "1", "MEDIA_STORAGE_BACKEND": backend,
+             "MEDIA_STORAGE_OPTIONS": '{"location": "/srv/media"}'},
+    )  # fmt: skip
+    assert result.stdout.strip().splitlines()[-1] == f"{backend} {{'location': '/srv/media'}}"
+    bad = manage("check", env={"DEBUG": "1", "MEDIA_STORAGE_OPTIONS": "[1]"})
+    assert "MEDIA_STORAGE_OPTIONS must be a JSON object" in bad.stderr

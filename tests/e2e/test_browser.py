@@ -294,3 +294,53 @@ def test_a_new_reader_on_a_phone_meets_the_call_to_action_after_lesson_one(demo,
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert tab.errors == []
     tab.close()
+
+
+def log_in_as_owner(page, demo):
+    owner = make_user(
+        email="owner@example.com", password="a-long-pass-phrase-9", is_staff=True,
+        is_superuser=True,
+    )  # fmt: skip
+    page.goto(f"{demo}/accounts/login/?next=/admin/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", "a-long-pass-phrase-9")
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{demo}/admin/")
+    return owner
+
+
+def test_the_live_preview_follows_the_author_and_shows_the_teaser_end(demo, tab):
+    page = tab.page
+    log_in_as_owner(page, demo)
+    lesson = Lesson.objects.get(number=2)
+    page.goto(f"{demo}/admin/lessons/lesson/{lesson.pk}/change/")
+    frame = page.frame_locator("iframe.writing__frame")
+    frame.locator(".teaser-cut").wait_for()
+    body = page.locator("textarea#id_body")
+    body.press("Control+End")
+    body.type("\n\nA brand new closing paragraph, typed live.\n\n")
+    body.type("```mermaid\nflowchart LR\n  A --> B\n```\n")
+    frame.locator("text=A brand new closing paragraph, typed live.").wait_for(timeout=10_000)
+    frame.locator("figure.diagram svg").last.wait_for()
+    assert "min read" in frame.locator(".live-preview__facts").inner_text()
+    assert tab.errors == []
+
+
+def test_a_logged_in_readers_paywall_view_is_counted_once_after_the_page_loads(demo, tab):
+    from access.models import PaywallView
+
+    reader = make_user(email="reader@example.com", password="a-long-pass-phrase-9")
+    page = tab.page
+    page.goto(f"{demo}/accounts/login/")
+    page.fill("input[name=login]", reader.email)
+    page.fill("input[name=password]", "a-long-pass-phrase-9")
+    page.click("form button[type=submit]")
+    with page.expect_request(lambda r: r.url.endswith("/access/seen/")):
+        page.goto(lesson_url(demo, 2))
+        page.locator("aside.paywall").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.reload()
+    page.locator("aside.paywall").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    assert PaywallView.objects.filter(user=reader, lesson__number=2).count() == 1
+    assert tab.errors == []

@@ -34,6 +34,8 @@ class Command(BaseCommand):
         for verb, items in (("created", report.created), ("updated", report.updated)):
             for item in items:
                 out.write(f"  {verb} lesson {item}")
+        for item in report.images:
+            out.write(f"  stored image {item}")
         if report.unchanged:
             out.write(f"  {len(report.unchanged)} lesson(s) unchanged")
         if report.missing and not prune:

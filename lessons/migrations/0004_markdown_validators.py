@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lessons', '0002_selling'),
+        ('lessons', '0003_images_and_help'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0003_buyer_scope_and_labels'),
+        ('access', '0005_desk_permissions'),
     ]
 
     operations = [
