@@ -285,6 +285,7 @@ class Lesson(models.Model):
     )
     body_html = models.TextField(blank=True, editable=False)
     teaser_html = models.TextField(blank=True, editable=False)
+    toc_html = models.TextField(blank=True, editable=False)
     reading_minutes = models.PositiveIntegerField(
         _("reading time (minutes)"), default=1, editable=False
     )
@@ -369,11 +370,13 @@ class Lesson(models.Model):
         return ""
 
     def render(self) -> None:
-        """Render the body and the teaser, each from its own source, into stored HTML."""
+        """Render the body and the teaser, each from its own source, into stored HTML, and
+        the body's table of contents (shown only beside the body, never beside a teaser)."""
         self.body_html = markdown.render(self.body)
         self.teaser_html = markdown.render(
             markdown.split_teaser(self.body, settings.LESSON_TEASER_WORDS)
         )
+        self.toc_html = markdown.table_of_contents(self.body_html)
         self.reading_minutes = markdown.reading_minutes(
             self.body_html, settings.LESSON_WORDS_PER_MINUTE
         )

@@ -30,7 +30,11 @@ def _visible_lessons(request):
 
 
 def _listed_lessons(request):
-    return _visible_lessons(request).defer("body", "body_html", "teaser_html").order_by("number")
+    return (
+        _visible_lessons(request)
+        .defer("body", "body_html", "teaser_html", "toc_html")
+        .order_by("number")
+    )
 
 
 def _visible_series(request):
@@ -106,6 +110,9 @@ def lesson_detail(request, series_slug, slug):
         "series": lesson.series,
         "decision": decision,
         "body_html": body_html,
+        # The table of contents lists the body's headings, so it goes with the body only.
+        "toc_html": lesson.toc_html if decision.full else "",
+        "has_code": "<pre" in body_html,
         "previous": neighbours.filter(number__lt=lesson.number).order_by("-number").first(),
         "next": neighbours.filter(number__gt=lesson.number).first(),
         "unpublished_state": lesson.unpublished_state,

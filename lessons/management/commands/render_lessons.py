@@ -4,7 +4,7 @@ from lessons import markdown
 from lessons.models import Lesson, Series
 
 SERIES_FIELDS = ["description_html", "paywall_html"]
-LESSON_FIELDS = ["body_html", "teaser_html", "reading_minutes"]
+LESSON_FIELDS = ["body_html", "teaser_html", "toc_html", "reading_minutes"]
 
 
 def _changed(instance, fields, render) -> bool:
