@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -20,6 +21,11 @@ class ReaderAccess:
         if not self.user.is_authenticated:
             return ()
         return Entitlement.objects.grants_for(self.user)
+
+    def public(self) -> "ReaderAccess":
+        """The decisions for a reader who is not logged in, for what is the same for
+        everyone whoever asks (the public feeds)."""
+        return ReaderAccess(AnonymousUser())
 
     def decide(self, lesson) -> policy.Decision:
         return policy.decide(

@@ -28,7 +28,17 @@ class SeriesAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["title", "slug", "description", "language", "is_published", "position"]},
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "description",
+                    "language",
+                    "author",
+                    "is_published",
+                    "position",
+                ]
+            },
         ),
         (
             _("Selling"),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lessons import markdown
+from lessons import content_version, markdown
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -72,6 +72,19 @@ def validate_pin_message(value: str) -> None:
         )
 
 
+# Lesson slugs that would shadow a page of their series (/series/<slug>/feed/).
+RESERVED_LESSON_SLUGS = frozenset({"feed"})
+
+
+def validate_lesson_slug(value: str) -> None:
+    if value in RESERVED_LESSON_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is the address of the series’ feed; choose another slug."),
+            code="reserved",
+            params={"slug": value},
+        )
+
+
 def diagram_errors(**texts: str) -> dict[str, list[str]]:
     """{field: messages} for the Markdown fields whose ```mermaid blocks cannot be drawn."""
     errors = {}
@@ -81,7 +94,23 @@ def diagram_errors(**texts: str) -> dict[str, list[str]]:
     return errors
 
 
-class SeriesQuerySet(models.QuerySet):
+class ChangeRecordingQuerySet(models.QuerySet):
+    """Bulk writes change what readers see, as saves do (see lessons.content_version)."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        content_version.changed()
+        return rows
+
+    def delete(self):
+        result = super().delete()
+        content_version.changed()
+        return result
+
+    delete.queryset_only = True
+
+
+class SeriesQuerySet(ChangeRecordingQuerySet):
     def published(self):
         """Series readers may see: those marked published."""
         return self.filter(is_published=True)
@@ -98,6 +127,14 @@ class Series(models.Model):
         choices=CONTENT_LANGUAGES,
         default="en",
         help_text=_("Marks the lesson text for browsers, screen readers and search engines."),
+    )
+    author = models.CharField(
+        _("author"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Who wrote the lessons, named in feeds and to search engines. Empty: the site’s name."
+        ),
     )
     is_published = models.BooleanField(
         _("published"), default=False, help_text=_("Only published series are listed to readers.")
@@ -186,9 +223,19 @@ class Series(models.Model):
         self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
         self.render()
         super().save(*args, **kwargs)
+        content_version.changed()
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        content_version.changed()
+        return result
+
+    @property
+    def author_name(self) -> str:
+        return self.author or settings.SITE_NAME
 
     @property
     def selling_language(self) -> str:
@@ -234,7 +281,7 @@ UNPUBLISHED_LABELS = {
 }
 
 
-class LessonQuerySet(models.QuerySet):
+class LessonQuerySet(ChangeRecordingQuerySet):
     def published(self):
         """Lessons readers may see: published, due (`published_at` has passed), in a
         published series. Every reader-facing list and page starts from here."""
@@ -243,6 +290,15 @@ class LessonQuerySet(models.QuerySet):
             published_at__lte=timezone.now(),
             series__is_published=True,
         )
+
+    def next_publication(self):
+        """When the next scheduled lesson becomes visible (None when none is scheduled):
+        lists of published lessons kept in a cache must not outlive it."""
+        return self.filter(
+            status=Lesson.Status.PUBLISHED,
+            published_at__gt=timezone.now(),
+            series__is_published=True,
+        ).aggregate(next=models.Min("published_at"))["next"]
 
     def numbered(self, numbers):
         """The lessons with these numbers, in order; numbers no lesson has are left out."""
@@ -268,7 +324,12 @@ class Lesson(models.Model):
         _("part"), max_length=200, blank=True, help_text=_("Optional, such as “Part 1: Basics”.")
     )
     title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(_("slug"), max_length=200, help_text=_("Unique within the series."))
+    slug = models.SlugField(
+        _("slug"),
+        max_length=200,
+        validators=[validate_lesson_slug],
+        help_text=_("Unique within the series."),
+    )
     summary = models.TextField(
         _("summary"),
         blank=True,
@@ -340,11 +401,17 @@ class Lesson(models.Model):
             self.published_at = timezone.now()
         self.render()
         super().save(*args, **kwargs)
+        content_version.changed()
 
     def get_absolute_url(self):
         return reverse(
             "lessons:lesson", kwargs={"series_slug": self.series.slug, "slug": self.slug}
         )
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        content_version.changed()
+        return result
 
     def clean(self):
         if errors := diagram_errors(body=self.body):

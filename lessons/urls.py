@@ -5,6 +5,15 @@ from lessons import views
 app_name = "lessons"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("feed/", views.site_feed, name="feed"),
+    path("feed/atom/", views.site_feed, {"atom": True}, name="feed_atom"),
     path("series/<slug:slug>/", views.series_detail, name="series"),
+    path("series/<slug:slug>/feed/", views.series_feed, name="series_feed"),
+    path(
+        "series/<slug:slug>/feed/atom/",
+        views.series_feed,
+        {"atom": True},
+        name="series_feed_atom",
+    ),
     path("series/<slug:series_slug>/<slug:slug>/", views.lesson_detail, name="lesson"),
 ]

@@ -5,7 +5,11 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
+from lessons import feeds
 from lessons.models import Lesson, Series
+
+# Public feeds are the same for everyone: a feed reader may keep them for a while.
+FEED_MAX_AGE = 600
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,10 @@ def _personal(response):
     patch_cache_control(response, private=True)
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def _origin(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
 
 
 def _visible_lessons(request):
@@ -122,3 +130,27 @@ def lesson_detail(request, series_slug, slug):
         add_never_cache_headers(response)
         return response
     return _personal(response)
+
+
+def site_feed(request, atom=False):
+    def scope():
+        return feeds.FeedScope(access=request.access.public(), origin=_origin(request))
+
+    response = feeds.serve(request, key="site", scope=scope, atom=atom)
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+def series_feed(request, slug, atom=False):
+    """Built only on a cache miss: the content version changes when a series is unpublished,
+    so a cached feed never outlives its series."""
+
+    def scope():
+        series = get_object_or_404(Series.objects.published(), slug=slug)
+        return feeds.FeedScope(
+            access=request.access.public(), origin=_origin(request), series=series
+        )
+
+    response = feeds.serve(request, key=f"series:{slug}", scope=scope, atom=atom)
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response

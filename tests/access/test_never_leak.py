@@ -110,6 +110,8 @@ def test_no_private_text_in_any_response(site, who):
     responses = crawl(client, ["/"])
     assert any("/series/" in url and url.endswith("/marked/") for url in responses)
     assert any(url.endswith("/unmarked/") for url in responses)
+    # Feeds are announced on every page, so the crawl reads them too.
+    assert {"/feed/", "/feed/atom/", "/series/ai/feed/", "/series/ai/feed/atom/"} <= set(responses)
     responses |= extra_responses(client, site)
     assert_no_marker(responses)
 

@@ -117,7 +117,8 @@ DIAGRAM_FACTS = """() => {
     scrollWidth: figure.scrollWidth,
     clientWidth: figure.clientWidth,
     pageWidth: document.documentElement.scrollWidth,
-    scripts: document.scripts.length,
+    // The site's own copy-button and progress scripts aside, no script (none draws diagrams).
+    scripts: [...document.scripts].filter((s) => !/[/]static[/]js[/](copy|progress)[.]/.test(s.src)).length,
     colouredNode: fill("AI engineers", "rect"),
     colouredText: fill("AI engineers", "text"),
     plainNode: fill("ML researchers", "rect"),
