@@ -118,7 +118,8 @@ DIAGRAM_FACTS = """() => {
     clientWidth: figure.clientWidth,
     pageWidth: document.documentElement.scrollWidth,
     // The site's own copy-button and progress scripts aside, no script (none draws diagrams).
-    scripts: [...document.scripts].filter((s) => !/[/]static[/]js[/](copy|progress)[.]/.test(s.src)).length,
+    scripts: [...document.scripts]
+      .filter((s) => !/[/]static[/]js[/](copy|progress)[.]/.test(s.src)).length,
     colouredNode: fill("AI engineers", "rect"),
     colouredText: fill("AI engineers", "text"),
     plainNode: fill("ML researchers", "rect"),
