@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
     "accounts",
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "access.middleware.AccessMiddleware",
+    "config.middleware.NoIndexMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -105,4 +105,5 @@ class LessonAdmin(admin.ModelAdmin):
         }
         response = TemplateResponse(request, "admin/lessons/lesson/preview.html", context)
         add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
         return response

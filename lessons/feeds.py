@@ -4,32 +4,24 @@ private feed) the series a reader holds.
 Every item's text is chosen by an access decision, as on the lesson page: the full HTML when
 `scope.access.decide(lesson)` says FULL, else the summary and the teaser with a link. The
 public feeds decide as for a reader who is not logged in (`request.access.public()`), so they
-are the same for everyone. Feeds are cached whole, under a key holding the content version
-(any write to lessons or series changes it) and expiring when the next scheduled lesson is due;
-they answer conditional requests (ETag, Last-Modified) with 304.
+are the same for everyone. Feeds are cached whole (lessons.caching: until lessons or series are
+written, or the next scheduled lesson is due) and answer conditional requests with 304.
 """
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
-from django.http import HttpResponse
-from django.utils import feedgenerator, timezone
-from django.utils.cache import get_conditional_response
+from django.utils import feedgenerator
 from django.utils.html import escape, format_html
-from django.utils.http import parse_http_date_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-from lessons import content_version
+from lessons import caching
 from lessons.models import Lesson, Series
 
 ITEMS = 50
-CACHE_SECONDS = 60 * 60
 # XML 1.0 cannot hold these; Django refuses to write them. An author's stray control
 # character must not take a feed down.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -153,36 +145,11 @@ RSS = LessonsRss()
 ATOM = LessonsAtom()
 
 
-def _cache_seconds() -> int:
-    upcoming = Lesson.objects.next_publication()
-    if upcoming is None:
-        return CACHE_SECONDS
-    return max(1, min(CACHE_SECONDS, int((upcoming - timezone.now()) / timedelta(seconds=1))))
-
-
-def serve(request, *, key: str, scope: Callable[[], FeedScope], atom: bool = False) -> HttpResponse:
-    """The feed named by `key` (everything it depends on besides the content version, the
-    format, the language and the site's address), from the cache or built by `scope()`."""
-    cache_key = ":".join(
-        [
-            "lessons:feed",
-            content_version.current(),
-            "atom" if atom else "rss",
-            get_language() or "",
-            request.scheme,
-            request.get_host(),
-            hashlib.sha256(key.encode()).hexdigest()[:32],
-        ]
+def serve(request, *, key: str, scope: Callable[[], FeedScope], atom: bool = False):
+    """The feed named by `key`, from the cache or built from `scope()` (see lessons.caching)."""
+    feed = ATOM if atom else RSS
+    return caching.respond(
+        request,
+        key=f"feed:{'atom' if atom else 'rss'}:{key}",
+        build=lambda: feed(request, scope=scope()),
     )
-    cached = cache.get(cache_key)
-    if cached is None:
-        built = (ATOM if atom else RSS)(request, scope=scope())
-        etag = f'"{hashlib.sha256(built.content).hexdigest()[:32]}"'
-        cached = (built.content, built["Content-Type"], built["Last-Modified"], etag)
-        cache.set(cache_key, cached, _cache_seconds())
-    content, content_type, last_modified, etag = cached
-    response = HttpResponse(content, content_type=content_type)
-    response["ETag"] = etag
-    response["Last-Modified"] = last_modified
-    modified = parse_http_date_safe(last_modified)
-    return get_conditional_response(request, etag=etag, last_modified=modified, response=response)

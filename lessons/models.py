@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lessons import content_version, markdown
+from lessons import caching, markdown
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -95,16 +95,16 @@ def diagram_errors(**texts: str) -> dict[str, list[str]]:
 
 
 class ChangeRecordingQuerySet(models.QuerySet):
-    """Bulk writes change what readers see, as saves do (see lessons.content_version)."""
+    """Bulk writes change what readers see, as saves do (see lessons.caching)."""
 
     def update(self, **kwargs):
         rows = super().update(**kwargs)
-        content_version.changed()
+        caching.changed()
         return rows
 
     def delete(self):
         result = super().delete()
-        content_version.changed()
+        caching.changed()
         return result
 
     delete.queryset_only = True
@@ -223,14 +223,14 @@ class Series(models.Model):
         self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
         self.render()
         super().save(*args, **kwargs)
-        content_version.changed()
+        caching.changed()
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
-        content_version.changed()
+        caching.changed()
         return result
 
     @property
@@ -401,7 +401,7 @@ class Lesson(models.Model):
             self.published_at = timezone.now()
         self.render()
         super().save(*args, **kwargs)
-        content_version.changed()
+        caching.changed()
 
     def get_absolute_url(self):
         return reverse(
@@ -410,7 +410,7 @@ class Lesson(models.Model):
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
-        content_version.changed()
+        caching.changed()
         return result
 
     def clean(self):

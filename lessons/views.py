@@ -1,12 +1,16 @@
 from dataclasses import dataclass
 
+from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
-from lessons import feeds
+from lessons import caching, feeds
 from lessons.models import Lesson, Series
+from lessons.sitemaps import SITEMAPS
 
 # Public feeds are the same for everyone: a feed reader may keep them for a while.
 FEED_MAX_AGE = 600
@@ -128,6 +132,7 @@ def lesson_detail(request, series_slug, slug):
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:
         add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
         return response
     return _personal(response)
 
@@ -152,5 +157,30 @@ def series_feed(request, slug, atom=False):
         )
 
     response = feeds.serve(request, key=f"series:{slug}", scope=scope, atom=atom)
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+def sitemap(request):
+    response = caching.respond(
+        request, key="sitemap", build=lambda: sitemap_view(request, sitemaps=SITEMAPS)
+    )
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+# Account, access and admin pages are not disallowed here: they say noindex themselves
+# (X-Robots-Tag and a meta tag), which a crawler can only read if it may fetch them.
+ROBOTS = """User-agent: *
+Disallow: /search/
+Disallow: /access/feed/
+
+Sitemap: {sitemap}
+"""
+
+
+def robots_txt(request):
+    text = ROBOTS.format(sitemap=request.build_absolute_uri(reverse("lessons:sitemap")))
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     patch_cache_control(response, max_age=FEED_MAX_AGE)
     return response

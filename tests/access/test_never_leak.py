@@ -87,6 +87,8 @@ def extra_responses(client: Client, series) -> dict[str, str]:
         "query string": client.get(lesson, {"full": "1", "preview": "1"}),
         "admin preview": client.get(f"/admin/lessons/lesson/{marked.pk}/preview/", follow=True),
         "json": client.get(lesson, HTTP_ACCEPT="application/json"),
+        "sitemap": client.get("/sitemap.xml"),
+        "robots": client.get("/robots.txt"),
     }.items():
         out[label] = response.content.decode(errors="replace") + str(dict(response.items()))
     return out
