@@ -160,6 +160,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the site writes itself: the share images (lessons/share.py), drawn again by any
+# server that lacks one, so each app server may keep its own folder.
+MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

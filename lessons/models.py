@@ -1,15 +1,16 @@
 import re
+from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lessons import caching, markdown
+from lessons import caching, markdown, share
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -92,6 +93,14 @@ def diagram_errors(**texts: str) -> dict[str, list[str]]:
         if problems := markdown.diagram_problems(text):
             errors[name] = [str(problem) for problem in problems]
     return errors
+
+
+def draw_share_images(cards) -> None:
+    """Draw the share images once the save is committed (not inside its transaction, and
+    not at all if it rolls back). A failure is logged, never the save's: the image is drawn
+    again when first asked for."""
+    for card in cards:
+        transaction.on_commit(partial(share.ensure, card), robust=True)
 
 
 class ChangeRecordingQuerySet(models.QuerySet):
@@ -222,8 +231,20 @@ class Series(models.Model):
         self.instagram_handle = normalise_instagram_handle(self.instagram_handle)
         self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
         self.render()
+        before = (
+            Series.objects.filter(pk=self.pk).values_list("title", "language").first()
+            if self.pk
+            else None
+        )
         super().save(*args, **kwargs)
         caching.changed()
+        cards = [share.series_card(self)]
+        if before and before != (self.title, self.language):
+            # The lessons' images name the series, in its language.
+            for lesson in self.lessons.only("pk", "number", "title", "series_id"):
+                lesson.series = self
+                cards.append(share.lesson_card(lesson))
+        draw_share_images(cards)
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
@@ -402,6 +423,7 @@ class Lesson(models.Model):
         self.render()
         super().save(*args, **kwargs)
         caching.changed()
+        draw_share_images([share.lesson_card(self)])
 
     def get_absolute_url(self):
         return reverse(

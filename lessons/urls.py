@@ -17,5 +17,11 @@ urlpatterns = [
         {"atom": True},
         name="series_feed_atom",
     ),
+    path("series/<slug:slug>/share-<slug:version>.png", views.series_image, name="series_image"),
     path("series/<slug:series_slug>/<slug:slug>/", views.lesson_detail, name="lesson"),
+    path(
+        "series/<slug:series_slug>/<slug:slug>/share-<slug:version>.png",
+        views.lesson_image,
+        name="lesson_image",
+    ),
 ]

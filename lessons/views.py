@@ -4,11 +4,11 @@ from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
-from lessons import caching, feeds
+from lessons import caching, feeds, share, structured
 from lessons.models import Lesson, Series
 from lessons.sitemaps import SITEMAPS
 
@@ -78,7 +78,8 @@ def home(request):
             if series.first_premium_number
             else None
         )
-    return _personal(render(request, "lessons/home.html", {"series_list": series_list}))
+    context = {"series_list": series_list, "share": structured.home_meta(request)}
+    return _personal(render(request, "lessons/home.html", context))
 
 
 def series_detail(request, slug):
@@ -97,8 +98,12 @@ def series_detail(request, slug):
         "lessons": lessons,
         "first_locked": first_locked,
         "first_premium": first_premium,
+        "share": structured.series_meta(request, series, lessons, with_image=series.is_published),
     }
-    return _personal(render(request, "lessons/series.html", context))
+    response = render(request, "lessons/series.html", context)
+    if not series.is_published:
+        response["X-Robots-Tag"] = "noindex"
+    return _personal(response)
 
 
 def lesson_detail(request, series_slug, slug):
@@ -129,6 +134,9 @@ def lesson_detail(request, series_slug, slug):
         "next": neighbours.filter(number__gt=lesson.number).first(),
         "unpublished_state": lesson.unpublished_state,
     }
+    context["share"] = structured.lesson_meta(
+        request, lesson, with_image=not context["unpublished_state"]
+    )
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:
         add_never_cache_headers(response)
@@ -184,3 +192,34 @@ def robots_txt(request):
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     patch_cache_control(response, max_age=FEED_MAX_AGE)
     return response
+
+
+def _png(data: bytes) -> HttpResponse:
+    """A share image: its address changes with what it shows, so it may be kept for good."""
+    response = HttpResponse(data, content_type="image/png")
+    patch_cache_control(response, public=True, max_age=365 * 24 * 60 * 60, immutable=True)
+    return response
+
+
+def lesson_image(request, series_slug, slug, version):
+    lesson = get_object_or_404(
+        Lesson.objects.published()
+        .select_related("series")
+        .only("number", "slug", "title", "series__slug", "series__title", "series__language"),
+        series__slug=series_slug,
+        slug=slug,
+    )
+    card = share.lesson_card(lesson)
+    if version != card.version:
+        return redirect("lessons:lesson_image", series_slug, slug, card.version)
+    return _png(share.read(card))
+
+
+def series_image(request, slug, version):
+    series = get_object_or_404(
+        Series.objects.published().only("slug", "title", "language"), slug=slug
+    )
+    card = share.series_card(series)
+    if version != card.version:
+        return redirect("lessons:series_image", slug, card.version)
+    return _png(share.read(card))

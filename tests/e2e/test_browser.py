@@ -117,8 +117,10 @@ DIAGRAM_FACTS = """() => {
     scrollWidth: figure.scrollWidth,
     clientWidth: figure.clientWidth,
     pageWidth: document.documentElement.scrollWidth,
-    // The site's own copy-button and progress scripts aside, no script (none draws diagrams).
+    // Structured data (never run) and the site's own copy-button and progress scripts aside,
+    // no script: none draws diagrams.
     scripts: [...document.scripts]
+      .filter((s) => s.type !== "application/ld+json")
       .filter((s) => !/[/]static[/]js[/](copy|progress)[.]/.test(s.src)).length,
     colouredNode: fill("AI engineers", "rect"),
     colouredText: fill("AI engineers", "text"),
