@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # For SearchVectorField and the search expressions (lessons/search.py); harmless on SQLite.
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "accounts",

@@ -189,6 +189,45 @@ def render(source: str) -> str:
     return clean
 
 
+# Marks around highlighted words in search snippets (lessons.search); never in indexed text.
+HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
+
+
+class _Text(HTMLParser):
+    """The readable text of rendered HTML: no tags, no heading permalinks, no CSS."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if self._skip or tag == "style" or "headerlink" in (dict(attrs).get("class") or ""):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def one_line(text: str) -> str:
+    """Plain text on one line, without control characters, for the search index."""
+    return " ".join(_NOT_TEXT.sub(" ", text or "").split())
+
+
+def plain_text(rendered: str) -> str:
+    """The readable text of rendered HTML, on one line, for the search index."""
+    parser = _Text()
+    parser.feed(rendered or "")
+    parser.close()
+    return one_line(" ".join(parser.parts))
+
+
 # A lesson gets a table of contents when it has at least this many headings (h2 to h4).
 TOC_MIN_HEADINGS = 3
 

@@ -3,8 +3,9 @@ from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -15,6 +16,9 @@ from lessons import caching, markdown, share
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
 CONTENT_LANGUAGES = [("en", _("English")), ("id", _("Indonesian"))]
+# PostgreSQL text search configuration per content language: English is stemmed; Indonesian
+# has no stemmer in PostgreSQL, so its words are matched as written ("simple").
+SEARCH_CONFIGS = {"en": "english", "id": "simple"}
 PIN_PLACEHOLDER = "{pin}"
 LINK_PLACEHOLDER = "{link}"
 SERIES_PLACEHOLDER = "{series}"
@@ -238,6 +242,8 @@ class Series(models.Model):
         )
         super().save(*args, **kwargs)
         caching.changed()
+        if before and before[1] != self.language:
+            SearchEntry.objects.reconfigure(self)
         cards = [share.series_card(self)]
         if before and before != (self.title, self.language):
             # The lessons' images name the series, in its language.
@@ -421,7 +427,9 @@ class Lesson(models.Model):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         self.render()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            SearchEntry.objects.write(self)
         caching.changed()
         draw_share_images([share.lesson_card(self)])
 
@@ -469,3 +477,79 @@ class Lesson(models.Model):
         self.reading_minutes = markdown.reading_minutes(
             self.body_html, settings.LESSON_WORDS_PER_MINUTE
         )
+
+
+class SearchEntryQuerySet(models.QuerySet):
+    def write(self, lesson) -> None:
+        """Replace the lesson's entries with ones made from its stored HTML (`lesson.series`
+        loaded): the public part always, the whole text too for a premium lesson."""
+        common = {
+            "lesson": lesson,
+            "config": SEARCH_CONFIGS.get(lesson.series.language, "simple"),
+            "title": markdown.one_line(lesson.title),
+            "summary": markdown.one_line(lesson.summary),
+        }
+        public = lesson.body_html if lesson.is_free else lesson.teaser_html
+        entries = [SearchEntry(part="public", text=markdown.plain_text(public), **common)]
+        if not lesson.is_free:
+            entries.append(
+                SearchEntry(part="full", text=markdown.plain_text(lesson.body_html), **common)
+            )
+        self.filter(lesson=lesson).delete()
+        self.bulk_create(entries)
+        self.filter(lesson=lesson)._write_vectors()
+
+    def reconfigure(self, series) -> None:
+        """After a series' language changed: its entries' configuration and vectors."""
+        config = SEARCH_CONFIGS.get(series.language, "simple")
+        stale = list(
+            self.filter(lesson__series=series).exclude(config=config).values_list("pk", flat=True)
+        )
+        if stale:
+            self.filter(pk__in=stale).update(config=config)
+            self.filter(pk__in=stale)._write_vectors()
+
+    def _write_vectors(self) -> None:
+        """On PostgreSQL, the stored tsvector: title weighted A, summary B, text C, in each
+        entry's configuration. (SQLite's FTS5 table follows the rows by itself.)"""
+        if connection.vendor != "postgresql":
+            return
+        config = models.F("config")
+        self.update(
+            vector=SearchVector("title", weight="A", config=config)
+            + SearchVector("summary", weight="B", config=config)
+            + SearchVector("text", weight="C", config=config)
+        )
+
+
+class SearchEntry(models.Model):
+    """What search reads of a lesson, written by `SearchEntry.objects.write()` when it is saved.
+
+    A free lesson has one "public" entry with its whole text. A premium lesson has a "public"
+    entry (title, summary and teaser) and a "full" one (title, summary and body), which
+    `lessons.search` reads only for readers the access decision lets read the lesson in full.
+    On PostgreSQL `vector` holds the weighted tsvector (GIN-indexed) in the series' text search
+    configuration; on SQLite an FTS5 table mirrors these rows (see the migration).
+    """
+
+    class Part(models.TextChoices):
+        PUBLIC = "public"  # everyone may read it
+        FULL = "full"  # only readers who may read the lesson in full
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    part = models.CharField(max_length=6, choices=Part)
+    config = models.CharField(max_length=32, help_text="PostgreSQL text search configuration.")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, editable=False)
+
+    objects = SearchEntryQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "part"], name="one_search_entry_per_part")
+        ]
+
+    def __str__(self):
+        return f"{self.lesson_id} ({self.part})"

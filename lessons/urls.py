@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sitemap.xml", views.sitemap, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("search/", views.search_page, name="search"),
     path("feed/", views.site_feed, name="feed"),
     path("feed/atom/", views.site_feed, {"atom": True}, name="feed_atom"),
     path("series/<slug:slug>/", views.series_detail, name="series"),

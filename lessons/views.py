@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
-from lessons import caching, feeds, share, structured
+from lessons import caching, feeds, search, share, structured
 from lessons.models import Lesson, Series
 from lessons.sitemaps import SITEMAPS
 
@@ -223,3 +223,18 @@ def series_image(request, slug, version):
     if version != card.version:
         return redirect("lessons:series_image", slug, card.version)
     return _png(share.read(card))
+
+
+def search_page(request):
+    """Results depend only on the query (and, for a logged-in reader, on what they may read):
+    a reader sees the whole text of premium lessons only where it is theirs to read."""
+    raw = request.GET.get("q", "")
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    results = search.search(raw, access=request.access, page=page)
+    response = render(request, "lessons/search.html", {"q": results.query.text, "found": results})
+    if results.used_full_text:
+        add_never_cache_headers(response)
+    return _personal(response)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from lessons import markdown, share
-from lessons.models import Lesson, Series
+from lessons.models import Lesson, SearchEntry, Series
 
 SERIES_FIELDS = ["description_html", "paywall_html"]
 LESSON_FIELDS = ["body_html", "teaser_html", "toc_html", "reading_minutes"]
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = (
         "Render the stored HTML of every series and lesson again from its Markdown, for when "
         "the pipeline changes (a new diagram renderer, say), and draw the share images that "
-        "are missing. Saves and lists what changed."
+        "are missing; rewrite the search index. Saves and lists what changed."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +45,8 @@ class Command(BaseCommand):
                 changed_lessons.append(label)
                 if not dry_run:
                     lesson.save(update_fields=[*LESSON_FIELDS, "updated_at"])
+            elif not dry_run:
+                SearchEntry.objects.write(lesson)  # written from the stored HTML as it is
             problems += [
                 f"{label}: {problem}" for problem in markdown.diagram_problems(lesson.body)
             ]
