@@ -553,3 +553,75 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return f"{self.lesson_id} ({self.part})"
+
+
+class ProgressQuerySet(models.QuerySet):
+    def record(self, *, user, lesson, finished: bool) -> None:
+        """One statement: the reader opened the lesson (now), and read it to the end if
+        `finished`. The first opening and an earlier finish are kept."""
+        now = timezone.now()
+        self.bulk_create(
+            [
+                Progress(
+                    user=user,
+                    lesson=lesson,
+                    opened_at=now,
+                    seen_at=now,
+                    finished_at=(now if finished else None),
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "lesson"],
+            update_fields=["seen_at", "finished_at"] if finished else ["seen_at"],
+        )
+
+    def last_for(self, user):
+        """The reader's most recently opened lesson that readers can still see, with the
+        number, slug and title of the next published lesson of its series."""
+        published = Lesson.objects.published()
+        following = published.filter(
+            series=models.OuterRef("lesson__series"), number__gt=models.OuterRef("lesson__number")
+        ).order_by("number")
+        return (
+            self.filter(user=user, lesson__in=published)
+            .select_related("lesson__series")
+            .only(
+                "finished_at",
+                "lesson__number",
+                "lesson__slug",
+                "lesson__title",
+                "lesson__series__slug",
+                "lesson__series__title",
+                "lesson__series__language",
+            )
+            .annotate(
+                next_number=models.Subquery(following.values("number")[:1]),
+                next_slug=models.Subquery(following.values("slug")[:1]),
+                next_title=models.Subquery(following.values("title")[:1]),
+            )
+            .order_by("-seen_at")
+            .first()
+        )
+
+
+class Progress(models.Model):
+    """How far a logged-in reader got in a lesson: when they first and last opened it, and
+    when they read it to the end (reached its end, or marked it done). Reported by a small
+    request of its own after the lesson page has loaded, never by the page itself."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProgressQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="one_progress_per_lesson")
+        ]
+        indexes = [models.Index(fields=["user", "-seen_at"])]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.lesson_id}"

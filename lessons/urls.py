@@ -21,6 +21,11 @@ urlpatterns = [
     path("series/<slug:slug>/share-<slug:version>.png", views.series_image, name="series_image"),
     path("series/<slug:series_slug>/<slug:slug>/", views.lesson_detail, name="lesson"),
     path(
+        "series/<slug:series_slug>/<slug:slug>/progress/",
+        views.record_progress,
+        name="progress",
+    ),
+    path(
         "series/<slug:series_slug>/<slug:slug>/share-<slug:version>.png",
         views.lesson_image,
         name="lesson_image",

@@ -1,15 +1,17 @@
 from dataclasses import dataclass
 
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_POST
 
 from lessons import caching, feeds, search, share, structured
-from lessons.models import Lesson, Series
+from lessons.models import Lesson, Progress, Series
 from lessons.sitemaps import SITEMAPS
 
 # Public feeds are the same for everyone: a feed reader may keep them for a while.
@@ -78,13 +80,41 @@ def home(request):
             if series.first_premium_number
             else None
         )
-    context = {"series_list": series_list, "share": structured.home_meta(request)}
+    context = {
+        "series_list": series_list,
+        "share": structured.home_meta(request),
+        "resume": _resume(request),
+    }
     return _personal(render(request, "lessons/home.html", context))
+
+
+def _resume(request) -> dict | None:
+    """Where a logged-in reader left off: the lesson they last opened, or the one after it
+    when they finished it (nothing once they finished a series' last lesson)."""
+    if not request.user.is_authenticated:
+        return None
+    last = Progress.objects.last_for(request.user)
+    if last is None:
+        return None
+    series = last.lesson.series
+    if last.finished_at is None:
+        target = LessonLink(last.lesson.number, last.lesson.slug, last.lesson.title)
+    elif last.next_number is not None:
+        target = LessonLink(last.next_number, last.next_slug, last.next_title)
+    else:
+        return None
+    return {"series": series, "lesson": target}
 
 
 def series_detail(request, slug):
     series = get_object_or_404(_visible_series(request), slug=slug)
-    lessons = list(_listed_lessons(request).filter(series=series))
+    lessons = _listed_lessons(request).filter(series=series)
+    if request.user.is_authenticated:
+        mine = Progress.objects.filter(user=request.user, lesson=OuterRef("pk"))
+        lessons = lessons.annotate(
+            opened=Exists(mine), done=Exists(mine.filter(finished_at__isnull=False))
+        )
+    lessons = list(lessons)
     first_locked = first_premium = None
     for lesson in lessons:
         lesson.series = series
@@ -98,6 +128,7 @@ def series_detail(request, slug):
         "lessons": lessons,
         "first_locked": first_locked,
         "first_premium": first_premium,
+        "done_count": sum(1 for lesson in lessons if getattr(lesson, "done", False)),
         "share": structured.series_meta(request, series, lessons, with_image=series.is_published),
     }
     response = render(request, "lessons/series.html", context)
@@ -108,15 +139,20 @@ def series_detail(request, slug):
 
 def lesson_detail(request, series_slug, slug):
     visible = _visible_lessons(request)
-    lesson = get_object_or_404(
-        visible.select_related("series").annotate(
-            series_has_premium=Exists(
-                visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
-            )
-        ),
-        series__slug=series_slug,
-        slug=slug,
+    lessons = visible.select_related("series").annotate(
+        series_has_premium=Exists(
+            visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
+        )
     )
+    if request.user.is_authenticated:
+        lessons = lessons.annotate(
+            finished_at=Subquery(
+                Progress.objects.filter(user=request.user, lesson=OuterRef("pk")).values(
+                    "finished_at"
+                )[:1]
+            )
+        )
+    lesson = get_object_or_404(lessons, series__slug=series_slug, slug=slug)
     decision = request.access.decide(lesson)
     body_html = lesson.body_html if decision.full else lesson.teaser_html
     neighbours = (
@@ -238,3 +274,26 @@ def search_page(request):
     if results.used_full_text:
         add_never_cache_headers(response)
     return _personal(response)
+
+
+@require_POST
+def record_progress(request, series_slug, slug):
+    """A logged-in reader opened a lesson, or read it to the end ("done"): one small write.
+    Sent by static/js/progress.js (navigator.sendBeacon, `via=beacon`: 204) or by the "mark as
+    done" form, which works without JavaScript (then back to the end of the lesson)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
+    lesson = get_object_or_404(
+        Lesson.objects.published().select_related("series").only("access", "slug", "series__slug"),
+        series__slug=series_slug,
+        slug=slug,
+    )
+    state = request.POST.get("state")
+    if state not in ("opened", "done"):
+        return HttpResponseBadRequest()
+    # Only a reader who gets the whole lesson can have read to its end.
+    finished = state == "done" and request.access.decide(lesson).full
+    Progress.objects.record(user=request.user, lesson=lesson, finished=finished)
+    if request.POST.get("via") == "beacon":
+        return HttpResponse(status=204)
+    return HttpResponseRedirect(f"{lesson.get_absolute_url()}#site-lesson-end", status=303)

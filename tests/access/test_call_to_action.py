@@ -142,5 +142,6 @@ class TestQueryCounts:
         for _ in range(4):
             series = make_series(cta_message=CTA)
             make_lesson(series, access="premium")
-        with django_assert_num_queries(4):  # session, user, series, entitlements
+        # session, user, series, entitlements, where the reader left off (their progress)
+        with django_assert_num_queries(5):
             client.get("/")
