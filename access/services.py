@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from access import pins
-from access.models import AccessPin, Entitlement, RedemptionAttempt
+from access.models import AccessPin, Entitlement, FeedToken, RedemptionAttempt, new_feed_token
 from lessons.models import Lesson, Series
 
 Outcome = RedemptionAttempt.Outcome
@@ -303,3 +303,13 @@ def grant(*, user, series: Series, lessons=(), expires_at=None, granted_by=None,
         if lessons:
             entitlement.lessons.set(lessons)
     return entitlement
+
+
+def renew_feed_token(*, user) -> FeedToken:
+    """A new private feed address for the reader; any previous one stops working."""
+    token, _ = FeedToken.objects.update_or_create(user=user, defaults={"token": new_feed_token()})
+    return token
+
+
+def delete_feed_token(*, user) -> None:
+    FeedToken.objects.filter(user=user).delete()

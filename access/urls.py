@@ -6,4 +6,7 @@ app_name = "access"
 urlpatterns = [
     path("redeem/", views.redeem, name="redeem"),
     path("mine/", views.my_access, name="mine"),
+    path("mine/feed/", views.feed_address, name="feed_address"),
+    path("feed/<slug:token>/", views.private_feed, name="private_feed"),
+    path("feed/<slug:token>/atom/", views.private_feed, {"atom": True}, name="private_feed_atom"),
 ]

@@ -116,11 +116,14 @@ def test_no_private_text_in_any_response(site, who):
         client.force_login(user)
         if who == "reader of another series":
             services.grant(user=user, series=make_series(title="Unrelated"))
+            services.renew_feed_token(user=user)  # a private feed: of the other series only
     responses = crawl(client, ["/"])
     assert any("/series/" in url and url.endswith("/marked/") for url in responses)
     assert any(url.endswith("/unmarked/") for url in responses)
     # Feeds are announced on every page, so the crawl reads them too.
     assert {"/feed/", "/feed/atom/", "/series/ai/feed/", "/series/ai/feed/atom/"} <= set(responses)
+    if who == "reader of another series":
+        assert any(url.startswith("/access/feed/") for url in responses)
     responses |= extra_responses(client, site)
     assert_no_marker(responses)
 
@@ -143,9 +146,14 @@ def test_the_markers_do_reach_a_reader_with_access(site):
     client = Client()
     user = make_user()
     services.grant(user=user, series=site)
+    services.renew_feed_token(user=user)
     client.force_login(user)
-    text = "".join(crawl(client, ["/"]).values())
+    responses = crawl(client, ["/"])
+    text = "".join(responses.values())
     assert all(marker in text for marker in MARKERS)
+    # ...and in their private feed, which My access links to.
+    (feed,) = [url for url in responses if re.fullmatch(r"/access/feed/[\w-]+/", url)]
+    assert all(marker in responses[feed] for marker in MARKERS)
 
 
 def test_search_finds_the_markers_for_a_reader_with_access(site):
