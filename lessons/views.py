@@ -128,6 +128,10 @@ def series_detail(request, slug):
         "lessons": lessons,
         "first_locked": first_locked,
         "first_premium": first_premium,
+        # A reader who has the whole series continues with the first premium lesson not done.
+        "continue_at": next(
+            (x for x in lessons if not x.is_free and not getattr(x, "done", False)), None
+        ),
         "done_count": sum(1 for lesson in lessons if getattr(lesson, "done", False)),
         "share": structured.series_meta(request, series, lessons, with_image=series.is_published),
     }

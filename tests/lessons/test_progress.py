@@ -142,6 +142,17 @@ class TestTheSeriesPage:
         assert page.count('class="badge badge--done"') == 2
         assert page.count('class="badge badge--started"') == 1
 
+    def test_a_reader_of_the_whole_series_is_sent_on_to_the_first_lesson_not_done(
+        self, reader_client, reader, series
+    ):
+        premium = [make_lesson(series, number=n, access="premium") for n in (1, 2, 3)]
+        services.grant(user=reader, series=series)
+        report(reader_client, premium[0], "done")
+        page = reader_client.get(series.get_absolute_url()).text
+        assert "Continue with lesson 2" in page
+        report(reader_client, premium[1], "done")
+        assert "Continue with lesson 3" in reader_client.get(series.get_absolute_url()).text
+
     def test_anonymous_readers_get_no_bar(self, client, series, lessons):
         assert "<progress" not in client.get(series.get_absolute_url()).text
 
