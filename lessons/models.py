@@ -309,6 +309,20 @@ UNPUBLISHED_LABELS = {
 
 
 class LessonQuerySet(ChangeRecordingQuerySet):
+    # What the search index is made of: a bulk update of these writes the lessons' entries
+    # again (a free lesson made premium must not stay searchable in full).
+    SEARCHED_FIELDS = frozenset(
+        {"access", "title", "summary", "body_html", "teaser_html", "series", "series_id"}
+    )
+
+    def update(self, **kwargs):
+        searched = bool(self.SEARCHED_FIELDS & kwargs.keys())
+        ids = list(self.values_list("pk", flat=True)) if searched else []
+        rows = super().update(**kwargs)
+        for lesson in Lesson.objects.filter(pk__in=ids).select_related("series"):
+            SearchEntry.objects.write(lesson)
+        return rows
+
     def published(self):
         """Lessons readers may see: published, due (`published_at` has passed), in a
         published series. Every reader-facing list and page starts from here."""

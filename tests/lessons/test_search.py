@@ -319,3 +319,11 @@ class TestPostgreSQL:
         series.save()
         assert set(SearchEntry.objects.values_list("config", flat=True)) == {"simple"}
         assert not Client().get("/search/", {"q": "run"}).text.count("search-result__title")
+
+
+def test_a_free_lesson_made_premium_in_bulk_is_no_longer_searchable_in_full(client, site):
+    from lessons.models import Lesson
+
+    assert titles(page(client, "embeddings")) == ["Introduction"]
+    Lesson.objects.filter(slug="intro").update(access="premium", teaser_html="<p>Intro.</p>")
+    assert titles(page(client, "embeddings")) == []
