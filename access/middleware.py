@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -21,6 +22,11 @@ class ReaderAccess:
             return ()
         return Entitlement.objects.grants_for(self.user)
 
+    def public(self) -> "ReaderAccess":
+        """The decisions for a reader who is not logged in, for what is the same for
+        everyone whoever asks (the public feeds)."""
+        return ReaderAccess(AnonymousUser())
+
     def decide(self, lesson) -> policy.Decision:
         return policy.decide(
             is_free=lesson.is_free,
@@ -31,6 +37,12 @@ class ReaderAccess:
             grants=() if lesson.is_free else self.grants,
             now=timezone.now(),
         )
+
+    def premium_series(self) -> frozenset[int] | None:
+        """Where this reader may read some premium lesson (None: everywhere)."""
+        if not self.user.is_authenticated:
+            return frozenset()
+        return policy.premium_series(is_staff=self.is_staff, grants=self.grants, now=timezone.now())
 
     def has_whole_series(self, series_id: int) -> bool:
         if not self.user.is_authenticated:

@@ -1,3 +1,4 @@
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -513,3 +514,30 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.announcement} → {self.user}"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class FeedToken(models.Model):
+    """The secret in a reader's private feed address (/access/feed/<token>/), whose premium
+    items carry the full text of what that reader may read. One per reader; making a new one
+    or deleting it stops the old address at once, and so does the end of their access (the
+    feed is decided afresh on every request)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="feed_token",
+        verbose_name=_("reader"),
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
+    issued_at = models.DateTimeField(_("made at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("private feed address")
+        verbose_name_plural = _("private feed addresses")
+
+    def __str__(self):
+        return f"{self.user} · …{self.token[-4:]}"

@@ -89,3 +89,14 @@ def covers_whole_series(
         grant.is_active(now) and grant.series_id == series_id and grant.lesson_ids is None
         for grant in grants
     )
+
+
+def premium_series(
+    *, is_staff: bool, grants: Iterable[Grant], now: datetime
+) -> frozenset[int] | None:
+    """The series in which some premium lesson may be open to the reader (None: every
+    series, for staff). Search looks for text after a cut only there, and still keeps a
+    lesson found there only when `decide()` says FULL."""
+    if is_staff:
+        return None
+    return frozenset(grant.series_id for grant in grants if grant.is_active(now))

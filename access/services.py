@@ -13,7 +13,15 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from access import pins
-from access.models import AccessPin, Entitlement, PaywallView, RedemptionAttempt, ThrottleBucket
+from access.models import (
+    AccessPin,
+    Entitlement,
+    FeedToken,
+    PaywallView,
+    RedemptionAttempt,
+    ThrottleBucket,
+    new_feed_token,
+)
 from lessons.models import Lesson, Series
 
 Outcome = RedemptionAttempt.Outcome
@@ -333,3 +341,13 @@ def record_paywall_view(*, user, lesson_id: int) -> bool:
         [PaywallView(user=user, lesson_id=lesson_id)], ignore_conflicts=True
     )
     return True
+
+
+def renew_feed_token(*, user) -> FeedToken:
+    """A new private feed address for the reader; any previous one stops working."""
+    token, _ = FeedToken.objects.update_or_create(user=user, defaults={"token": new_feed_token()})
+    return token
+
+
+def delete_feed_token(*, user) -> None:
+    FeedToken.objects.filter(user=user).delete()

@@ -9,4 +9,7 @@ urlpatterns = [
     path("seen/", views.paywall_seen, name="paywall_seen"),
     path("mine/emails/", views.lesson_emails, name="lesson_emails"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("mine/feed/", views.feed_address, name="feed_address"),
+    path("feed/<slug:token>/", views.private_feed, name="private_feed"),
+    path("feed/<slug:token>/atom/", views.private_feed, {"atom": True}, name="private_feed_atom"),
 ]

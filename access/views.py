@@ -1,11 +1,15 @@
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -13,7 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from access import announcements, feedback, http, pending, services
 from access.forms import LessonEmailsForm, RedeemForm
-from access.models import Entitlement
+from access.middleware import ReaderAccess
+from access.models import Entitlement, FeedToken
+from lessons import feeds
 
 
 @csrf_exempt
@@ -78,12 +84,17 @@ def paywall_seen(request):
 
 @login_required
 def my_access(request):
-    entitlements = (
+    entitlements = list(
         Entitlement.objects.filter(user=request.user)
         .select_related("series", "pin")
         .prefetch_related("lessons")
     )
-    context = {"entitlements": entitlements, "emails_form": LessonEmailsForm(instance=request.user)}
+    context = {
+        "entitlements": entitlements,
+        "emails_form": LessonEmailsForm(instance=request.user),
+        "can_have_feed": request.user.is_staff or any(e.is_active() for e in entitlements),
+        "feed_token": FeedToken.objects.filter(user=request.user).first(),
+    }
     response = render(request, "access/my_access.html", context)
     add_never_cache_headers(response)
     return response
@@ -121,4 +132,51 @@ def unsubscribe(request, token):
         request, "access/unsubscribe.html", {"known": bool(user), "done": done}, status=status
     )
     add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def feed_address(request):
+    """Make (or make anew) the reader's private feed address, or turn it off."""
+    if request.POST.get("action") == "delete":
+        services.delete_feed_token(user=request.user)
+        messages.success(request, gettext("Your private feed is off: its address no longer works."))
+    elif request.user.is_staff or Entitlement.objects.active_for(request.user).exists():
+        services.renew_feed_token(user=request.user)
+        messages.success(
+            request,
+            gettext("Your private feed has a new address. Any earlier address no longer works."),
+        )
+    return redirect(f"{reverse('access:mine')}#site-private-feed")
+
+
+def private_feed(request, token, atom=False):
+    """A reader's feed: every lesson of the series they hold, each in full where the access
+    decision for that reader says so. Decided afresh on each request: a deleted or renewed
+    address, or access that ended, stops it at once (404)."""
+    found = FeedToken.objects.select_related("user").filter(token=token).first()
+    if found is None or not found.user.is_active:
+        raise Http404("No such feed.")
+    access = ReaderAccess(found.user)
+    series_ids = access.premium_series()
+    if series_ids is not None and not series_ids:
+        raise Http404("No such feed.")
+    grants = sorted(
+        (g.series_id, sorted(g.lesson_ids or ()), g.lesson_ids is None) for g in access.grants
+    )
+    what = hashlib.sha256(repr((access.is_staff, grants)).encode()).hexdigest()
+    response = feeds.serve(
+        request,
+        key=f"private:{found.user_id}:{what}",
+        atom=atom,
+        scope=lambda: feeds.FeedScope(
+            access=access,
+            origin=f"{request.scheme}://{request.get_host()}",
+            series_ids=series_ids,
+            title=gettext("%(site)s: your lessons") % {"site": settings.SITE_NAME},
+        ),
+    )
+    # The full text of premium lessons, for one reader: never kept by anyone in between.
+    response["Cache-Control"] = "private, no-store"
     return response

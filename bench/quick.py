@@ -84,6 +84,36 @@ def main():
         "requests",
     )
 
+    # What readers find, share and follow the series with (issue 11), beside the lesson page.
+    from lessons import share
+
+    token = services.renew_feed_token(user=reader).token
+    image = f"{url_2}share-{share.lesson_card(lesson_2).version}.png"
+    anonymous.get("/feed/")  # the feeds and the sitemap are cached after the first request
+    for label, client, url in [
+        ("GET /feed/ (cached), anonymous", anonymous, "/feed/"),
+        (
+            "GET series Atom feed (cached), anonymous",
+            anonymous,
+            f"{series.get_absolute_url()}feed/atom/",
+        ),
+        ("GET /sitemap.xml (cached)", anonymous, "/sitemap.xml"),
+        ("GET /robots.txt", anonymous, "/robots.txt"),
+        ("GET share image (file), anonymous", anonymous, image),
+        ("GET /search/?q=context window, anonymous", anonymous, "/search/?q=context+window"),
+        ("GET /search/?q=exercise, reader with access", entitled, "/search/?q=exercise"),
+        ("GET private feed (cached)", anonymous, f"/access/feed/{token}/"),
+    ]:
+        client.get(url)
+        rate(label, 300, timed(lambda c=client, u=url: c.get(u), 300), "requests")
+    progress = f"{url_2}progress/"
+    rate(
+        "POST progress beacon (one write), reader",
+        300,
+        timed(lambda: entitled.post(progress, {"state": "opened", "via": "beacon"}), 300),
+        "requests",
+    )
+
     start = time.perf_counter()
     issued = services.issue_pins(series=series, count=10_000, batch="bench")
     rate("issue_pins, one batch of 10,000", 10_000, time.perf_counter() - start, "PINs")

@@ -1,5 +1,7 @@
 """Site-wide request handling that belongs to no app."""
 
+from django.conf import settings
+
 
 class HeadAsGetMiddleware:
     """Answer HEAD exactly as GET, without the body (RFC 9110: HEAD is GET without content).
@@ -26,4 +28,21 @@ class HeadAsGetMiddleware:
             response.streaming_content = []  # the original is still closed with the response
         else:
             response.content = b""
+        return response
+
+
+class NoIndexMiddleware:
+    """Pages that are nobody's to find in a search engine say so in a header, whatever they
+    are (HTML, a feed, a redirect): the admin, accounts, "My access" and the PIN pages, a
+    reader's private feed, and search results. Views mark others (drafts, previews) themselves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefixes = (f"/{settings.ADMIN_PATH}", "/accounts/", "/access/", "/search/")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(self.prefixes):
+            response.setdefault("X-Robots-Tag", "noindex")
         return response

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    # For SearchVectorField and the search expressions (lessons/search.py); harmless on SQLite.
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "accounts",
@@ -54,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "access.middleware.AccessMiddleware",
+    "config.middleware.NoIndexMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -195,10 +199,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploaded files (lesson images): a folder on this server by default, served by the app when
-# SERVE_MEDIA is on (development and `make serve`); in production by the proxy, from that folder
-# or from object storage (MEDIA_STORAGE_BACKEND and its OPTIONS; docs/deploy.md). Lessons link
-# images at MEDIA_URL; their names carry a hash of the content, so they can be cached forever.
+# Uploaded files (lesson images) and the share images the site draws (lessons/share.py): a
+# folder on this server by default, served by the app when SERVE_MEDIA is on (development and
+# `make serve`); in production by the proxy, from that folder or from object storage
+# (MEDIA_STORAGE_BACKEND and its OPTIONS; docs/deploy.md). Lessons link images at MEDIA_URL;
+# their names carry a hash of the content, so they can be cached forever.
 MEDIA_URL = env.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(env.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 SERVE_MEDIA = env.get_bool("SERVE_MEDIA", default=DEBUG)

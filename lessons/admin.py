@@ -14,7 +14,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config import pagecache
 from lessons import markdown
 from lessons.forms import (
     LessonAdminForm,
@@ -68,14 +67,20 @@ class SeriesAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug"]
     inlines = [LessonInline]
 
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        pagecache.invalidate()
-
     fieldsets = [
         (
             None,
-            {"fields": ["title", "slug", "description", "language", "is_published", "position"]},
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "description",
+                    "language",
+                    "author",
+                    "is_published",
+                    "position",
+                ]
+            },
         ),
         (
             _("Selling"),
@@ -145,10 +150,6 @@ class LessonAdmin(admin.ModelAdmin):
         (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        pagecache.invalidate()
-
     @admin.display(description=_("preview"))
     def preview(self, lesson):
         url = reverse("admin:lessons_lesson_preview", args=[lesson.pk])
@@ -209,6 +210,7 @@ class LessonAdmin(admin.ModelAdmin):
         }
         response = render(request, "admin/lessons/lesson/preview.html", context)
         add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
         return response
 
     def live_preview_view(self, request):

@@ -60,6 +60,7 @@ SERIES_TEXT_FIELDS = {
     "slug": "slug",
     "description": "description",
     "language": "language",
+    "author": "author",
     "call_to_action": "cta_message",
     "paywall_message": "paywall_message",
     "price": "price",

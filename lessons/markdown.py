@@ -16,6 +16,7 @@ import html
 import re
 import secrets
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import bleach
 import markdown
@@ -466,6 +467,110 @@ def image_problems(body_html: str) -> list[ImageProblem]:
         if not html.unescape(attributes.get("alt", "")).strip():
             problems.append(ImageProblem(number, html.unescape(attributes.get("src", ""))))
     return problems
+
+
+# Marks around highlighted words in search snippets (lessons.search); never in indexed text.
+HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
+
+
+class _Text(HTMLParser):
+    """The readable text of rendered HTML: no tags, no heading permalinks, no CSS."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if self._skip or tag == "style" or "headerlink" in (dict(attrs).get("class") or ""):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def one_line(text: str) -> str:
+    """Plain text on one line, without control characters, for the search index."""
+    return " ".join(_NOT_TEXT.sub(" ", text or "").split())
+
+
+def plain_text(rendered: str) -> str:
+    """The readable text of rendered HTML, on one line, for the search index."""
+    parser = _Text()
+    parser.feed(rendered or "")
+    parser.close()
+    return one_line(" ".join(parser.parts))
+
+
+# A lesson gets a table of contents when it has at least this many headings (h2 to h4).
+TOC_MIN_HEADINGS = 3
+
+
+class _Headings(HTMLParser):
+    """The h2 to h4 headings of rendered HTML that carry an anchor: (level, id, text), the
+    heading's permalink ("#") left out."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, str, str]] = []
+        self._current: tuple[int, str, list[str]] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in ("h2", "h3", "h4") and attributes.get("id"):
+            self._current = (int(tag[1]), attributes["id"], [])
+        elif self._current and (self._skip or "headerlink" in (attributes.get("class") or "")):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if self._current is None:
+            return
+        if tag == f"h{self._current[0]}":
+            level, anchor, parts = self._current
+            text = " ".join("".join(parts).split())
+            if text:
+                self.found.append((level, anchor, text))
+            self._current = None
+            self._skip = 0
+        elif self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if self._current and not self._skip:
+            self._current[2].append(data)
+
+
+def table_of_contents(body_html: str) -> str:
+    """A nested list of links to the headings of rendered (already sanitised) HTML, or ""
+    when it has fewer than TOC_MIN_HEADINGS. Rendered at save, beside the body; only readers
+    who get the body get it (its headings may come after a premium lesson's cut)."""
+    parser = _Headings()
+    parser.feed(body_html)
+    headings = parser.found
+    if len(headings) < TOC_MIN_HEADINGS:
+        return ""
+    top = min(level for level, _, _ in headings)
+    out, depth = ["<ol>"], 0
+    for index, (level, anchor, text) in enumerate(headings):
+        target = max(0, min(level - top, depth + 1 if index else 0))
+        if index:
+            if target > depth:
+                out.append("<ol>")
+            else:
+                out.append("</li>")
+                out += ["</ol></li>"] * (depth - target)
+        depth = target
+        out.append(f'<li><a href="#{html.escape(anchor)}">{html.escape(text)}</a>')
+    out += ["</li>"] + ["</ol></li>"] * depth
+    out.append("</ol>")
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,26 @@
 import functools
 import re
+from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config import pagecache
-from lessons import images, markdown, timelimit
+from lessons import caching, images, markdown, share, timelimit
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
 CONTENT_LANGUAGES = [("en", _("English")), ("id", _("Indonesian"))]
+# PostgreSQL text search configuration per content language: English is stemmed; Indonesian
+# has no stemmer in PostgreSQL, so its words are matched as written ("simple").
+SEARCH_CONFIGS = {"en": "english", "id": "simple"}
 PIN_PLACEHOLDER = "{pin}"
 LINK_PLACEHOLDER = "{link}"
 SERIES_PLACEHOLDER = "{series}"
@@ -72,6 +76,19 @@ def validate_pin_message(value: str) -> None:
     if value.strip() and PIN_PLACEHOLDER not in value:
         raise ValidationError(
             _("Put %(pin)s where the PIN goes."), code="no_pin", params={"pin": PIN_PLACEHOLDER}
+        )
+
+
+# Lesson slugs that would shadow a page of their series (/series/<slug>/feed/).
+RESERVED_LESSON_SLUGS = frozenset({"feed"})
+
+
+def validate_lesson_slug(value: str) -> None:
+    if value in RESERVED_LESSON_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is the address of the series’ feed; choose another slug."),
+            code="reserved",
+            params={"slug": value},
         )
 
 
@@ -150,7 +167,31 @@ def validate_markdown(value: str) -> None:
         raise ValidationError(error.problems, code="cannot_render") from None
 
 
-class SeriesQuerySet(models.QuerySet):
+def draw_share_images(cards) -> None:
+    """Draw the share images once the save is committed (not inside its transaction, and
+    not at all if it rolls back). A failure is logged, never the save's: the image is drawn
+    again when first asked for."""
+    for card in cards:
+        transaction.on_commit(partial(share.ensure, card), robust=True)
+
+
+class ChangeRecordingQuerySet(models.QuerySet):
+    """Bulk writes change what readers see, as saves do (see lessons.caching)."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        caching.changed()
+        return rows
+
+    def delete(self):
+        result = super().delete()
+        caching.changed()
+        return result
+
+    delete.queryset_only = True
+
+
+class SeriesQuerySet(ChangeRecordingQuerySet):
     def published(self):
         """Series readers may see: those marked published."""
         return self.filter(is_published=True)
@@ -169,6 +210,14 @@ class Series(models.Model):
         choices=CONTENT_LANGUAGES,
         default="en",
         help_text=_("Marks the lesson text for browsers, screen readers and search engines."),
+    )
+    author = models.CharField(
+        _("author"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Who wrote the lessons, named in feeds and to search engines. Empty: the site’s name."
+        ),
     )
     is_published = models.BooleanField(
         _("published"), default=False, help_text=_("Only published series are listed to readers.")
@@ -258,16 +307,34 @@ class Series(models.Model):
         self.instagram_handle = normalise_instagram_handle(self.instagram_handle)
         self.whatsapp_number = normalise_whatsapp_number(self.whatsapp_number)
         self.render()
+        before = (
+            Series.objects.filter(pk=self.pk).values_list("title", "language").first()
+            if self.pk
+            else None
+        )
         super().save(*args, **kwargs)
-        pagecache.invalidate()
+        caching.changed()
+        if before and before[1] != self.language:
+            SearchEntry.objects.reconfigure(self)
+        cards = [share.series_card(self)]
+        if before and before != (self.title, self.language):
+            # The lessons' images name the series, in its language.
+            for lesson in self.lessons.only("pk", "number", "title", "series_id"):
+                lesson.series = self
+                cards.append(share.lesson_card(lesson))
+        draw_share_images(cards)
 
     def get_absolute_url(self):
         return reverse("lessons:series", kwargs={"slug": self.slug})
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
-        pagecache.invalidate()
+        caching.changed()
         return result
+
+    @property
+    def author_name(self) -> str:
+        return self.author or settings.SITE_NAME
 
     @property
     def selling_language(self) -> str:
@@ -316,7 +383,21 @@ UNPUBLISHED_LABELS = {
 }
 
 
-class LessonQuerySet(models.QuerySet):
+class LessonQuerySet(ChangeRecordingQuerySet):
+    # What the search index is made of: a bulk update of these writes the lessons' entries
+    # again (a free lesson made premium must not stay searchable in full).
+    SEARCHED_FIELDS = frozenset(
+        {"access", "title", "summary", "body_html", "teaser_html", "series", "series_id"}
+    )
+
+    def update(self, **kwargs):
+        searched = bool(self.SEARCHED_FIELDS & kwargs.keys())
+        ids = list(self.values_list("pk", flat=True)) if searched else []
+        rows = super().update(**kwargs)
+        for lesson in Lesson.objects.filter(pk__in=ids).select_related("series"):
+            SearchEntry.objects.write(lesson)
+        return rows
+
     def published(self):
         """Lessons readers may see: published, due (`published_at` has passed), in a
         published series. Every reader-facing list and page starts from here."""
@@ -325,6 +406,15 @@ class LessonQuerySet(models.QuerySet):
             published_at__lte=timezone.now(),
             series__is_published=True,
         )
+
+    def next_publication(self):
+        """When the next scheduled lesson becomes visible (None when none is scheduled):
+        lists of published lessons kept in a cache must not outlive it."""
+        return self.filter(
+            status=Lesson.Status.PUBLISHED,
+            published_at__gt=timezone.now(),
+            series__is_published=True,
+        ).aggregate(next=models.Min("published_at"))["next"]
 
     def numbered(self, numbers):
         """The lessons with these numbers, in order; numbers no lesson has are left out."""
@@ -364,7 +454,12 @@ class Lesson(models.Model):
         _("part"), max_length=200, blank=True, help_text=_("Optional, such as “Part 1: Basics”.")
     )
     title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(_("slug"), max_length=200, help_text=_("Unique within the series."))
+    slug = models.SlugField(
+        _("slug"),
+        max_length=200,
+        validators=[validate_lesson_slug],
+        help_text=_("Unique within the series."),
+    )
     summary = models.TextField(
         _("summary"),
         blank=True,
@@ -381,6 +476,7 @@ class Lesson(models.Model):
     )
     body_html = models.TextField(blank=True, editable=False)
     teaser_html = models.TextField(blank=True, editable=False)
+    toc_html = models.TextField(blank=True, editable=False)
     reading_minutes = models.PositiveIntegerField(
         _("reading time (minutes)"), default=1, editable=False
     )
@@ -434,8 +530,11 @@ class Lesson(models.Model):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         self.render()
-        super().save(*args, **kwargs)
-        pagecache.invalidate()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            SearchEntry.objects.write(self)
+        caching.changed()
+        draw_share_images([share.lesson_card(self)])
 
     def get_absolute_url(self):
         return reverse(
@@ -444,7 +543,7 @@ class Lesson(models.Model):
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
-        pagecache.invalidate()
+        caching.changed()
         return result
 
     def clean(self):
@@ -491,9 +590,11 @@ class Lesson(models.Model):
         return ""
 
     def render(self) -> None:
-        """Render the body and the teaser, each from its own source, into stored HTML.
+        """Render the body and the teaser, each from its own source, into stored HTML, and
+        the body's table of contents (shown only beside the body, never beside a teaser).
         Raises markdown.RenderError for a body that `full_clean()` would refuse."""
         self.body_html, self.teaser_html = render_lesson(self.body)
+        self.toc_html = markdown.table_of_contents(self.body_html)
         self.reading_minutes = markdown.reading_minutes(
             self.body_html, settings.LESSON_WORDS_PER_MINUTE
         )
@@ -575,3 +676,170 @@ class LessonImage(models.Model):
     @property
     def markdown(self) -> str:
         return images.markdown_for(self.url, self.alt)
+
+
+class SearchEntryQuerySet(models.QuerySet):
+    def write(self, lesson) -> None:
+        """Replace the lesson's entries with ones made from its stored HTML (`lesson.series`
+        loaded): the public part always, the whole text too for a premium lesson."""
+        common = {
+            "lesson": lesson,
+            "config": SEARCH_CONFIGS.get(lesson.series.language, "simple"),
+            "title": markdown.one_line(lesson.title),
+            "summary": markdown.one_line(lesson.summary),
+        }
+        public = lesson.body_html if lesson.is_free else lesson.teaser_html
+        entries = [SearchEntry(part="public", text=markdown.plain_text(public), **common)]
+        if not lesson.is_free:
+            entries.append(
+                SearchEntry(part="full", text=markdown.plain_text(lesson.body_html), **common)
+            )
+        self.filter(lesson=lesson).delete()
+        self.bulk_create(entries)
+        self.filter(lesson=lesson)._write_vectors()
+
+    def reconfigure(self, series) -> None:
+        """After a series' language changed: its entries' configuration and vectors."""
+        config = SEARCH_CONFIGS.get(series.language, "simple")
+        stale = list(
+            self.filter(lesson__series=series).exclude(config=config).values_list("pk", flat=True)
+        )
+        if stale:
+            self.filter(pk__in=stale).update(config=config)
+            self.filter(pk__in=stale)._write_vectors()
+
+    def _write_vectors(self) -> None:
+        """On PostgreSQL, the stored tsvector: title weighted A, summary B, text C, in each
+        entry's configuration. (SQLite's FTS5 table follows the rows by itself.)"""
+        if connection.vendor != "postgresql":
+            return
+        config = models.F("config")
+        self.update(
+            vector=SearchVector("title", weight="A", config=config)
+            + SearchVector("summary", weight="B", config=config)
+            + SearchVector("text", weight="C", config=config)
+        )
+
+
+class SearchEntry(models.Model):
+    """What search reads of a lesson, written by `SearchEntry.objects.write()` when it is saved.
+
+    A free lesson has one "public" entry with its whole text. A premium lesson has a "public"
+    entry (title, summary and teaser) and a "full" one (title, summary and body), which
+    `lessons.search` reads only for readers the access decision lets read the lesson in full.
+    On PostgreSQL `vector` holds the weighted tsvector (GIN-indexed) in the series' text search
+    configuration; on SQLite an FTS5 table mirrors these rows (see the migration).
+    """
+
+    class Part(models.TextChoices):
+        PUBLIC = "public"  # everyone may read it
+        FULL = "full"  # only readers who may read the lesson in full
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    part = models.CharField(max_length=6, choices=Part)
+    config = models.CharField(max_length=32, help_text="PostgreSQL text search configuration.")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, editable=False)
+
+    objects = SearchEntryQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "part"], name="one_search_entry_per_part")
+        ]
+
+    def __str__(self):
+        return f"{self.lesson_id} ({self.part})"
+
+
+class ProgressQuerySet(models.QuerySet):
+    def record(self, *, user, lesson, finished: bool) -> None:
+        """One statement: the reader opened the lesson (now), and read it to the end if
+        `finished`. The first opening and an earlier finish are kept."""
+        now = timezone.now()
+        self.bulk_create(
+            [
+                Progress(
+                    user=user,
+                    lesson=lesson,
+                    opened_at=now,
+                    seen_at=now,
+                    finished_at=(now if finished else None),
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "lesson"],
+            update_fields=["seen_at", "finished_at"] if finished else ["seen_at"],
+        )
+
+    def marks_for(self, user, lessons) -> tuple[set[int], set[int]]:
+        """(opened, done): which of these lessons the reader opened, and read to the end. One
+        query for a logged-in reader, none for anyone else."""
+        if not user.is_authenticated or not lessons:
+            return set(), set()
+        rows = self.filter(user=user, lesson__in=[lesson.pk for lesson in lessons])
+        opened, done = set(), set()
+        for lesson_id, finished_at in rows.values_list("lesson_id", "finished_at"):
+            opened.add(lesson_id)
+            if finished_at is not None:
+                done.add(lesson_id)
+        return opened, done
+
+    def finished_at(self, user, lesson):
+        """When the reader read this lesson to the end, or None (or not logged in)."""
+        if not user.is_authenticated:
+            return None
+        return self.filter(user=user, lesson=lesson).values_list("finished_at", flat=True).first()
+
+    def last_for(self, user):
+        """The reader's most recently opened lesson that readers can still see, with the
+        number, slug and title of the next published lesson of its series."""
+        published = Lesson.objects.published()
+        following = published.filter(
+            series=models.OuterRef("lesson__series"), number__gt=models.OuterRef("lesson__number")
+        ).order_by("number")
+        return (
+            self.filter(user=user, lesson__in=published)
+            .select_related("lesson__series")
+            .only(
+                "finished_at",
+                "lesson__number",
+                "lesson__slug",
+                "lesson__title",
+                "lesson__series__slug",
+                "lesson__series__title",
+                "lesson__series__language",
+            )
+            .annotate(
+                next_number=models.Subquery(following.values("number")[:1]),
+                next_slug=models.Subquery(following.values("slug")[:1]),
+                next_title=models.Subquery(following.values("title")[:1]),
+            )
+            .order_by("-seen_at")
+            .first()
+        )
+
+
+class Progress(models.Model):
+    """How far a logged-in reader got in a lesson: when they first and last opened it, and
+    when they read it to the end (reached its end, or marked it done). Reported by a small
+    request of its own after the lesson page has loaded, never by the page itself."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProgressQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="one_progress_per_lesson")
+        ]
+        indexes = [models.Index(fields=["user", "-seen_at"])]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.lesson_id}"

@@ -1,8 +1,19 @@
-from django.shortcuts import render
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.sitemaps.views import sitemap as sitemap_view
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_POST
 
 from config.pagecache import anonymous_page
-from lessons import pages
+from lessons import caching, feeds, pages, search, share, structured
+from lessons.models import Lesson, Progress, Series
+from lessons.pages import LessonLink
+from lessons.sitemaps import SITEMAPS
+
+# Public feeds are the same for everyone: a feed reader may keep them for a while.
+FEED_MAX_AGE = 600
 
 
 def _personal(response, *, store: bool = True):
@@ -17,6 +28,10 @@ def _personal(response, *, store: bool = True):
     return response
 
 
+def _origin(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
 def _page_number(request) -> int:
     value = request.GET.get("page", "1")
     return int(value) if value.isascii() and value.isdecimal() and 0 < int(value) < 10**6 else 0
@@ -25,7 +40,30 @@ def _page_number(request) -> int:
 @anonymous_page
 def home(request):
     listing = pages.home_series(staff=request.user.is_staff, page=_page_number(request) or 1)
-    return _personal(render(request, "lessons/home.html", {"listing": listing}))
+    context = {
+        "listing": listing,
+        "share": structured.home_meta(request),
+        "resume": _resume(request),
+    }
+    return _personal(render(request, "lessons/home.html", context))
+
+
+def _resume(request) -> dict | None:
+    """Where a logged-in reader left off: the lesson they last opened, or the one after it
+    when they finished it (nothing once they finished a series' last lesson)."""
+    if not request.user.is_authenticated:
+        return None
+    last = Progress.objects.last_for(request.user)
+    if last is None:
+        return None
+    series = last.lesson.series
+    if last.finished_at is None:
+        target = LessonLink(last.lesson.number, last.lesson.slug, last.lesson.title)
+    elif last.next_number is not None:
+        target = LessonLink(last.next_number, last.next_slug, last.next_title)
+    else:
+        return None
+    return {"series": series, "lesson": target}
 
 
 @anonymous_page
@@ -33,21 +71,29 @@ def series_detail(request, slug):
     series, listing = pages.series_page(
         slug, staff=request.user.is_staff, page=_page_number(request) or 1
     )
+    lessons = listing.items
     unlocked = {
-        lesson.pk
-        for lesson in listing.items
-        if not lesson.is_free and request.access.decide(lesson).full
+        lesson.pk for lesson in lessons if not lesson.is_free and request.access.decide(lesson).full
     }
-    premium = [lesson for lesson in listing.items if not lesson.is_free]
+    opened, done = Progress.objects.marks_for(request.user, lessons)
+    premium = [lesson for lesson in lessons if not lesson.is_free]
     context = {
         "series": series,
         "listing": listing,
         "unlocked": unlocked,
+        "opened": opened,
+        "done": done,
         "first_locked": next((x for x in premium if x.pk not in unlocked), None),
         "first_premium": premium[0] if premium else None,
+        # A reader who has the whole series continues with the first premium lesson not done.
+        "continue_at": next((x for x in premium if x.pk not in done), None),
+        "done_count": len(done),
+        "share": structured.series_meta(request, series, lessons, with_image=series.is_published),
     }
     response = render(request, "lessons/series.html", context)
-    return _personal(response, store=not unlocked)
+    if not series.is_published:
+        response["X-Robots-Tag"] = "noindex"
+    return _personal(response, store=not unlocked and not opened)
 
 
 @anonymous_page
@@ -55,17 +101,144 @@ def lesson_detail(request, series_slug, slug):
     page = pages.lesson_page(series_slug, slug, staff=request.user.is_staff)
     lesson = page.lesson
     decision = request.access.decide(lesson)
+    body_html = lesson.body_html if decision.full else lesson.teaser_html
     context = {
         "lesson": lesson,
         "series": lesson.series,
         "decision": decision,
-        "body_html": lesson.body_html if decision.full else lesson.teaser_html,
+        "body_html": body_html,
+        # The table of contents lists the body's headings, so it goes with the body only.
+        "toc_html": lesson.toc_html if decision.full else "",
+        "has_code": "<pre" in body_html,
         "previous": page.previous,
         "next": page.next,
+        "finished_at": Progress.objects.finished_at(request.user, lesson),
         "unpublished_state": lesson.unpublished_state,
     }
+    context["share"] = structured.lesson_meta(
+        request, lesson, with_image=not context["unpublished_state"]
+    )
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:
         add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
         return response
     return _personal(response, store=not (decision.full and not lesson.is_free))
+
+
+def site_feed(request, atom=False):
+    def scope():
+        return feeds.FeedScope(access=request.access.public(), origin=_origin(request))
+
+    response = feeds.serve(request, key="site", scope=scope, atom=atom)
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+def series_feed(request, slug, atom=False):
+    """Built only on a cache miss: the content version changes when a series is unpublished,
+    so a cached feed never outlives its series."""
+
+    def scope():
+        series = get_object_or_404(Series.objects.published(), slug=slug)
+        return feeds.FeedScope(
+            access=request.access.public(), origin=_origin(request), series=series
+        )
+
+    response = feeds.serve(request, key=f"series:{slug}", scope=scope, atom=atom)
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+def sitemap(request):
+    response = caching.respond(
+        request, key="sitemap", build=lambda: sitemap_view(request, sitemaps=SITEMAPS)
+    )
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+# Account, access and admin pages are not disallowed here: they say noindex themselves
+# (X-Robots-Tag and a meta tag), which a crawler can only read if it may fetch them.
+ROBOTS = """User-agent: *
+Disallow: /search/
+Disallow: /access/feed/
+
+Sitemap: {sitemap}
+"""
+
+
+def robots_txt(request):
+    text = ROBOTS.format(sitemap=request.build_absolute_uri(reverse("lessons:sitemap")))
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+def _png(data: bytes) -> HttpResponse:
+    """A share image: its address changes with what it shows, so it may be kept for good."""
+    response = HttpResponse(data, content_type="image/png")
+    patch_cache_control(response, public=True, max_age=365 * 24 * 60 * 60, immutable=True)
+    return response
+
+
+def lesson_image(request, series_slug, slug, version):
+    lesson = get_object_or_404(
+        Lesson.objects.published()
+        .select_related("series")
+        .only("number", "slug", "title", "series__slug", "series__title", "series__language"),
+        series__slug=series_slug,
+        slug=slug,
+    )
+    card = share.lesson_card(lesson)
+    if version != card.version:
+        return redirect("lessons:lesson_image", series_slug, slug, card.version)
+    return _png(share.read(card))
+
+
+def series_image(request, slug, version):
+    series = get_object_or_404(
+        Series.objects.published().only("slug", "title", "language"), slug=slug
+    )
+    card = share.series_card(series)
+    if version != card.version:
+        return redirect("lessons:series_image", slug, card.version)
+    return _png(share.read(card))
+
+
+def search_page(request):
+    """Results depend only on the query (and, for a logged-in reader, on what they may read):
+    a reader sees the whole text of premium lessons only where it is theirs to read."""
+    raw = request.GET.get("q", "")
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    results = search.search(raw, access=request.access, page=page)
+    response = render(request, "lessons/search.html", {"q": results.query.text, "found": results})
+    if results.used_full_text:
+        add_never_cache_headers(response)
+    return _personal(response)
+
+
+@require_POST
+def record_progress(request, series_slug, slug):
+    """A logged-in reader opened a lesson, or read it to the end ("done"): one small write.
+    Sent by static/js/progress.js (navigator.sendBeacon, `via=beacon`: 204) or by the "mark as
+    done" form, which works without JavaScript (then back to the end of the lesson)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
+    lesson = get_object_or_404(
+        Lesson.objects.published().select_related("series").only("access", "slug", "series__slug"),
+        series__slug=series_slug,
+        slug=slug,
+    )
+    state = request.POST.get("state")
+    if state not in ("opened", "done"):
+        return HttpResponseBadRequest()
+    # Only a reader who gets the whole lesson can have read to its end.
+    finished = state == "done" and request.access.decide(lesson).full
+    Progress.objects.record(user=request.user, lesson=lesson, finished=finished)
+    if request.POST.get("via") == "beacon":
+        return HttpResponse(status=204)
+    return HttpResponseRedirect(f"{lesson.get_absolute_url()}#site-lesson-end", status=303)

@@ -1,9 +1,13 @@
+import itertools
+
 import pytest
 from django.core.cache import cache
 
 from config import pagecache
 from lessons import pages
 from tests.factories import make_lesson, make_series, make_staff, make_user
+
+_cache_names = itertools.count()
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +60,19 @@ def reader_client(client, reader):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def local_cache(settings):
+    """A cache of this test's own in process memory, so that cache reads cost no query and
+    nothing cached by another test is found."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{next(_cache_names)}",
+        }
+    }
+    cache.clear()
+    return cache

@@ -1,8 +1,12 @@
-// Copy buttons: <button data-copy="#target" data-copied="…" data-copy-failed="…" hidden>.
-// The buttons stay hidden without JavaScript (the text is still there to select). No inline
-// script, so it runs under the site's Content Security Policy.
-for (const button of document.querySelectorAll("[data-copy]")) {
-  button.hidden = false;
+// Copy buttons, two kinds, with no inline script (so they run under the site's Content
+// Security Policy):
+// - <button data-copy="#target" data-copied="…" data-copy-failed="…" hidden>: shown once this
+//   runs; copies the target's value or text.
+// - a container <div data-copy-code="Copy" data-copied="…" data-copy-failed="…">: every code
+//   block (<pre>) inside it gets a button that copies its code.
+// Without JavaScript there are no buttons, and the text is still there to select.
+
+const wire = (button, findTarget, textOf) => {
   const label = button.textContent;
   const say = (ok) => {
     button.textContent = button.getAttribute(ok ? "data-copied" : "data-copy-failed");
@@ -28,9 +32,9 @@ for (const button of document.querySelectorAll("[data-copy]")) {
     }
   };
   button.addEventListener("click", () => {
-    const target = document.querySelector(button.getAttribute("data-copy"));
+    const target = findTarget();
     if (!target) return;
-    const text = "value" in target ? target.value : target.textContent.trim();
+    const text = textOf(target);
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(
         () => say(true),
@@ -40,4 +44,38 @@ for (const button of document.querySelectorAll("[data-copy]")) {
       selectAndCopy(target);
     }
   });
+};
+
+for (const button of document.querySelectorAll("[data-copy]")) {
+  button.hidden = false;
+  wire(
+    button,
+    () => document.querySelector(button.getAttribute("data-copy")),
+    (target) => ("value" in target ? target.value : target.textContent.trim()),
+  );
+}
+
+for (const container of document.querySelectorAll("[data-copy-code]")) {
+  for (const pre of container.querySelectorAll("pre")) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "code-copy";
+    button.textContent = container.getAttribute("data-copy-code");
+    button.setAttribute("aria-live", "polite");
+    button.setAttribute("data-copied", container.getAttribute("data-copied"));
+    button.setAttribute("data-copy-failed", container.getAttribute("data-copy-failed"));
+    let block = pre.parentElement;
+    if (!block.classList.contains("highlight")) {
+      block = document.createElement("div");
+      pre.before(block);
+      block.append(pre);
+    }
+    block.classList.add("has-copy");
+    block.prepend(button);
+    wire(
+      button,
+      () => pre.querySelector("code") || pre,
+      (code) => code.textContent.replace(/\n$/, ""),
+    );
+  }
 }

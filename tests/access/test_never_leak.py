@@ -88,6 +88,12 @@ def extra_responses(client: Client, series) -> dict[str, str]:
         "query string": client.get(lesson, {"full": "1", "preview": "1"}),
         "admin preview": client.get(f"/admin/lessons/lesson/{marked.pk}/preview/", follow=True),
         "json": client.get(lesson, HTTP_ACCEPT="application/json"),
+        "sitemap": client.get("/sitemap.xml"),
+        "robots": client.get("/robots.txt"),
+        **{
+            f"search {marker}": client.get("/search/", {"q": f"{marker} OR public"})
+            for marker in MARKERS
+        },
     }.items():
         out[label] = response.content.decode(errors="replace") + str(dict(response.items()))
     return out
@@ -95,6 +101,9 @@ def extra_responses(client: Client, series) -> dict[str, str]:
 
 def assert_no_marker(responses: dict[str, str]):
     for url, text in responses.items():
+        if url.startswith("search "):  # the page says what was searched for; nothing else
+            marker = url.removeprefix("search ")
+            text = text.replace(f"{marker} OR public", "").replace(f"{marker}+OR+public", "")
         for marker in MARKERS:
             assert marker not in text, f"{marker} leaked at {url}"
             assert marker.lower() not in text.lower(), f"{marker} leaked at {url}"
@@ -108,9 +117,14 @@ def test_no_private_text_in_any_response(site, who):
         client.force_login(user)
         if who == "reader of another series":
             services.grant(user=user, series=make_series(title="Unrelated"))
+            services.renew_feed_token(user=user)  # a private feed: of the other series only
     responses = crawl(client, ["/"])
     assert any("/series/" in url and url.endswith("/marked/") for url in responses)
     assert any(url.endswith("/unmarked/") for url in responses)
+    # Feeds are announced on every page, so the crawl reads them too.
+    assert {"/feed/", "/feed/atom/", "/series/ai/feed/", "/series/ai/feed/atom/"} <= set(responses)
+    if who == "reader of another series":
+        assert any(url.startswith("/access/feed/") for url in responses)
     responses |= extra_responses(client, site)
     assert_no_marker(responses)
 
@@ -133,6 +147,22 @@ def test_the_markers_do_reach_a_reader_with_access(site):
     client = Client()
     user = make_user()
     services.grant(user=user, series=site)
+    services.renew_feed_token(user=user)
     client.force_login(user)
-    text = "".join(crawl(client, ["/"]).values())
+    responses = crawl(client, ["/"])
+    text = "".join(responses.values())
     assert all(marker in text for marker in MARKERS)
+    # ...and in their private feed, which My access links to.
+    (feed,) = [url for url in responses if re.fullmatch(r"/access/feed/[\w-]+/", url)]
+    assert all(marker in responses[feed] for marker in MARKERS)
+
+
+def test_search_finds_the_markers_for_a_reader_with_access(site):
+    """The searches above would show the markers if the gate let them through."""
+    client = Client()
+    user = make_user()
+    services.grant(user=user, series=site)
+    client.force_login(user)
+    for marker in MARKERS:
+        found = re.sub(r"</?mark>", "", client.get("/search/", {"q": marker}).text)
+        assert marker in found.upper(), marker

@@ -368,3 +368,18 @@ def test_a_file_far_bigger_than_a_lesson_is_refused_before_it_is_read(folder, se
         CommandError, match=r"03-big\.md: the file is 100 KB; a file can be at most"
     ):
         run(folder)
+
+
+def test_the_series_author_is_read_from_the_yaml_and_defaults_to_the_site(folder):
+    run(folder)
+    assert Series.objects.get(slug="test-series").author_name == "Lessons"
+    yaml = folder / "series.yaml"
+    yaml.write_text(yaml.read_text() + "author: Budi Santoso\n")
+    run(folder)
+    assert Series.objects.get(slug="test-series").author_name == "Budi Santoso"
+
+
+def test_a_lesson_cannot_take_the_feed_s_address(folder):
+    (folder / "03-feed.md").write_text(lesson_file(3, "feed"))
+    with pytest.raises(CommandError, match="address of the series’ feed"):
+        run(folder)

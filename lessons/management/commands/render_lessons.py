@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from lessons import markdown
-from lessons.models import Lesson, Series
+from lessons import markdown, share
+from lessons.models import Lesson, SearchEntry, Series
 
 SERIES_FIELDS = ["description_html", "paywall_html"]
-LESSON_FIELDS = ["body_html", "teaser_html", "reading_minutes"]
+LESSON_FIELDS = ["body_html", "teaser_html", "toc_html", "reading_minutes"]
 
 
 def _changed(instance, fields, render) -> bool:
@@ -16,7 +16,8 @@ def _changed(instance, fields, render) -> bool:
 class Command(BaseCommand):
     help = (
         "Render the stored HTML of every series and lesson again from its Markdown, for when "
-        "the pipeline changes (a new diagram renderer, say). Saves and lists what changed."
+        "the pipeline changes (a new diagram renderer, say), and draw the share images that "
+        "are missing; rewrite the search index. Saves and lists what changed."
     )
 
     def add_arguments(self, parser):
@@ -25,9 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, dry_run, **options):
-        changed_series = []
+        changed_series, cards = [], []
         series_list = list(Series.objects.order_by("position", "title"))
         for series in series_list:
+            cards.append(share.series_card(series))
             if _changed(series, SERIES_FIELDS, series.render):
                 changed_series.append(series.title)
                 if not dry_run:
@@ -37,18 +39,28 @@ class Command(BaseCommand):
         lessons = Lesson.objects.select_related("series").order_by("series__title", "number")
         for lesson in lessons.iterator(chunk_size=200):
             total += 1
+            cards.append(share.lesson_card(lesson))
             label = f"{lesson.series.title} {lesson}"
             if _changed(lesson, LESSON_FIELDS, lesson.render):
                 changed_lessons.append(label)
                 if not dry_run:
                     lesson.save(update_fields=[*LESSON_FIELDS, "updated_at"])
+            elif not dry_run:
+                SearchEntry.objects.write(lesson)  # written from the stored HTML as it is
             problems += [
                 f"{label}: {problem}" for problem in markdown.diagram_problems(lesson.body)
             ]
 
+        missing = [card for card in cards if not share.is_stored(card)]
+        if not dry_run:
+            for card in missing:
+                share.ensure(card)
+
         verb = "would change" if dry_run else "changed"
         self._report(f"{len(changed_series)} of {len(series_list)} series {verb}", changed_series)
         self._report(f"{len(changed_lessons)} of {total} lessons {verb}", changed_lessons)
+        drawn = "would be drawn" if dry_run else "drawn"
+        self.stdout.write(f"{len(missing)} of {len(cards)} share images {drawn}")
         for problem in problems:
             self.stderr.write(self.style.WARNING(problem))
         if dry_run:

@@ -1,0 +1,250 @@
+"""Search over lesson titles, summaries, free lessons and teasers; and over the whole text of
+premium lessons for readers who may read them, and nobody else.
+
+Lesson.save() writes a lesson's SearchEntry rows (`SearchEntry.objects.write()`).
+`search(query, access=...)` is the one function pages call, on either database:
+
+1. Match the "public" entries of published lessons, and the "full" entries only of premium
+   lessons in series where the reader holds access (`access.premium_series()`, None for
+   staff). A reader without access never has a full entry looked at, so nothing they get (a
+   result, its rank, its snippet, the count, the time it takes) depends on text after a cut.
+2. Keep a full entry only when `access.decide(lesson)` says FULL, the same decision as the
+   lesson page; otherwise the lesson's public entry stands for it.
+3. Rank, count and page what is left, then highlight titles and snippets for one page.
+
+PostgreSQL matches a stored, weighted tsvector (GIN-indexed) with `websearch_to_tsquery` in
+the series' configuration ("english" stems English; Indonesian has no stemmer, so "simple");
+SQLite matches an FTS5 table (porter stemming) with a query built here from the words and
+"quoted phrases" typed, with OR and -word.
+"""
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models.expressions import RawSQL
+
+from lessons.markdown import HIGHLIGHT_START as START
+from lessons.markdown import HIGHLIGHT_STOP as STOP
+from lessons.models import SEARCH_CONFIGS, Lesson, SearchEntry
+
+MAX_CHARS = 200  # longer queries are cut (and the reader told)
+MAX_TERMS = 12
+MAX_MATCHES = 500
+PER_PAGE = 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # as searched: control characters gone, spaces collapsed, at most MAX_CHARS
+    shortened: bool
+
+    @property
+    def has_words(self) -> bool:
+        return bool(_WORD.search(self.text))
+
+    def fts5(self) -> str:
+        """An FTS5 expression: every word and "phrase" typed, quoted (so nothing typed is
+        FTS5 syntax), all required; OR between two terms offers either; -term excludes."""
+        groups: list[tuple[list[str], list[str]]] = [([], [])]
+        terms = 0
+        for piece in _TOKEN.findall(self.text):
+            if piece == "OR":
+                groups.append(([], []))
+                continue
+            negative = piece.startswith("-") and len(piece) > 1
+            words = _WORD.findall(piece)
+            if not words or terms >= MAX_TERMS:
+                continue
+            terms += 1
+            groups[-1][1 if negative else 0].append('"' + " ".join(words) + '"')
+        clauses = [
+            "(" + " ".join(positive) + "".join(f" NOT {term}" for term in negative) + ")"
+            for positive, negative in groups
+            if positive
+        ]
+        return " OR ".join(clauses)
+
+
+def parse(raw: str) -> Query:
+    text = " ".join(_CONTROL.sub(" ", raw or "").split())
+    return Query(text[:MAX_CHARS].strip(), shortened=len(text) > MAX_CHARS)
+
+
+@dataclass
+class Result:
+    lesson: Lesson
+    title_html: str
+    snippet_html: str
+    full: bool  # matched (and shown) from the whole lesson, for a reader who may read it
+
+
+@dataclass
+class Results:
+    query: Query
+    results: list[Result] = field(default_factory=list)
+    count: int = 0
+    page: int = 1
+    pages: int = 0
+    used_full_text: bool = False
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class _Match:
+    entry_id: int
+    lesson_id: int
+    series_id: int
+    access: str
+    part: str
+    rank: float
+
+    # What access.decide() reads of a lesson.
+    @property
+    def pk(self) -> int:
+        return self.lesson_id
+
+    @property
+    def is_free(self) -> bool:
+        return self.access == Lesson.Access.FREE
+
+
+def search(raw: str, *, access, page: int = 1) -> Results:
+    query = parse(raw)
+    results = Results(query)
+    if not query.has_words or (connection.vendor != "postgresql" and not query.fts5()):
+        return results
+    matches = _best_readable(_matches(query, access.premium_series()), access)
+    results.count = len(matches)
+    results.pages = max(1, -(-len(matches) // PER_PAGE))
+    results.page = min(max(1, page), results.pages)
+    shown = matches[(results.page - 1) * PER_PAGE : results.page * PER_PAGE]
+    if shown:
+        results.results = _details(query, shown)
+        results.used_full_text = any(result.full for result in results.results)
+    return results
+
+
+def _candidates(premium_series):
+    """Public entries of published lessons, and full entries of premium ones in
+    `premium_series` (every series when None; none when empty)."""
+    readable = Q(part=SearchEntry.Part.PUBLIC)
+    if premium_series is None:
+        readable |= Q(part=SearchEntry.Part.FULL)
+    elif premium_series:
+        readable |= Q(part=SearchEntry.Part.FULL, lesson__series__in=premium_series)
+    return SearchEntry.objects.filter(readable, lesson__in=Lesson.objects.published())
+
+
+def _matches(query: Query, premium_series) -> list[_Match]:
+    entries = _candidates(premium_series)
+    if connection.vendor == "postgresql":
+        found = Q()
+        rank = []
+        for config in sorted(set(SEARCH_CONFIGS.values())):
+            tsquery = SearchQuery(query.text, config=config, search_type="websearch")
+            found |= Q(config=config, vector=tsquery)
+            rank.append(When(config=config, then=SearchRank(F("vector"), tsquery)))
+        entries = entries.filter(found).annotate(
+            rank=Case(*rank, default=Value(0.0), output_field=FloatField())
+        )
+    else:
+        # bm25 is lower for better matches; title counts most, then summary, then text.
+        entries = entries.annotate(
+            rank=RawSQL(
+                "SELECT -bm25(lessons_search_fts, 10.0, 4.0, 1.0) FROM lessons_search_fts "
+                "WHERE lessons_search_fts MATCH %s AND rowid = lessons_searchentry.id",
+                (query.fts5(),),
+                output_field=FloatField(),
+            )
+        ).filter(rank__isnull=False)
+    rows = entries.order_by("-rank", "lesson__number", "pk").values_list(
+        "pk", "lesson_id", "lesson__series_id", "lesson__access", "part", "rank"
+    )[:MAX_MATCHES]
+    return [_Match(*row) for row in rows]
+
+
+def _best_readable(matches: list[_Match], access) -> list[_Match]:
+    """One match per lesson: its full entry when the reader may read it in full, else its
+    public one; best first."""
+    best: dict[int, _Match] = {}
+    for match in matches:
+        if match.part == SearchEntry.Part.FULL and not access.decide(match).full:
+            continue
+        current = best.get(match.lesson_id)
+        if current is None or (match.part == SearchEntry.Part.FULL and current.part != match.part):
+            best[match.lesson_id] = match
+    return sorted(best.values(), key=lambda m: -m.rank)
+
+
+def _marked(text: str) -> str:
+    return html.escape(text or "").replace(START, "<mark>").replace(STOP, "</mark>")
+
+
+def _details(query: Query, shown: list[_Match]) -> list[Result]:
+    entries = SearchEntry.objects.filter(pk__in=[m.entry_id for m in shown]).select_related(
+        "lesson__series"
+    ).defer(
+        "text", "vector", "lesson__body", "lesson__body_html", "lesson__teaser_html",
+        "lesson__toc_html", "lesson__series__description", "lesson__series__cta_message",
+        "lesson__series__paywall_message", "lesson__series__pin_message",
+    )  # fmt: skip
+    if connection.vendor == "postgresql":
+        config = F("config")
+        tsquery = SearchQuery(query.text, config=config, search_type="websearch")
+        entries = entries.annotate(
+            title_marked=SearchHeadline(
+                "title", tsquery, config=config, start_sel=START, stop_sel=STOP, highlight_all=True
+            ),
+            snippet_marked=SearchHeadline(
+                "text",
+                tsquery,
+                config=config,
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=35,
+                min_words=15,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            ),
+        )
+    else:
+        entries = entries.annotate(
+            title_marked=RawSQL(
+                "SELECT highlight(lessons_search_fts, 0, %s, %s) FROM lessons_search_fts "
+                "WHERE lessons_search_fts MATCH %s AND rowid = lessons_searchentry.id",
+                (START, STOP, query.fts5()),
+            ),
+            snippet_marked=RawSQL(
+                "SELECT snippet(lessons_search_fts, 2, %s, %s, ' … ', 30) FROM lessons_search_fts "
+                "WHERE lessons_search_fts MATCH %s AND rowid = lessons_searchentry.id",
+                (START, STOP, query.fts5()),
+            ),
+        )
+    by_id = {entry.pk: entry for entry in entries}
+    results = []
+    for match in shown:
+        entry = by_id[match.entry_id]
+        snippet = entry.snippet_marked or entry.summary
+        results.append(
+            Result(
+                lesson=entry.lesson,
+                title_html=_marked(entry.title_marked or entry.title),
+                snippet_html=_marked(snippet),
+                full=entry.part == SearchEntry.Part.FULL,
+            )
+        )
+    return results

@@ -1,0 +1,53 @@
+"""The sitemap: the home page, published series and published lessons, each with the time it
+last changed. It starts from the same querysets as the pages, so drafts, scheduled lessons and
+unpublished series are never in it; previews, account, access and admin pages are not pages of
+lessons/ at all (and carry noindex)."""
+
+from django.contrib.sitemaps import Sitemap
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+
+from lessons.models import Lesson, Series
+
+
+class LessonSitemap(Sitemap):
+    def items(self):
+        return list(
+            Lesson.objects.published()
+            .select_related("series")
+            .only("slug", "updated_at", "series__slug")
+            .order_by("series__position", "series__title", "number")
+        )
+
+    def lastmod(self, lesson):
+        return lesson.updated_at
+
+
+class SeriesSitemap(Sitemap):
+    def items(self):
+        latest = Lesson.objects.published().filter(series=OuterRef("pk")).order_by("-updated_at")
+        return list(
+            Series.objects.published()
+            .only("slug", "updated_at")
+            .annotate(lessons_updated=Subquery(latest.values("updated_at")[:1]))
+        )
+
+    def lastmod(self, series):
+        return max(filter(None, [series.updated_at, series.lessons_updated]))
+
+
+class HomeSitemap(Sitemap):
+    """The home page lists the series: it changes when any of them does."""
+
+    def items(self):
+        return ["lessons:home"]
+
+    def location(self, name):
+        return reverse(name)
+
+    def lastmod(self, name):
+        series = SeriesSitemap()
+        return max((series.lastmod(item) for item in series.items()), default=None)
+
+
+SITEMAPS = {"home": HomeSitemap, "series": SeriesSitemap, "lessons": LessonSitemap}

@@ -1,0 +1,114 @@
+"""/sitemap.xml and /robots.txt: only what readers can see, with last-modified dates; pages
+nobody should find in a search engine say noindex."""
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+from django.utils import timezone
+
+from tests.factories import make_lesson, make_series, make_staff
+
+pytestmark = pytest.mark.django_db
+NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap(client) -> dict[str, str]:
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    root = ET.fromstring(response.content)  # noqa: S314 (our own output)
+    return {url.findtext(f"{NS}loc"): url.findtext(f"{NS}lastmod") for url in root}
+
+
+@pytest.fixture
+def site(series, local_cache):
+    make_lesson(series, number=1, slug="free")
+    make_lesson(series, number=2, slug="premium", access="premium")
+    make_lesson(series, number=3, slug="draft", status="draft")
+    make_lesson(series, number=4, slug="later", published_at=timezone.now() + timedelta(days=1))
+    hidden = make_series(slug="hidden", is_published=False)
+    make_lesson(hidden, slug="in-hidden")
+    return series
+
+
+def test_the_sitemap_lists_home_series_and_published_lessons_with_dates(client, site):
+    urls = sitemap(client)
+    base = "http://testserver"
+    assert set(urls) == {
+        f"{base}/",
+        f"{base}/series/ai/",
+        f"{base}/series/ai/free/",
+        f"{base}/series/ai/premium/",
+    }
+    today = timezone.now().date().isoformat()
+    assert set(urls.values()) == {today}
+
+
+def test_it_is_kept_no_longer_than_until_the_next_scheduled_lesson_is_due(
+    client, site, local_cache, monkeypatch
+):
+    """A lesson coming due is not a write: the cached sitemap expires by then instead."""
+    backend = caches["default"]
+    kept = []
+    real_set = backend.set
+
+    def spy(key, value, timeout=None):
+        kept.append(timeout)
+        real_set(key, value, timeout)
+
+    monkeypatch.setattr(backend, "set", spy)
+    sitemap(client)
+    due = site.lessons.get(slug="later").published_at - timezone.now()
+    assert kept and 0 < max(kept) <= due.total_seconds()
+
+
+def test_the_sitemap_is_cached_and_answers_304(site, django_assert_num_queries):
+    client = Client()
+    first = client.get("/sitemap.xml")
+    with django_assert_num_queries(0):
+        again = client.get("/sitemap.xml", headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 304
+
+
+def test_robots_txt_points_at_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Sitemap: http://testserver/sitemap.xml" in response.text
+    assert re.search(r"^User-agent: \*$", response.text, re.MULTILINE)
+    assert "Disallow: /search/" in response.text
+    # The admin's address is not given away (ADMIN_PATH may be a secret path).
+    assert "admin" not in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/accounts/login/", "/accounts/signup/", "/access/redeem/", "/access/mine/", "/admin/"],
+)
+def test_account_access_and_admin_pages_carry_noindex(client, url):
+    response = client.get(url)
+    assert response["X-Robots-Tag"] == "noindex"
+    if response.status_code == 200:
+        assert '<meta name="robots" content="noindex">' in response.text
+
+
+def test_a_staff_preview_of_a_draft_carries_noindex(client, series):
+    client.force_login(make_staff(is_superuser=True))
+    staff_client = client
+    draft = make_lesson(series, status="draft")
+    response = staff_client.get(draft.get_absolute_url())
+    assert response["X-Robots-Tag"] == "noindex"
+    assert '<meta name="robots" content="noindex">' in response.text
+    preview = staff_client.get(f"/admin/lessons/lesson/{draft.pk}/preview/")
+    assert preview["X-Robots-Tag"] == "noindex"
+    assert '<meta name="robots" content="noindex">' in preview.text
+
+
+def test_published_pages_do_not(client, site):
+    for url in ["/", "/series/ai/", "/series/ai/free/", "/series/ai/premium/"]:
+        response = client.get(url)
+        assert "X-Robots-Tag" not in response, url
+        assert "noindex" not in response.text, url
