@@ -521,7 +521,13 @@ class Lesson(models.Model):
                 fields=["series", "number"], name="lesson_number_unique_in_series"
             ),
         ]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            # A series' published lessons, in a list or counted (lessons/pages.py).
+            models.Index(
+                fields=["series", "status", "published_at"], name="lesson_series_published"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.number}. {self.title}"

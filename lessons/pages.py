@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from config import pagecache
@@ -148,38 +148,37 @@ def _page(queryset, number: int, per_page: int) -> Listing | None:
 
 
 def home_series(*, staff: bool, page: int = 1) -> Listing:
-    """A page of published series, with their lesson counts and first premium lesson."""
+    """A page of published series, with their lesson counts and first premium lesson: three
+    queries whatever the number of series and lessons (the page of series; the counts of
+    their lessons; their first premium lessons)."""
 
     def compute():
-        listed = listed_lessons(staff).filter(series=OuterRef("pk")).order_by()
-        premium = listed.filter(access=Lesson.Access.PREMIUM).order_by("number")
-
-        def count(lessons):
-            counted = lessons.values("series").annotate(n=Count("pk")).values("n")
-            return Coalesce(Subquery(counted), 0)
-
-        listing = _page(
-            Series.objects.published().annotate(
-                lesson_count=count(listed),
-                premium_count=count(premium.order_by()),
-                first_premium_number=Subquery(premium.values("number")[:1]),
-                first_premium_slug=Subquery(premium.values("slug")[:1]),
-                first_premium_title=Subquery(premium.values("title")[:1]),
-            ),
-            page,
-            SERIES_PER_PAGE,
-        )
-        for series in listing.items if listing else ():
-            series.free_count = series.lesson_count - series.premium_count
-            series.first_premium = (
-                LessonLink(
-                    series.first_premium_number,
-                    series.first_premium_slug,
-                    series.first_premium_title,
-                )
-                if series.first_premium_number
-                else None
+        listing = _page(Series.objects.published(), page, SERIES_PER_PAGE)
+        if listing is None:
+            return None
+        ids = [series.pk for series in listing.items]
+        listed = listed_lessons(staff).filter(series__in=ids).order_by()
+        counts = {
+            (series_id, access): n
+            for series_id, access, n in listed.values_list("series", "access")
+            .annotate(n=Count("pk"))
+            .values_list("series", "access", "n")
+        }
+        first_premium = {
+            lesson.series_id: LessonLink(lesson.number, lesson.slug, lesson.title)
+            for lesson in listed.filter(access=Lesson.Access.PREMIUM)
+            .annotate(
+                place=Window(RowNumber(), partition_by=[F("series")], order_by=F("number").asc())
             )
+            .filter(place=1)
+            .only("series", "number", "slug", "title")
+        }
+        for series in listing.items:
+            free = counts.get((series.pk, Lesson.Access.FREE), 0)
+            series.premium_count = counts.get((series.pk, Lesson.Access.PREMIUM), 0)
+            series.lesson_count = free + series.premium_count
+            series.free_count = free
+            series.first_premium = first_premium.get(series.pk)
         return listing
 
     listing = memo.get(("home", staff, page), compute)
