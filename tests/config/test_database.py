@@ -5,7 +5,7 @@ import json
 import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections
 
 from config.postgresql.base import PING_SECONDS, DatabaseWrapper
 from tests.config.test_security import manage
@@ -76,8 +76,11 @@ def proxied(db):
     wrapper = DatabaseWrapper(
         {**settings, "HOST": "127.0.0.1", "PORT": outage.port, "OPTIONS": options}, "proxied"
     )
+    # Registered by alias: django.contrib.postgres looks the connection up when it opens.
+    connections["proxied"] = wrapper
     yield wrapper, outage
     wrapper.close()
+    del connections["proxied"]
     outage.close()
 
 

@@ -84,10 +84,12 @@ def test_readers_get_503_within_seconds_while_postgresql_is_away_and_the_site_re
     static_root, series, fault
 ):
     """cut: the database refuses; hang: it accepts connections and never answers. Either way
-    readers get the styled 503 page within seconds (not gunicorn's 30 s kill and a 500)."""
+    a page already kept goes on being served, and any other page is the styled 503 within
+    seconds (not gunicorn's 30 s kill and a 500)."""
     require_postgres()
     from tests.factories import make_lesson
 
+    kept = make_lesson(series, body="Kept in memory.")
     lesson = make_lesson(series, body="Readable again.")
     db = connection.settings_dict
     outage = Outage(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
@@ -104,8 +106,10 @@ def test_readers_get_503_within_seconds_while_postgresql_is_away_and_the_site_re
     try:
         with Gunicorn(env) as server:
             page = server.url + lesson.get_absolute_url()
-            assert reader.request(page)[0] == 200
+            assert reader.request(server.url + kept.get_absolute_url())[0] == 200
             getattr(outage, fault)()
+            status, body = reader.request(server.url + kept.get_absolute_url())
+            assert status == 200 and "Kept in memory." in body
             # The page tries the connection kept from before; /healthz then a new one.
             seconds, (status, body) = timed(lambda: reader.request(page))
             assert status == 503
