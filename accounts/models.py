@@ -29,7 +29,23 @@ class UserManager(BaseUserManager):
             row = cursor.fetchone()
         if row is None:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        return model.from_db(connection.alias, columns, row)
+        # The backend's converters, as the ORM applies them: on SQLite, aware datetimes and
+        # booleans, so that saving this user writes back what was read.
+        values = list(row)
+        for index, convert, column in self._converters(connection):
+            values[index] = convert(values[index], column, connection)
+        return model.from_db(connection.alias, columns, values)
+
+    def _converters(self, connection):
+        table = self.model._meta.db_table
+        found = []
+        for index, field in enumerate(self.model._meta.concrete_fields):
+            column = field.get_col(table)
+            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            ):
+                found.append((index, convert, column))
+        return found
 
     def _create_user(self, email, password, **extra_fields):
         if not email:

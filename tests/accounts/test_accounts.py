@@ -27,6 +27,30 @@ def test_create_superuser_is_staff():
     assert admin.is_staff and admin.is_superuser
 
 
+def test_the_user_looked_up_on_each_request_is_the_same_as_the_orms(django_assert_num_queries):
+    """Authentication's `get(pk=…)` is one plain query; it gives the very values the ORM
+    gives (aware datetimes, booleans), so saving that user changes nothing."""
+    from django.utils import timezone
+
+    user = User.objects.create_user("reader@example.com", "pw-123456789", is_staff=True)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    expected = User.objects.filter(pk=user.pk).first()
+    with django_assert_num_queries(1):
+        found = User.objects.get(pk=user.pk)
+    fields = [field.attname for field in User._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [
+        getattr(expected, name) for name in fields
+    ]
+    assert timezone.is_aware(found.last_login) and found.is_staff is True
+    found.save()
+    assert User.objects.filter(pk=user.pk).values("last_login", "date_joined").get() == {
+        "last_login": expected.last_login,
+        "date_joined": expected.date_joined,
+    }
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=user.pk + 1000)
+
+
 def test_sign_up_asks_only_for_an_email_address(client):
     form = client.get("/accounts/signup/").context["form"]
     assert [name for name, field in form.fields.items() if field.required] == ["email"]
