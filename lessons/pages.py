@@ -67,6 +67,7 @@ class _Memo:
 
 
 memo = _Memo()
+fragments = _Memo()  # parts of pages: lessons/templatetags/shared.py
 
 
 def visible_lessons(staff: bool):

@@ -16,6 +16,7 @@ def empty_cache():
     cache.clear()
     pagecache.pages.clear()
     pages.memo.clear()
+    pages.fragments.clear()
 
 
 @pytest.fixture

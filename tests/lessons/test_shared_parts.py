@@ -1,0 +1,70 @@
+"""Parts of a page kept in the worker and shared between readers ({% shared %}): each reader
+still gets the page that is theirs, whoever came before them."""
+
+import pytest
+from django.test import Client
+
+from access import services
+from lessons.models import Lesson
+from tests.factories import make_lesson, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, lesson, **headers):
+    response = client.get(lesson.get_absolute_url(), **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_reader_without_access_gets_the_teaser_after_one_with_access_read_it_in_full(
+    premium_lesson,
+):
+    buyer = make_user(email="buyer@example.com")
+    services.grant(user=buyer, series=premium_lesson.series)
+    with_access = Client()
+    with_access.force_login(buyer)
+    assert "SECRET-PREMIUM-SENTENCE" in page(with_access, premium_lesson)
+
+    without = Client()
+    without.force_login(make_user(email="other@example.com"))
+    assert "SECRET-PREMIUM-SENTENCE" not in page(without, premium_lesson)
+    assert "SECRET-PREMIUM-SENTENCE" not in page(Client(), premium_lesson)
+
+
+def test_a_reader_with_access_gets_the_full_lesson_after_the_teaser_was_shown(premium_lesson):
+    assert "SECRET-PREMIUM-SENTENCE" not in page(Client(), premium_lesson)
+    buyer = make_user(email="buyer@example.com")
+    services.grant(user=buyer, series=premium_lesson.series)
+    with_access = Client()
+    with_access.force_login(buyer)
+    assert "SECRET-PREMIUM-SENTENCE" in page(with_access, premium_lesson)
+
+
+def test_a_draft_staff_can_see_is_not_linked_for_readers_after_staff_read_its_neighbour(
+    series, free_lesson, staff_client
+):
+    make_lesson(series, number=2, slug="draft", title="DRAFT-TITLE", status=Lesson.Status.DRAFT)
+    assert "DRAFT-TITLE" in page(staff_client, free_lesson)
+    assert "DRAFT-TITLE" not in page(Client(), free_lesson)
+
+
+def test_the_header_is_the_readers_own_after_a_logged_in_reader(free_lesson, reader_client):
+    assert "Log out" in page(reader_client, free_lesson)
+    anonymous = page(Client(), free_lesson)
+    assert "Log out" not in anonymous
+    assert f"?next={free_lesson.get_absolute_url()}" in anonymous.replace("%2F", "/")
+
+
+def test_each_page_is_in_its_readers_language(free_lesson):
+    page(Client(), free_lesson, headers={"accept-language": "en"})
+    indonesian = page(Client(), free_lesson, headers={"accept-language": "id"})
+    assert 'lang="id"' in indonesian
+    assert "Langsung ke isi" in indonesian
+
+
+def test_the_language_switch_returns_to_the_page_it_was_on(series, free_lesson):
+    other = make_lesson(series, number=3, slug="another", title="Another")
+    page(Client(), free_lesson)
+    html = page(Client(), other)
+    assert f'name="next" value="{other.get_absolute_url()}"' in html
