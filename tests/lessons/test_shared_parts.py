@@ -1,10 +1,14 @@
 """Parts of a page kept in the worker and shared between readers ({% shared %}): each reader
 still gets the page that is theirs, whoever came before them."""
 
+import re
+
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from access import services
+from lessons import pages
 from lessons.models import Lesson
 from tests.factories import make_lesson, make_user
 
@@ -68,3 +72,34 @@ def test_the_language_switch_returns_to_the_page_it_was_on(series, free_lesson):
     page(Client(), free_lesson)
     html = page(Client(), other)
     assert f'name="next" value="{other.get_absolute_url()}"' in html
+
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
+
+
+def test_each_reader_gets_their_own_csrf_token_in_a_shared_part(premium_lesson):
+    """The paywall's PIN form is kept for every logged-in reader without access; the token in
+    it is each reader's own, and the kept part holds none."""
+    readers = []
+    for email in ("one@example.com", "two@example.com"):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user(email=email))
+        tokens = set(CSRF.findall(page(client, premium_lesson)))
+        assert len(tokens) == 1 and "" not in tokens
+        readers.append((client, tokens.pop()))
+    (_, first_token), (second, second_token) = readers
+    assert first_token != second_token
+    kept = "".join(str(entry[2]) for entry in pages.fragments.entries.values())
+    assert "csrfmiddlewaretoken" in kept
+    assert first_token not in kept and second_token not in kept
+    # Each token is good for its own reader's POST: a wrong PIN, not a CSRF failure.
+    response = second.post(
+        reverse("access:redeem"), {"pin": "WRONG-PIN", "csrfmiddlewaretoken": second_token}
+    )
+    assert response.status_code != 403
+
+
+def test_an_anonymous_page_asks_for_no_csrf_token(premium_lesson):
+    response = Client().get(premium_lesson.get_absolute_url())
+    assert "csrfmiddlewaretoken" not in response.text
+    assert "csrftoken" not in response.cookies
