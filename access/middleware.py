@@ -7,10 +7,13 @@ from access.models import Entitlement
 
 
 class ReaderAccess:
-    """What the current reader may read. Entitlements load once, on first use."""
+    """What the current reader may read. Entitlements load on first use: those of one series
+    when only one series is asked about (a lesson page, however many series the reader holds),
+    all of them from the second series a page asks about."""
 
     def __init__(self, user):
         self.user = user
+        self._by_series: dict[int, tuple[policy.Grant, ...]] = {}
 
     @cached_property
     def is_staff(self) -> bool:
@@ -21,6 +24,24 @@ class ReaderAccess:
         if not self.user.is_authenticated:
             return ()
         return Entitlement.objects.grants_for(self.user)
+
+    def grants_in(self, series_id: int) -> tuple[policy.Grant, ...]:
+        if not self.user.is_authenticated:
+            return ()
+        if series_id in self._by_series:
+            return self._by_series[series_id]
+        if "grants" in self.__dict__ or self._by_series:
+            # All of them are loaded already, or this page asks about a second series (a list
+            # of series): load them all, once, whatever the number of series on the page.
+            return tuple(grant for grant in self.grants if grant.series_id == series_id)
+        self._by_series[series_id] = Entitlement.objects.grants_for(self.user, series_id=series_id)
+        return self._by_series[series_id]
+
+    def about_many_series(self) -> None:
+        """For a page that asks about many series (the home page): every grant in one query
+        now, rather than one series' first and then all."""
+        if self.user.is_authenticated:
+            self.grants  # noqa: B018 (loads the cached property)
 
     def public(self) -> "ReaderAccess":
         """The decisions for a reader who is not logged in, for what is the same for
@@ -34,7 +55,7 @@ class ReaderAccess:
             lesson_id=lesson.pk,
             is_staff=self.is_staff,
             # A free lesson never needs the reader's entitlements: don't load them for it.
-            grants=() if lesson.is_free else self.grants,
+            grants=() if lesson.is_free else self.grants_in(lesson.series_id),
             now=timezone.now(),
         )
 
@@ -48,7 +69,10 @@ class ReaderAccess:
         if not self.user.is_authenticated:
             return False
         return policy.covers_whole_series(
-            series_id=series_id, is_staff=self.is_staff, grants=self.grants, now=timezone.now()
+            series_id=series_id,
+            is_staff=self.is_staff,
+            grants=self.grants_in(series_id),
+            now=timezone.now(),
         )
 
 

@@ -1,7 +1,9 @@
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.db import connections, models, router
+from django.db import models, router
 from django.utils.translation import gettext_lazy as _
+
+from config import plainsql
 
 
 class UserManager(BaseUserManager):
@@ -11,41 +13,15 @@ class UserManager(BaseUserManager):
 
     def get(self, *args, **kwargs):
         """`get(pk=…)`, which authentication runs on every logged-in request, with one plain
-        query: building it through the ORM costs about ten times running it. Every other
-        lookup is the ORM's."""
+        query (config/plainsql.py). Every other lookup is the ORM's."""
         if args or set(kwargs) != {"pk"} or self._db is not None:
             return super().get(*args, **kwargs)
         model = self.model
-        connection = connections[router.db_for_read(model)]
-        name = connection.ops.quote_name
-        columns = [field.column for field in model._meta.concrete_fields]
-        # Names from the model's meta, values as parameters: no SQL from a request.
-        sql = (
-            f"SELECT {', '.join(map(name, columns))} FROM {name(model._meta.db_table)} "  # noqa: S608
-            f"WHERE {name(model._meta.pk.column)} = %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [model._meta.pk.get_db_prep_value(kwargs["pk"], connection)])
-            row = cursor.fetchone()
-        if row is None:
+        names = [field.attname for field in model._meta.concrete_fields]
+        values = plainsql.select_one(model, names, **{model._meta.pk.name: kwargs["pk"]})
+        if values is None:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        # The backend's converters, as the ORM applies them: on SQLite, aware datetimes and
-        # booleans, so that saving this user writes back what was read.
-        values = list(row)
-        for index, convert, column in self._converters(connection):
-            values[index] = convert(values[index], column, connection)
-        return model.from_db(connection.alias, columns, values)
-
-    def _converters(self, connection):
-        table = self.model._meta.db_table
-        found = []
-        for index, field in enumerate(self.model._meta.concrete_fields):
-            column = field.get_col(table)
-            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
-                connection
-            ):
-                found.append((index, convert, column))
-        return found
+        return model.from_db(router.db_for_read(model), names, values)
 
     def _create_user(self, email, password, **extra_fields):
         if not email:

@@ -4,6 +4,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedire
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from config.pagecache import anonymous_page
@@ -40,6 +41,7 @@ def _page_number(request) -> int:
 @anonymous_page
 def home(request):
     listing = pages.home_series(staff=request.user.is_staff, page=_page_number(request) or 1)
+    request.access.about_many_series()  # each series' call to action asks
     context = {
         "listing": listing,
         "share": structured.home_meta(request),
@@ -112,11 +114,15 @@ def lesson_detail(request, series_slug, slug):
         "has_code": "<pre" in body_html,
         "previous": page.previous,
         "next": page.next,
-        "finished_at": Progress.objects.finished_at(request.user, lesson),
+        # Only a reader who can read the lesson can have finished it (or finish it now).
+        "finished_at": (
+            Progress.objects.finished_at(request.user, lesson) if decision.full else None
+        ),
         "unpublished_state": lesson.unpublished_state,
     }
-    context["share"] = structured.lesson_meta(
-        request, lesson, with_image=not context["unpublished_state"]
+    # Worked out only when the page's head is not kept already (lesson.html).
+    context["share"] = SimpleLazyObject(
+        lambda: structured.lesson_meta(request, lesson, with_image=not context["unpublished_state"])
     )
     response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:

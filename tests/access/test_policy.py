@@ -100,3 +100,8 @@ def test_grants_are_the_active_entitlements_exactly(reader, series):
     grants = Entitlement.objects.grants_for(reader)
     assert {(g.series_id, g.lesson_ids, g.expires_at) for g in grants} == expected
     assert len(grants) == 3
+    in_series = Entitlement.objects.grants_for(reader, series_id=series.pk)
+    assert {(g.series_id, g.lesson_ids, g.expires_at) for g in in_series} == {
+        grant for grant in expected if grant[0] == series.pk
+    }
+    assert len(in_series) == 2

@@ -38,9 +38,7 @@ def test_the_user_looked_up_on_each_request_is_the_same_as_the_orms(django_asser
     with django_assert_num_queries(1):
         found = User.objects.get(pk=user.pk)
     fields = [field.attname for field in User._meta.concrete_fields]
-    assert [getattr(found, name) for name in fields] == [
-        getattr(expected, name) for name in fields
-    ]
+    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
     assert timezone.is_aware(found.last_login) and found.is_staff is True
     found.save()
     assert User.objects.filter(pk=user.pk).values("last_login", "date_joined").get() == {

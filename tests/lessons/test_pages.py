@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from access import services
 from tests.factories import make_lesson, make_series
 
 pytestmark = pytest.mark.django_db
@@ -236,11 +237,16 @@ class TestQueryCounts:
             assert client.get(lesson_url(lessons[1])).status_code == 200
 
     def test_the_shared_part_is_worked_out_once(
-        self, reader_client, series, django_assert_num_queries
+        self, reader_client, reader, series, django_assert_num_queries
     ):
         lesson = make_lesson(series, number=1, access="premium")
         reader_client.get(lesson_url(lesson))
-        # session, user, entitlements, progress: the reader's own
+        # session, user, entitlements: the reader's own; no progress on a lesson they cannot read
+        with django_assert_num_queries(3):
+            reader_client.get(lesson_url(lesson))
+        services.grant(user=reader, series=series)
+        reader_client.get(lesson_url(lesson))
+        # and whether they have read it to the end, once they can
         with django_assert_num_queries(4):
             reader_client.get(lesson_url(lesson))
 
