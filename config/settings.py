@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     # For SearchVectorField and the search expressions (lessons/search.py); harmless on SQLite.
-    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "accounts",

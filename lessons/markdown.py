@@ -18,7 +18,6 @@ import secrets
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-import bleach
 import markdown
 from django.conf import settings
 from django.utils.translation import gettext
@@ -180,6 +179,10 @@ def _converter(mermaid: _MermaidExtension) -> markdown.Markdown:
 
 def sanitize(dirty_html: str) -> str:
     """Keep only allowlisted tags, attributes and link schemes; escape everything else."""
+    # Imported here: only saving a lesson sanitises, and bleach (with the html5lib it
+    # carries) is 11 MB that no worker serving readers needs.
+    import bleach
+
     clean = bleach.clean(
         dirty_html,
         tags=ALLOWED_TAGS | {"h1"},

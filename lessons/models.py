@@ -4,7 +4,6 @@ from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F
@@ -13,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config import plainsql
 from lessons import caching, images, markdown, share, timelimit
 
 # The languages lessons can be written in (not the interface's: a series in English can be
@@ -684,6 +684,27 @@ class LessonImage(models.Model):
         return images.markdown_for(self.url, self.alt)
 
 
+class TextSearchVector(models.Field):
+    """PostgreSQL's tsvector; `vector=query` matches it (`@@`). On SQLite a column nobody
+    reads. Not django.contrib.postgres's SearchVectorField: importing that loads psycopg, 20 MB
+    in every worker, even on SQLite."""
+
+    description = "text search vector"
+
+    def db_type(self, connection):
+        return "tsvector"
+
+
+@TextSearchVector.register_lookup
+class _MatchesQuery(models.Lookup):
+    lookup_name = "exact"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} @@ {rhs}", (*lhs_params, *rhs_params)
+
+
 class SearchEntryQuerySet(models.QuerySet):
     def write(self, lesson) -> None:
         """Replace the lesson's entries with ones made from its stored HTML (`lesson.series`
@@ -719,6 +740,8 @@ class SearchEntryQuerySet(models.QuerySet):
         entry's configuration. (SQLite's FTS5 table follows the rows by itself.)"""
         if connection.vendor != "postgresql":
             return
+        from django.contrib.postgres.search import SearchVector  # loads psycopg
+
         config = models.F("config")
         self.update(
             vector=SearchVector("title", weight="A", config=config)
@@ -747,7 +770,7 @@ class SearchEntry(models.Model):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     text = models.TextField(blank=True)
-    vector = SearchVectorField(null=True, editable=False)
+    vector = TextSearchVector(null=True, editable=False)
 
     objects = SearchEntryQuerySet.as_manager()
 
@@ -797,7 +820,9 @@ class ProgressQuerySet(models.QuerySet):
         """When the reader read this lesson to the end, or None (or not logged in)."""
         if not user.is_authenticated:
             return None
-        return self.filter(user=user, lesson=lesson).values_list("finished_at", flat=True).first()
+        # Every logged-in lesson page asks: one plain query (config/plainsql.py).
+        row = plainsql.select_one(Progress, ["finished_at"], user=user.pk, lesson=lesson.pk)
+        return row[0] if row else None
 
     def last_for(self, user):
         """The reader's most recently opened lesson that readers can still see, with the

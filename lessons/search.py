@@ -22,7 +22,6 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import RawSQL
@@ -152,6 +151,8 @@ def _candidates(premium_series):
 def _matches(query: Query, premium_series) -> list[_Match]:
     entries = _candidates(premium_series)
     if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank  # loads psycopg
+
         found = Q()
         rank = []
         for config in sorted(set(SEARCH_CONFIGS.values())):
@@ -203,6 +204,8 @@ def _details(query: Query, shown: list[_Match]) -> list[Result]:
         "lesson__series__paywall_message", "lesson__series__pin_message",
     )  # fmt: skip
     if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchHeadline, SearchQuery
+
         config = F("config")
         tsquery = SearchQuery(query.text, config=config, search_type="websearch")
         entries = entries.annotate(
