@@ -8,7 +8,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from config.pagecache import anonymous_page
-from lessons import caching, feeds, pages, search, share, structured
+from lessons import caching, feeds, pages, search, share, sharing, structured
 from lessons.models import Lesson, Progress, Series
 from lessons.pages import LessonLink
 from lessons.sitemaps import SITEMAPS
@@ -124,7 +124,21 @@ def lesson_detail(request, series_slug, slug):
     context["share"] = SimpleLazyObject(
         lambda: structured.lesson_meta(request, lesson, with_image=not context["unpublished_state"])
     )
-    response = render(request, "lessons/lesson.html", context)
+    if request.user.is_authenticated:
+        # The same page for every logged-in reader with the same decision (lessons/sharing.py):
+        # all the template reads of the reader is named here.
+        key = (
+            lesson.pk,
+            decision.show.value,
+            request.user.is_staff,
+            bool(context["finished_at"]),
+            # the call to action under a free lesson offers the series or the next lesson
+            lesson.is_free and request.access.has_whole_series(lesson.series_id),
+            context["unpublished_state"],
+        )
+        response = sharing.render_page(request, "lessons/lesson.html", context, key)
+    else:
+        response = render(request, "lessons/lesson.html", context)
     if context["unpublished_state"]:
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"

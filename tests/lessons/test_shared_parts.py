@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from access import services
+from accounts.models import User
 from lessons import pages
 from lessons.models import Lesson
 from tests.factories import make_lesson, make_user
@@ -51,6 +52,9 @@ def test_a_draft_staff_can_see_is_not_linked_for_readers_after_staff_read_its_ne
     make_lesson(series, number=2, slug="draft", title="DRAFT-TITLE", status=Lesson.Status.DRAFT)
     assert "DRAFT-TITLE" in page(staff_client, free_lesson)
     assert "DRAFT-TITLE" not in page(Client(), free_lesson)
+    buyer = logged_in("buyer@example.com")
+    services.grant(user=User.objects.get(email="buyer@example.com"), series=series)
+    assert "DRAFT-TITLE" not in page(buyer, free_lesson)
 
 
 def test_the_header_is_the_readers_own_after_a_logged_in_reader(free_lesson, reader_client):
@@ -103,3 +107,49 @@ def test_an_anonymous_page_asks_for_no_csrf_token(premium_lesson):
     response = Client().get(premium_lesson.get_absolute_url())
     assert "csrfmiddlewaretoken" not in response.text
     assert "csrftoken" not in response.cookies
+
+
+def logged_in(email):
+    client = Client()
+    client.force_login(make_user(email=email))
+    return client
+
+
+def test_a_message_for_one_reader_is_shown_to_them_and_to_nobody_else(premium_lesson):
+    one, two = logged_in("one@example.com"), logged_in("two@example.com")
+    page(two, premium_lesson)  # kept for logged-in readers without access
+    one.post(reverse("access:lesson_emails"), {"lesson_emails": "on"})  # leaves a message
+    message = "We will e-mail you when a new lesson comes out."
+    assert message in page(one, premium_lesson)
+    assert message not in page(two, premium_lesson)
+    assert message not in page(one, premium_lesson)  # shown once
+
+
+def test_staff_reading_a_premium_lesson_does_not_unlock_it_for_readers(
+    premium_lesson, staff_client
+):
+    assert "SECRET-PREMIUM-SENTENCE" in page(staff_client, premium_lesson)
+    assert "SECRET-PREMIUM-SENTENCE" not in page(logged_in("one@example.com"), premium_lesson)
+
+
+def test_a_lesson_read_to_the_end_is_marked_done_for_that_reader_only(series, free_lesson):
+    one, two = logged_in("one@example.com"), logged_in("two@example.com")
+    progress = reverse("lessons:progress", args=[series.slug, free_lesson.slug])
+    one.post(progress, {"state": "done"})
+    assert "data-progress-done" in page(one, free_lesson)
+    assert "data-progress-done" not in page(two, free_lesson)
+
+
+def test_under_a_free_lesson_each_reader_gets_their_own_call_to_action(
+    series, free_lesson, premium_lesson
+):
+    series.cta_message = "Buy the series from us."
+    series.save()
+    buyer = make_user(email="buyer@example.com")
+    services.grant(user=buyer, series=series)
+    with_access = Client()
+    with_access.force_login(buyer)
+    assert "Continue with lesson 2" in page(with_access, free_lesson)
+    without = page(logged_in("two@example.com"), free_lesson)
+    assert "Continue with lesson 2" not in without
+    assert "Buy the series from us." in without
