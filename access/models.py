@@ -1,3 +1,4 @@
+import functools
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -214,26 +215,9 @@ class EntitlementQuerySet(models.QuerySet):
         the same answers)."""
         now = now or timezone.now()
         connection = connections[self.db]
-        name = connection.ops.quote_name
-        meta, through = Entitlement._meta, Entitlement.lessons.through._meta
-        e, el = name(meta.db_table), name(through.db_table)
-
-        def column(model_meta, field):
-            return name(model_meta.get_field(field).column)
-
-        expires = f"{e}.{column(meta, 'expires_at')}"
-        # Names from the models' meta, values as parameters: no SQL from a request.
-        sql = (
-            f"SELECT {e}.{column(meta, 'id')}, {e}.{column(meta, 'series')}, {expires}, "  # noqa: S608
-            f"{e}.{column(meta, 'whole_series')}, {el}.{column(through, 'lesson')} "
-            f"FROM {e} LEFT OUTER JOIN {el} "
-            f"ON {el}.{column(through, 'entitlement')} = {e}.{column(meta, 'id')} "
-            f"WHERE {e}.{column(meta, 'user')} = %s AND {e}.{column(meta, 'revoked_at')} IS NULL "
-            f"AND ({expires} IS NULL OR {expires} > %s)"
-        )
+        sql = _grants_sql(self.db, by_series=series_id is not None)
         params = [user.pk, connection.ops.adapt_datetimefield_value(now)]
         if series_id is not None:
-            sql += f" AND {e}.{column(meta, 'series')} = %s"
             params.append(series_id)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -253,6 +237,31 @@ class EntitlementQuerySet(models.QuerySet):
             )
             for series_id, expires_at, whole_series, lessons in grants.values()
         )
+
+
+@functools.cache
+def _grants_sql(alias: str, *, by_series: bool) -> str:
+    """`grants_for()`'s statement, worked out once per database."""
+    name = connections[alias].ops.quote_name
+    meta, through = Entitlement._meta, Entitlement.lessons.through._meta
+    e, el = name(meta.db_table), name(through.db_table)
+
+    def column(model_meta, field):
+        return name(model_meta.get_field(field).column)
+
+    expires = f"{e}.{column(meta, 'expires_at')}"
+    # Names from the models' meta, values as parameters: no SQL from a request.
+    sql = (
+        f"SELECT {e}.{column(meta, 'id')}, {e}.{column(meta, 'series')}, {expires}, "  # noqa: S608
+        f"{e}.{column(meta, 'whole_series')}, {el}.{column(through, 'lesson')} "
+        f"FROM {e} LEFT OUTER JOIN {el} "
+        f"ON {el}.{column(through, 'entitlement')} = {e}.{column(meta, 'id')} "
+        f"WHERE {e}.{column(meta, 'user')} = %s AND {e}.{column(meta, 'revoked_at')} IS NULL "
+        f"AND ({expires} IS NULL OR {expires} > %s)"
+    )
+    if by_series:
+        sql += f" AND {e}.{column(meta, 'series')} = %s"
+    return sql
 
 
 def _as_datetime(value):
