@@ -151,6 +151,7 @@ def prepare(workdir: Path, env: dict, say) -> dict:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -227,7 +228,12 @@ def prepare(workdir: Path, env: dict, say) -> dict:
     headers = {}
     for name in PAGES:
         client = clients[who.get(name, "anonymous")]
-        cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
+        # A reader's steady state: their session and CSRF cookies, and no message waiting
+        # (the redemption above left one, which a browser would show once and drop).
+        kept = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+        cookie = "; ".join(
+            f"{k}={v.value}" for k, v in client.cookies.items() if k in kept and v.value
+        )
         headers[name] = [f"Cookie: {cookie}"] if cookie else []
     return {
         "urls": urls,
