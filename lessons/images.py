@@ -24,7 +24,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
@@ -107,6 +106,9 @@ def check_size(size: int) -> None:
 def clean_image(data: bytes, *, name: str = "") -> CleanImage:
     """Check `data` and write it again without metadata; raise ValidationError saying what
     is wrong, in words the author can act on."""
+    # Only checking an upload needs Pillow: workers serving pages never load it.
+    from PIL import Image, UnidentifiedImageError
+
     check_size(len(data))
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
@@ -139,8 +141,10 @@ def clean_image(data: bytes, *, name: str = "") -> CleanImage:
             ) from None
 
 
-def _rewrite(image: Image.Image) -> CleanImage:
+def _rewrite(image) -> CleanImage:
     """Decode every pixel and encode them again, keeping only what showing them needs."""
+    from PIL import ImageOps
+
     kind = image.format
     animated = getattr(image, "is_animated", False)
     out = io.BytesIO()

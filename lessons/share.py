@@ -14,13 +14,16 @@ import posixpath
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import translation
 from django.utils.translation import gettext
-from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
 
 WIDTH, HEIGHT = 1200, 630
 # Change when the drawing changes, so that every image is drawn again.
@@ -73,7 +76,9 @@ def series_card(series) -> Card:
 
 
 @cache
-def _font(size: int, *, bold: bool = True) -> ImageFont.FreeTypeFont:
+def _font(size: int, *, bold: bool = True) -> "FreeTypeFont":
+    from PIL import ImageFont  # only drawing needs Pillow: workers serving pages never load it
+
     name = "DejaVuSansCondensed-Bold.ttf" if bold else "DejaVuSansCondensed.ttf"
     return ImageFont.truetype(str(FONTS / name), size)
 
@@ -101,7 +106,7 @@ def _wrap(text: str, font, width: int) -> list[str]:
     return lines
 
 
-def _fit(text: str, width: int, height: int) -> tuple[ImageFont.FreeTypeFont, list[str], int]:
+def _fit(text: str, width: int, height: int) -> tuple["FreeTypeFont", list[str], int]:
     """The largest title size (96 px down to 44) whose wrapped lines fit the box; at the
     smallest, lines beyond the box are dropped and the last one ends with an ellipsis."""
     for size in range(96, 43, -4):
@@ -129,6 +134,8 @@ def _one_line(text: str, font, width: int) -> str:
 def draw(card: Card) -> bytes:
     """The PNG: the kicker line, the title as large as it fits (at least 44 px, readable when
     a story or a chat shows it small), and the site's name, light on dark green."""
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     pen = ImageDraw.Draw(image)
     inner = WIDTH - 2 * MARGIN
