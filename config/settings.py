@@ -152,7 +152,12 @@ ACCOUNT_SESSION_REMEMBER = True
 # the mail. Each code allows allauth's few attempts, within its time limit.
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "accounts.forms.SignupForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+    "set_password": "accounts.forms.SetPasswordForm",
+    "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+}
 
 # With Redis, short timeouts and a backend that serves on without it when it is away or hung
 # (config/cache.py): only allauth's rate limits and speed-ups live there.

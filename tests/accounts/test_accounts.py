@@ -211,3 +211,18 @@ def test_log_out_is_a_link_to_a_page_that_asks_first(reader_client):
     assert reader_client.get("/").context["user"].is_authenticated
     reader_client.post("/accounts/logout/")
     assert not reader_client.get("/").context["user"].is_authenticated
+
+
+@pytest.mark.parametrize("url", ["/accounts/password/change/", "/accounts/password/set/"])
+def test_password_rules_are_a_sentence_not_a_list_inside_a_paragraph(client, url):
+    """Django gives the rules as a <ul>, which a form puts inside a <span> inside a <p>:
+    invalid HTML. The rules are one sentence here."""
+    user = User.objects.create_user("reader@example.com", "pw-123456789")
+    if url.endswith("/set/"):
+        user.set_unusable_password()
+        user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.force_login(user)
+    page = client.get(url).text
+    assert "A password needs at least 8 characters" in page
+    assert "<ul>" not in page.split('id="id_password1_helptext"')[1].split("</span>")[0]
