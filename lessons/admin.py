@@ -24,7 +24,7 @@ from lessons.forms import (
     MarkdownWithPreview,
     body_help_text,
 )
-from lessons.models import Lesson, LessonImage, Series
+from lessons.models import Lesson, LessonImage, Series, render_markdown
 
 
 class LessonInline(admin.TabularInline):
@@ -225,14 +225,22 @@ class LessonAdmin(admin.ModelAdmin):
         status = 200 if form.is_valid() else 400
         context = {"form": form}
         if status == 200:
-            context["preview"] = markdown.preview(
-                form.cleaned_data["body"],
-                premium=form.premium,
-                word_budget=settings.LESSON_TEASER_WORDS,
-                words_per_minute=settings.LESSON_WORDS_PER_MINUTE,
-                cut_html=render_to_string("admin/lessons/lesson/_teaser_cut.html", request=request),
-            )
-            series = form.cleaned_data["series"]
+            try:
+                context["preview"] = markdown.preview(
+                    form.cleaned_data["body"],
+                    premium=form.premium,
+                    word_budget=settings.LESSON_TEASER_WORDS,
+                    words_per_minute=settings.LESSON_WORDS_PER_MINUTE,
+                    cut_html=render_to_string(
+                        "admin/lessons/lesson/_teaser_cut.html", request=request
+                    ),
+                    # in a child process given LESSON_RENDER_SECONDS, as a save renders
+                    render=render_markdown,
+                )
+            except markdown.RenderError as error:  # what a save would refuse, said the same way
+                form.add_error("body", error.problems)
+                status = 400
+            series = form.cleaned_data.get("series")
             context["language"] = series.language if series else ""
         response = render(request, "admin/lessons/lesson/live_preview.html", context, status=status)
         add_never_cache_headers(response)

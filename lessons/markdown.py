@@ -15,6 +15,7 @@ applies it. The time any text may take is bounded by the caller (lessons/models.
 import html
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -792,11 +793,18 @@ class Preview:
 
 
 def preview(
-    source: str, *, premium: bool, word_budget: int, words_per_minute: int, cut_html: str
+    source: str,
+    *,
+    premium: bool,
+    word_budget: int,
+    words_per_minute: int,
+    cut_html: str,
+    render: Callable[[str], str] = render,
 ) -> Preview:
     """Render `source` through the real pipeline for the author's live preview. For a
     premium lesson, `cut_html` (the site's own markup, not the author's) is put where the
-    public teaser ends."""
+    public teaser ends. `render` is the pipeline (lessons.models.render_markdown gives it its
+    limits); it raises RenderError for text it refuses."""
     source = normalise_newlines(source)
     body_html = render(source)
     minutes = reading_minutes(body_html, words_per_minute)

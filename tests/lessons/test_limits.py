@@ -108,6 +108,32 @@ def test_text_that_takes_too_long_is_refused_and_the_renderer_is_stopped(setting
     assert "takes more than 0.5 seconds to render" in refused.value.messages[0]
 
 
+LIVE_PREVIEW = "/admin/lessons/lesson/live-preview/"
+
+
+@pytest.mark.parametrize(("source", "problem"), BODIES.values(), ids=BODIES.keys())
+def test_the_live_preview_draws_the_same_bodies_or_says_the_same_problem(
+    admin_client, source, problem
+):
+    response = admin_client.post(LIVE_PREVIEW, {"body": source, "access": "premium"})
+    if problem is None:
+        assert response.status_code == 200
+        assert 'class="prose lesson__body"' in response.text
+    else:
+        assert response.status_code == 400
+        assert problem in response.text
+
+
+def test_the_live_preview_stops_text_that_takes_too_long(admin_client, settings):
+    settings.LESSON_RENDER_SECONDS = 0.5
+    slow = "x\n\n" * 100_000
+    started = time.monotonic()
+    response = admin_client.post(LIVE_PREVIEW, {"body": slow, "access": "free"})
+    assert time.monotonic() - started < 5
+    assert response.status_code == 400
+    assert "takes more than 0.5 seconds to render" in response.text
+
+
 def test_a_series_description_is_bounded_too():
     series = Series(title="S", slug="s", description="[" * 25_000, paywall_message=">" * 500)
     with pytest.raises(ValidationError) as refused:
