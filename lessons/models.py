@@ -366,8 +366,10 @@ class Series(models.Model):
         ):
             raise ValidationError(errors)
 
+    RENDERED_FIELDS = ("description_html", "cta_html", "paywall_html")  # what render() writes
+
     def render(self) -> None:
-        """Render the Markdown fields into stored HTML."""
+        """Render the Markdown fields into stored HTML (RENDERED_FIELDS)."""
         self.description_html = render_markdown(self.description)
         self.cta_html = render_markdown(self.cta_message)
         self.paywall_html = render_markdown(self.paywall_message)
@@ -594,6 +596,8 @@ class Lesson(models.Model):
         if not self.series.is_published:
             return "series not published"
         return ""
+
+    RENDERED_FIELDS = ("body_html", "teaser_html", "toc_html", "reading_minutes")
 
     def render(self) -> None:
         """Render the body and the teaser, each from its own source, into stored HTML, and

@@ -14,7 +14,7 @@ from lessons import diagrams
 from lessons.diagrams import svg as svg_module
 from lessons.diagrams.engine import Engine
 from lessons.markdown import diagram_problems, render
-from lessons.models import Lesson
+from lessons.models import Lesson, Series
 from tests.factories import make_lesson, make_user
 
 COLOURED = """flowchart LR
@@ -361,15 +361,19 @@ def test_render_lessons_redraws_stored_lessons_and_reports_what_changed(series):
     Lesson.objects.filter(pk=third.pk).update(reading_minutes=9)
     before = Lesson.objects.get(pk=second.pk).updated_at
 
+    Series.objects.filter(pk=series.pk).update(cta_html="<p>stale</p>")
+
     out = StringIO()
     call_command("render_lessons", "--dry-run", stdout=out)
+    assert f"1 of 1 series would change: {series.title}" in out.getvalue()
     assert f"2 of 3 lessons would change: {series.title} 2. " in out.getvalue()
     assert Lesson.objects.get(pk=second.pk).body_html == '<pre class="mermaid">old</pre>'
 
     out = StringIO()
     call_command("render_lessons", stdout=out)
     report = out.getvalue()
-    assert "0 of 1 series changed" in report
+    assert "1 of 1 series changed" in report
+    assert Series.objects.get(pk=series.pk).cta_html != "<p>stale</p>"
     assert "2 of 3 lessons changed: " in report
     assert str(second) in report and str(third) in report and str(first) not in report
     redrawn = Lesson.objects.get(pk=second.pk)

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand
 from lessons import markdown, share
 from lessons.models import Lesson, SearchEntry, Series
 
-SERIES_FIELDS = ["description_html", "paywall_html"]
-LESSON_FIELDS = ["body_html", "teaser_html", "toc_html", "reading_minutes"]
+SERIES_FIELDS = list(Series.RENDERED_FIELDS)
+LESSON_FIELDS = list(Lesson.RENDERED_FIELDS)
 
 
 def _changed(instance, fields, render) -> bool:
