@@ -5,6 +5,7 @@ PINs or entitlements. Every decision goes through `request.access`.
 """
 
 from django import template
+from django.urls import reverse
 
 from access import pending
 from access.forms import RedeemForm
@@ -39,13 +40,20 @@ def call_to_action(context, series, *, locked=True, next_lesson=None, compact=Fa
     """The series' call to action, for readers who cannot read the whole series and when it
     has lessons they cannot read (`locked`). A reader who has the whole series gets a link to
     `next_lesson` instead, when there is one."""
-    whole = context["request"].access.has_whole_series(series.pk)
+    request = context["request"]
+    whole = request.access.has_whole_series(series.pk)
     return {
         **_base(context),
         "series": series,
         "show_offer": bool(locked) and not whole,
         "continue_to": next_lesson if whole else None,
         "compact": compact,
+        # a reader who redeems from here lands on the lesson they were about to unlock
+        "after_redeem": (
+            reverse("lessons:lesson", args=[series.slug, next_lesson.slug])
+            if next_lesson
+            else request.path
+        ),
     }
 
 

@@ -78,6 +78,21 @@ class TestWhereItShows:
         assert "Rp 149.000" in page
 
 
+class TestAlreadyHaveAPin:
+    def pin_link(self, page: str) -> str:
+        href = re.search(r'class="offer__pin-link"><a href="([^"]+)"', page)[1]
+        return parse_qs(urlparse(href.replace("&amp;", "&")).query)["next"][0]
+
+    def test_after_a_free_lesson_it_leads_on_to_the_next_lesson(self, shop):
+        _, free, two = shop
+        assert self.pin_link(Client().get(free.get_absolute_url()).text) == two.get_absolute_url()
+
+    def test_on_the_series_page_it_returns_to_the_series(self, shop):
+        series, _, _ = shop
+        page = Client().get(series.get_absolute_url()).text
+        assert self.pin_link(page) == series.get_absolute_url()
+
+
 class TestWhoSeesIt:
     def test_a_reader_without_access_sees_it(self, shop):
         _, free, _ = shop
