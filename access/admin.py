@@ -271,9 +271,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         """A batch's PINs as they stand, as CSV: hints, never PINs."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if "batch" not in request.GET:
-            return HttpResponseBadRequest("batch is missing")
-        batch = request.GET["batch"]
+        batch = request.GET.get("batch")
+        if batch is None or not batch.isprintable():
+            return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
         response = HttpResponse(
             exports.batch_csv(exports.batch_pins(batch)), content_type="text/csv; charset=utf-8"
         )
@@ -289,9 +289,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         touches."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        if "batch" not in request.GET:
-            return HttpResponseBadRequest("batch is missing")
-        batch = request.GET["batch"]
+        batch = request.GET.get("batch")
+        if batch is None or not batch.isprintable():
+            return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
         pins = exports.batch_pins(batch)
         form = BatchRevokeForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
@@ -570,7 +570,8 @@ class EntitlementAdmin(admin.ModelAdmin):
         """Readers with active access to a series, as CSV: email, since, until, how."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        series = get_object_or_404(Series, pk=request.GET.get("series") or 0)
+        series_id = request.GET.get("series", "")
+        series = get_object_or_404(Series, pk=int(series_id) if series_id.isdecimal() else 0)
         response = HttpResponse(exports.buyers_csv(series), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="readers-{series.slug}-{timezone.now():%Y%m%d-%H%M}.csv"'
@@ -602,7 +603,9 @@ class TextFilter(admin.SimpleListFilter):
         }
 
     def clean(self, value: str) -> str:
-        return value.strip()
+        """What was typed, without spaces around it or control characters (which no e-mail
+        address, PIN or IP address holds, and which PostgreSQL refuses in a query)."""
+        return "".join(c for c in value if c.isprintable()).strip()
 
     def queryset(self, request, queryset):
         value = self.clean(self.value() or "")
@@ -621,7 +624,7 @@ class HintFilter(TextFilter):
     lookup = "pin__hint"
 
     def clean(self, value):
-        return value.strip().upper().replace("-", "")[-4:]
+        return super().clean(value).upper().replace("-", "")[-4:]
 
 
 class IpFilter(TextFilter):

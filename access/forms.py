@@ -1,8 +1,9 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -204,12 +205,21 @@ class DashboardForm(forms.Form):
     ]
     LONGEST_DAYS = 3 * 366
 
+    # Dates a sale can have happened on; beyond them a period's arithmetic would overflow.
+    DATES = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2999, 12, 31))]
+
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        validators=DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        validators=DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     series = forms.ModelChoiceField(
         label=_("Series"), queryset=Series.objects.all(), required=False, empty_label=_("All")

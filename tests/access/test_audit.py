@@ -113,6 +113,10 @@ class TestRedemptionLog:
             ({"ip": "198.51.100.7"}, 1),
             ({"created_at__gte": "2000-01-01T00:00:00+00:00"}, 3),
             ({"reader": "budi", "ip": "203.0.113.9"}, 1),
+            # control characters are dropped, never a 500 (PostgreSQL refuses NUL)
+            ({"reader": "ani\x00@"}, 1),
+            ({"ip": "\x00"}, 3),
+            ({"hint": "\x00\x1f"}, 3),
         ],
     )
     def test_filters(self, boss, log, query, count):

@@ -152,3 +152,17 @@ def test_the_buyers_csv_lists_readers_with_access_and_how(seller, promo, series)
 def test_the_entitlement_list_offers_the_export(seller, series):
     page = seller.get(reverse("admin:access_entitlement_changelist")).text
     assert 'action="/admin/access/entitlement/buyers.csv"' in page
+
+
+@pytest.mark.parametrize("query", [{}, {"batch": "black\x00friday"}])
+def test_a_missing_or_impossible_batch_is_a_400_that_says_what_to_do(seller, promo, query):
+    for name in ("admin:access_accesspin_batch_csv", "admin:access_accesspin_batch_revoke"):
+        response = seller.get(reverse(name), query)
+        assert response.status_code == 400
+        assert "Choose a batch" in response.text
+
+
+@pytest.mark.parametrize("series", ["abc", "²", "-1", "", "9" * 30])
+def test_the_buyers_csv_of_no_such_series_is_a_404(seller, series):
+    response = seller.get("/admin/access/entitlement/buyers.csv", {"series": series})
+    assert response.status_code == 404

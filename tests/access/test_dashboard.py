@@ -147,6 +147,9 @@ def test_the_pin_issuers_group_has_the_permission(db):
     [
         ({"period": "custom", "start": "2026-02-01", "end": "2026-01-01"}, "comes after"),
         ({"period": "custom", "start": "2026-02-01"}, "Choose both dates"),
+        ({"period": "custom", "start": "2026-02-01", "end": "9999-12-31"}, "To: Ensure"),
+        ({"period": "custom", "start": "0001-01-01", "end": "2026-01-01"}, "From: Ensure"),
+        ({"period": "custom", "start": "2026-02-30", "end": "2026-03-01"}, "valid date"),
     ],
 )
 def test_a_bad_period_says_why_and_shows_the_last_30_days(db, query, error):
