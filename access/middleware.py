@@ -59,11 +59,11 @@ class ReaderAccess:
             now=timezone.now(),
         )
 
-    def premium_series(self) -> frozenset[int] | None:
-        """Where this reader may read some premium lesson (None: everywhere)."""
+    def premium_scope(self) -> policy.PremiumScope | None:
+        """The premium lessons this reader may read (None: all of them)."""
         if not self.user.is_authenticated:
-            return frozenset()
-        return policy.premium_series(is_staff=self.is_staff, grants=self.grants, now=timezone.now())
+            return policy.NO_PREMIUM
+        return policy.premium_scope(is_staff=self.is_staff, grants=self.grants, now=timezone.now())
 
     def has_whole_series(self, series_id: int) -> bool:
         if not self.user.is_authenticated:

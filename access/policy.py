@@ -91,12 +91,36 @@ def covers_whole_series(
     )
 
 
-def premium_series(
+@dataclass(frozen=True)
+class PremiumScope:
+    """The premium lessons that may be open to a reader: every lesson of `series_ids`, and
+    the single lessons `lesson_ids` (grants narrowed to some lessons); `held` is every series
+    with either."""
+
+    series_ids: frozenset[int]
+    lesson_ids: frozenset[int]
+    held: frozenset[int]
+
+
+NO_PREMIUM = PremiumScope(frozenset(), frozenset(), frozenset())
+
+
+def premium_scope(
     *, is_staff: bool, grants: Iterable[Grant], now: datetime
-) -> frozenset[int] | None:
-    """The series in which some premium lesson may be open to the reader (None: every
-    series, for staff). Search looks for text after a cut only there, and still keeps a
-    lesson found there only when `decide()` says FULL."""
+) -> PremiumScope | None:
+    """Where premium lessons may be open to the reader (None: everywhere, for staff). Search
+    looks at text after a cut only there, and still keeps a lesson found there only when
+    `decide()` says FULL; the private feed exists only when it is not empty."""
     if is_staff:
         return None
-    return frozenset(grant.series_id for grant in grants if grant.is_active(now))
+    active = [grant for grant in grants if grant.is_active(now)]
+    return PremiumScope(
+        frozenset(grant.series_id for grant in active if grant.lesson_ids is None),
+        frozenset(
+            lesson_id
+            for grant in active
+            if grant.lesson_ids is not None
+            for lesson_id in grant.lesson_ids
+        ),
+        frozenset(grant.series_id for grant in active),
+    )

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from access import announcements, feedback, http, pending, services
+from access import announcements, feedback, http, pending, policy, services
 from access.forms import LessonEmailsForm, RedeemForm
 from access.middleware import ReaderAccess
 from access.models import Entitlement, FeedToken
@@ -159,8 +159,8 @@ def private_feed(request, token, atom=False):
     if found is None or not found.user.is_active:
         raise Http404("No such feed.")
     access = ReaderAccess(found.user)
-    series_ids = access.premium_series()
-    if series_ids is not None and not series_ids:
+    scope = access.premium_scope()
+    if scope == policy.NO_PREMIUM:
         raise Http404("No such feed.")
     grants = sorted(
         (g.series_id, sorted(g.lesson_ids or ()), g.lesson_ids is None) for g in access.grants
@@ -173,7 +173,7 @@ def private_feed(request, token, atom=False):
         scope=lambda: feeds.FeedScope(
             access=access,
             origin=f"{request.scheme}://{request.get_host()}",
-            series_ids=series_ids,
+            series_ids=scope and scope.held,
             title=gettext("%(site)s: your lessons") % {"site": settings.SITE_NAME},
         ),
     )

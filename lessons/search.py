@@ -5,9 +5,10 @@ Lesson.save() writes a lesson's SearchEntry rows (`SearchEntry.objects.write()`)
 `search(query, access=...)` is the one function pages call, on either database:
 
 1. Match the "public" entries of published lessons, and the "full" entries only of premium
-   lessons in series where the reader holds access (`access.premium_series()`, None for
-   staff). A reader without access never has a full entry looked at, so nothing they get (a
-   result, its rank, its snippet, the count, the time it takes) depends on text after a cut.
+   lessons the reader may read (`access.premium_scope()`: whole series and single lessons,
+   None for staff). A reader never has a full entry of a lesson they cannot read looked at,
+   so nothing they get (a result, its rank, its snippet, the count, which matches fill the
+   MAX_MATCHES looked at, the time it takes) depends on text after a cut they cannot pass.
 2. Keep a full entry only when `access.decide(lesson)` says FULL, the same decision as the
    lesson page; otherwise the lesson's public entry stands for it.
 3. Rank, count and page what is left, then highlight titles and snippets for one page.
@@ -126,7 +127,7 @@ def search(raw: str, *, access, page: int = 1) -> Results:
     results = Results(query)
     if not query.has_words or (connection.vendor != "postgresql" and not query.fts5()):
         return results
-    matches = _best_readable(_matches(query, access.premium_series()), access)
+    matches = _best_readable(_matches(query, access.premium_scope()), access)
     results.count = len(matches)
     results.pages = max(1, -(-len(matches) // PER_PAGE))
     results.page = min(max(1, page), results.pages)
@@ -137,19 +138,21 @@ def search(raw: str, *, access, page: int = 1) -> Results:
     return results
 
 
-def _candidates(premium_series):
-    """Public entries of published lessons, and full entries of premium ones in
-    `premium_series` (every series when None; none when empty)."""
+def _candidates(scope):
+    """Public entries of published lessons, and full entries of the premium ones in `scope`
+    (an access.policy.PremiumScope; every lesson when None)."""
     readable = Q(part=SearchEntry.Part.PUBLIC)
-    if premium_series is None:
+    if scope is None:
         readable |= Q(part=SearchEntry.Part.FULL)
-    elif premium_series:
-        readable |= Q(part=SearchEntry.Part.FULL, lesson__series__in=premium_series)
+    elif scope.series_ids or scope.lesson_ids:
+        readable |= Q(part=SearchEntry.Part.FULL) & (
+            Q(lesson__series__in=scope.series_ids) | Q(lesson__in=scope.lesson_ids)
+        )
     return SearchEntry.objects.filter(readable, lesson__in=Lesson.objects.published())
 
 
-def _matches(query: Query, premium_series) -> list[_Match]:
-    entries = _candidates(premium_series)
+def _matches(query: Query, scope) -> list[_Match]:
+    entries = _candidates(scope)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank  # loads psycopg
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from access.policy import Grant, Reason, Show, decide, is_active
+from access.policy import Grant, Reason, Show, decide, is_active, premium_scope
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SERIES, OTHER_SERIES, LESSON, OTHER_LESSON = 1, 2, 10, 11
@@ -105,3 +105,17 @@ def test_grants_are_the_active_entitlements_exactly(reader, series):
         grant for grant in expected if grant[0] == series.pk
     }
     assert len(in_series) == 2
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_the_premium_scope_holds_exactly_the_premium_lessons_decide_opens(who):
+    """Search looks at text after a cut only within premium_scope(): it must name every
+    premium lesson decide() opens to the reader, and no other."""
+    reader = READERS[who]
+    scope = premium_scope(**reader, now=NOW)
+    for series_id, lesson_id in [(SERIES, LESSON), (SERIES, OTHER_LESSON), (OTHER_SERIES, 12)]:
+        opens = decide(
+            is_free=False, series_id=series_id, lesson_id=lesson_id, **reader, now=NOW
+        ).full
+        in_scope = scope is None or (series_id in scope.series_ids or lesson_id in scope.lesson_ids)
+        assert in_scope == opens, (series_id, lesson_id)

@@ -176,6 +176,19 @@ class TestGating:
         response = page(client, "passages")
         assert titles(response) == ["Retrieval"] and SECRET not in response.text
 
+    def test_lessons_a_reader_cannot_read_take_no_place_among_the_matches_looked_at(
+        self, site, monkeypatch
+    ):
+        """Only the best MAX_MATCHES matches are looked at; the text after the cut of a lesson
+        the reader does not hold must not push others out of them (which would show up as a
+        smaller count). Lesson 6 matches "chunk" best, but only after its cut."""
+        monkeypatch.setattr(search, "MAX_MATCHES", 1)
+        make_lesson(site, number=5, slug="chunks", access="free", body="On chunk sizes.")
+        hidden = "Public part.\n\n<!-- more -->\n\n" + "Chunk, chunk and chunk. " * 20
+        make_lesson(site, number=6, title="Splitting", access="premium", body=hidden)
+        client, _ = reader_with(site, lessons=[site.lessons.get(slug="agents")])
+        assert titles(page(client, "chunk")) == [site.lessons.get(slug="chunks").title]
+
     def test_staff_find_everything(self, site):
         client = Client()
         client.force_login(make_staff())
