@@ -27,11 +27,19 @@ VERSION_KEY = "lessons:content-version"
 MAX_SECONDS = 60 * 60
 
 
+# A change this process could not record (the shared cache was away): recorded again as soon
+# as the cache answers, or the cache, once back, would hold the old version and what was built
+# under it. Feeds and the sitemap are built afresh while the version cannot be read.
+_unrecorded = False
+
+
 def version() -> str:
+    if _unrecorded:
+        _new_version()
     token = cache.get(VERSION_KEY)
     if token is None:
         cache.add(VERSION_KEY, secrets.token_hex(8), None)
-        token = cache.get(VERSION_KEY) or "unknown"
+        token = cache.get(VERSION_KEY) or secrets.token_hex(8)
     return token
 
 
@@ -44,8 +52,12 @@ def changed() -> None:
 
 
 def _new_version() -> None:
-    with contextlib.suppress(Exception):  # a cache away: pages still expire by time
-        cache.set(VERSION_KEY, secrets.token_hex(8), None)
+    global _unrecorded
+    token, recorded = secrets.token_hex(8), False
+    with contextlib.suppress(Exception):  # a cache away: recorded when it is back
+        cache.set(VERSION_KEY, token, None)
+        recorded = cache.get(VERSION_KEY) == token
+    _unrecorded = not recorded
     pagecache.invalidate()
 
 

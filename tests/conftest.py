@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from config import pagecache
-from lessons import pages
+from lessons import caching, pages
 from tests.factories import make_lesson, make_series, make_staff, make_user
 
 _cache_names = itertools.count()
@@ -17,6 +17,38 @@ def empty_cache():
     pagecache.pages.clear()
     pages.memo.clear()
     pages.fragments.clear()
+    caching._unrecorded = False  # a change another test left unrecorded
+
+
+class CacheOutage:
+    """The shared cache going away as config/cache.py serves it then (every read misses,
+    every write is lost) and coming back with what it held before."""
+
+    AWAY = {
+        "get": lambda key, default=None, version=None: default,
+        "set": lambda *args, **kwargs: None,
+        "add": lambda *args, **kwargs: True,
+        "delete": lambda *args, **kwargs: False,
+    }
+
+    def __init__(self):
+        from django.core.cache import caches
+
+        self.target = caches["default"]
+
+    def start(self):
+        self.target.__dict__.update(self.AWAY)
+
+    def end(self):
+        for name in self.AWAY:
+            self.target.__dict__.pop(name, None)
+
+
+@pytest.fixture
+def cache_outage():
+    outage = CacheOutage()
+    yield outage
+    outage.end()
 
 
 @pytest.fixture

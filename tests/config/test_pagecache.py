@@ -115,6 +115,22 @@ def test_other_workers_see_a_change_within_seconds(lesson, monkeypatch):
     assert "Changed elsewhere" in Client().get(lesson.get_absolute_url()).text
 
 
+def test_a_change_made_while_the_cache_was_away_reaches_other_workers_once_it_is_back(
+    lesson, cache_outage, monkeypatch
+):
+    before = pagecache.cache.get(pagecache.GENERATION)
+    cache_outage.start()
+    lesson.title = "Changed while the cache was away"
+    lesson.save()  # this worker's kept pages are stale at once; the cache missed the change
+    cache_outage.end()
+    assert pagecache.cache.get(pagecache.GENERATION) == before  # as the cache came back
+    later = pagecache.time.monotonic() + pagecache.GENERATION_CHECK_SECONDS
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: later)
+    Client().get(lesson.get_absolute_url())  # the next check puts the change in the cache
+    assert pagecache.cache.get(pagecache.GENERATION) not in (before, None)
+    assert pagecache.cache.get(pagecache.GENERATION) == pagecache.pages.current_generation()
+
+
 class TestThePinFormOnSharedPages:
     def test_an_anonymous_reader_posts_it_without_a_token_and_goes_to_sign_up(self, lesson):
         client = Client(enforce_csrf_checks=True)

@@ -165,6 +165,19 @@ class TestCaching:
         site.lessons.filter(slug="free").delete()
         assert "Free one" not in client.get("/feed/").text
 
+    def test_a_change_made_while_the_cache_was_away_is_not_undone_when_it_is_back(
+        self, client, site, cache_outage
+    ):
+        """The cache comes back holding the version and the feed from before the change."""
+        assert "FREE-FULL-TEXT" in client.get("/feed/").text  # kept with lesson 1 free
+        cache_outage.start()
+        lesson = site.lessons.get(slug="free")
+        lesson.body = "Public now.\n\n<!-- more -->\n\nFREE-FULL-TEXT is premium now."
+        lesson.access = "premium"
+        lesson.save()
+        cache_outage.end()
+        assert "FREE-FULL-TEXT" not in client.get("/feed/").text
+
     def test_unpublishing_the_series_takes_its_feed_down(self, client, site):
         assert client.get("/series/ai/feed/").status_code == 200
         site.is_published = False
