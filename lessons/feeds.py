@@ -53,9 +53,22 @@ class FeedScope:
         return lessons.order_by("-published_at", "-pk")[:ITEMS]
 
 
+# Addresses in stored HTML that a feed reader, outside the site, cannot resolve by itself:
+# site-relative ones (/media/…, /series/…) and heading anchors (#…).
+_SITE_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+_ANCHOR = re.compile(r'(\shref=")#')
+
+
+def absolute(html: str, *, origin: str, page: str) -> str:
+    """`html` with its site-relative addresses made absolute, anchors on `page`."""
+    html = _SITE_RELATIVE.sub(lambda m: f"{m[1]}{origin}/", html)
+    return _ANCHOR.sub(lambda m: f"{m[1]}{origin}{page}#", html)
+
+
 def _item_html(lesson, *, full: bool, origin: str) -> str:
+    page = lesson.get_absolute_url()
     if full:
-        return lesson.body_html
+        return absolute(lesson.body_html, origin=origin, page=page)
     summary = format_html("<p><em>{}</em></p>", lesson.summary) if lesson.summary else ""
     more = format_html(
         '<p><a href="{}">{}</a></p>',
@@ -63,7 +76,7 @@ def _item_html(lesson, *, full: bool, origin: str) -> str:
         gettext("This is a premium lesson: read the rest on %(site)s")
         % {"site": settings.SITE_NAME},
     )
-    return f"{summary}{lesson.teaser_html}{more}"
+    return f"{summary}{absolute(lesson.teaser_html, origin=origin, page=page)}{more}"
 
 
 class LessonsRss(Feed):

@@ -83,6 +83,24 @@ class TestContents:
         assert "read the rest" in premium
         assert SECRET not in client.get("/feed/").text
 
+    def test_images_links_and_anchors_in_items_are_absolute(self, client, series, local_cache):
+        make_lesson(
+            series,
+            number=1,
+            access="free",
+            title="With an image",
+            body="## Start\n\n![A chart](/media/lessons/images/ab12-10x20.png)\n\n"
+            "[Lesson two](/series/ai/two/), [elsewhere](https://example.com/x) "
+            "and [up](#start).",
+        )
+        html = rss_items(client.get("/feed/"))["1. With an image"]
+        assert 'src="http://testserver/media/lessons/images/ab12-10x20.png"' in html
+        assert 'href="http://testserver/series/ai/two/"' in html
+        assert 'href="https://example.com/x"' in html
+        lesson_url = series.lessons.get().get_absolute_url()
+        assert f'href="http://testserver{lesson_url}#start"' in html
+        assert 'src="/' not in html and 'href="/' not in html and 'href="#' not in html
+
     def test_atom_has_the_summary_and_the_same_html_as_content(self, client, site):
         entries = atom_entries(client.get("/feed/atom/"))
         assert entries["2. Premium two"][0] == "A public summary."
