@@ -1,4 +1,5 @@
 import base64
+import secrets
 
 from django import forms
 from django.contrib import admin, messages
@@ -360,12 +361,14 @@ class AccessPinAdmin(admin.ModelAdmin):
             .values_list("series", flat=True)
             .first()
         ) or Series.objects.values_list("pk", flat=True).first()
+        if sent := self._sent_before(request):
+            return sent
         form = BuyerPinForm(request.POST or None, initial={"series": last_used})
         if request.method == "POST" and form.is_valid():
             issued = form.issue(issued_by=request.user)
             log(request, [issued.record], ADDITION, _issued_message([issued]))
             return self._handoff(request, issued)
-        context = {"title": _("Issue a PIN for a buyer"), "form": form}
+        context = {"title": _("Issue a PIN for a buyer"), "form": form, "once": _once(request)}
         return self._render(request, "admin/access/accesspin/for_buyer.html", context)
 
     def replace_view(self, request, pk):
@@ -375,6 +378,8 @@ class AccessPinAdmin(admin.ModelAdmin):
             raise PermissionDenied
         pin = get_object_or_404(AccessPin.objects.select_related("series"), pk=pk)
         problem = ""
+        if sent := self._sent_before(request):
+            return sent
         if request.method == "POST":
             try:
                 issued = services.replace_pin(pin=pin, issued_by=request.user)
@@ -396,12 +401,29 @@ class AccessPinAdmin(admin.ModelAdmin):
             "original": pin,
             "problem": problem,
             "redeemers": [e.user for e in pin.entitlements.all()],
+            "once": _once(request),
         }
         status = 409 if problem else 200
         return self._render(request, "admin/access/accesspin/replace.html", context, status)
 
+    def _sent_before(self, request):
+        """The page for a form that issues a PIN posted a second time (a reload, a double
+        tap): nothing more is issued, and the PIN the first post issued is named. The PIN
+        itself is kept nowhere, so it cannot be shown again."""
+        if request.method != "POST":
+            return None
+        sent = request.session.get(SENT_FORMS, {}).get(_posted_once(request))
+        record = AccessPin.objects.select_related("series").filter(pk=sent).first()
+        if record is None:
+            return None
+        context = {"title": _("This PIN was issued already"), "pin": record}
+        return self._render(request, "admin/access/accesspin/sent_before.html", context, 409)
+
     def _handoff(self, request, issued, replaced=None):
         record = issued.record
+        if once := _posted_once(request):
+            recent = list(request.session.get(SENT_FORMS, {}).items())[-(SENT_FORMS_KEPT - 1) :]
+            request.session[SENT_FORMS] = {**dict(recent), once: record.pk}
         link = request.build_absolute_uri(reverse("access:redeem"))
         context = {
             "title": _("PIN for %(buyer)s") % {"buyer": record.buyer}
@@ -415,6 +437,22 @@ class AccessPinAdmin(admin.ModelAdmin):
             "buyer_dm_url": handoff.instagram_dm_url(record.buyer),
         }
         return self._render(request, "admin/access/accesspin/handoff.html", context)
+
+
+# Forms that issue a PIN carry a random token of their own; the session remembers the last
+# few it has seen and the PIN each issued, so that posting one again issues nothing.
+SENT_FORMS = "access:sent-forms"
+SENT_FORMS_KEPT = 20
+
+
+def _posted_once(request) -> str | None:
+    posted = request.POST.get("once", "")
+    return posted if 16 <= len(posted) <= 64 else None
+
+
+def _once(request) -> str:
+    """The token for a form that issues a PIN (the one posted, when it is shown again)."""
+    return _posted_once(request) or secrets.token_urlsafe(16)
 
 
 def _revoked_by(request) -> str:

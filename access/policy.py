@@ -105,9 +105,7 @@ class PremiumScope:
 NO_PREMIUM = PremiumScope(frozenset(), frozenset(), frozenset())
 
 
-def premium_scope(
-    *, is_staff: bool, grants: Iterable[Grant], now: datetime
-) -> PremiumScope | None:
+def premium_scope(*, is_staff: bool, grants: Iterable[Grant], now: datetime) -> PremiumScope | None:
     """Where premium lessons may be open to the reader (None: everywhere, for staff). Search
     looks at text after a cut only there, and still keeps a lesson found there only when
     `decide()` says FULL; the private feed exists only when it is not empty."""

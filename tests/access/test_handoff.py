@@ -30,8 +30,12 @@ def issuer():
     return staff_in("PIN issuers")
 
 
-def hand_off(client, series, buyer="@budi.dev"):
-    return client.post(FOR_BUYER, {"series": series.pk, "buyer": buyer})
+def hand_off(client, series, buyer="@budi.dev", once=""):
+    return client.post(FOR_BUYER, {"series": series.pk, "buyer": buyer, "once": once})
+
+
+def form_token(page) -> str:
+    return re.search(r'name="once" value="([^"]+)"', page.text)[1]
 
 
 class TestIssuingForABuyer:
@@ -114,6 +118,40 @@ class TestFindingABuyer:
         assert reader.email in response.text
 
 
+class TestSendingAFormTwice:
+    """A reload of the hand-off page, or a second tap, posts the form again: it issues
+    nothing more and names the PIN the first post issued."""
+
+    def test_the_buyer_form_issues_one_pin(self, issuer, series):
+        once = form_token(issuer.get(FOR_BUYER))
+        first = hand_off(issuer, series, once=once)
+        pin = PIN.search(first.text)[1]
+        again = hand_off(issuer, series, once=once)
+        assert again.status_code == 409
+        assert AccessPin.objects.count() == 1
+        assert "sent already" in again.text and f"••••-••••-{pin[-4:]}" in again.text
+        assert pin not in again.text and "no-store" in again["Cache-Control"]
+        hand_off(issuer, series, once=form_token(issuer.get(FOR_BUYER)))  # a new form
+        assert AccessPin.objects.count() == 2
+
+    def test_replacing_replaces_once(self, issuer, series):
+        old = services.issue_pins(series=series, buyer="@budi.dev")[0].record
+        url = reverse("admin:access_accesspin_replace", args=[old.pk])
+        once = form_token(issuer.get(url))
+        assert issuer.post(url, {"once": once}).status_code == 200
+        again = issuer.post(url, {"once": once})
+        assert again.status_code == 409
+        assert (
+            AccessPin.objects.count() == 2
+            and AccessPin.objects.filter(revoked_at__isnull=True).count() == 1
+        )
+
+    def test_a_forged_token_issues_as_a_new_form_would(self, issuer, series):
+        assert hand_off(issuer, series, once="x" * 500).status_code == 200
+        assert hand_off(issuer, series, once="x" * 500).status_code == 200
+        assert AccessPin.objects.count() == 2
+
+
 class TestReplacingALostPin:
     def replace_url(self, pin):
         return reverse("admin:access_accesspin_replace", args=[pin.pk])
@@ -133,6 +171,15 @@ class TestReplacingALostPin:
         assert (new.buyer, new.series, new.access_days) == ("@budi.dev", series, 30)
         assert new_pin.endswith(new.hint)
         assert services.redeem(user=make_user(), typed_pin=new_pin).ok
+
+    def test_replacing_a_pin_that_was_used_warns_that_it_lets_one_more_reader_in(
+        self, issuer, series, reader
+    ):
+        old = services.issue_pins(series=series, buyer="@budi.dev")[0]
+        assert "no longer usable" not in issuer.get(self.replace_url(old.record)).text
+        services.redeem(user=reader, typed_pin=old.pin)
+        page = issuer.get(self.replace_url(old.record)).text
+        assert "no longer usable (Used up)" in page and "one more reader" in page
 
     def test_what_the_old_pin_unlocked_stays_unlocked(self, issuer, series, reader):
         old = services.issue_pins(series=series, buyer="@budi.dev", max_uses=2)[0]
