@@ -167,7 +167,7 @@ def test_the_admin_log_in_goes_through_the_rate_limited_site_log_in(client):
     ("language", "subject", "line"),
     [
         ("en", "[Lessons] Please Confirm Your Email Address", "Your email verification code"),
-        ("id", "[Lessons] Mohon Konfirmasi Alamat E-mail Anda", "Kode verifikasi e-mail Anda"),
+        ("id", "[Lessons] Konfirmasi alamat e-mail kamu", "Kode verifikasi e-mail kamu"),
     ],
 )
 def test_account_emails_speak_the_readers_language_and_name_the_site(language, subject, line):

@@ -1,5 +1,6 @@
 """Two languages: English (the source) and Indonesian. How a page's language is chosen, that
-every page reads in the chosen language, and that the Indonesian catalogue is whole."""
+every page reads in the chosen language, that the Indonesian catalogues are whole, and that
+allauth's pages and e-mails speak the site's Indonesian (kamu, e-mail), not allauth's (Anda)."""
 
 import gettext
 import os
@@ -7,18 +8,24 @@ import re
 import shutil
 import subprocess
 from html import unescape
+from pathlib import Path
 
+import allauth
 import polib
 import pytest
+from django.core import mail
 from django.test import Client
+from django.utils import translation
 
 from config import catalogue
 from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
-MO = catalogue.PO.with_suffix(".mo")
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
+# The site's own catalogue, and the one that puts django-allauth's strings in the site's register.
+ALLAUTH_PO = catalogue.ROOT / "locale-allauth" / catalogue.LANGUAGE / "LC_MESSAGES" / "django.po"
+CATALOGUES = {"site": catalogue.PO, "allauth": ALLAUTH_PO}
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]|\{\w+\}")
 
 
 def page_language(response) -> str:
@@ -186,25 +193,31 @@ def test_dates_follow_the_language(site):
     assert "sampai 17 Agustus 2027" in client.get("/access/mine/").text
 
 
+each_catalogue = pytest.mark.parametrize("po", CATALOGUES.values(), ids=list(CATALOGUES))
+
+
 class TestCatalogue:
-    def test_every_string_is_translated_and_none_is_fuzzy(self):
-        po = polib.pofile(str(catalogue.PO))
+    @each_catalogue
+    def test_every_string_is_translated_and_none_is_fuzzy(self, po):
+        po = polib.pofile(str(po))
         assert po.percent_translated() == 100
         assert not po.fuzzy_entries()
         assert not po.obsolete_entries()
 
-    def test_translations_keep_every_placeholder(self):
-        for entry in polib.pofile(str(catalogue.PO)):
+    @each_catalogue
+    def test_translations_keep_every_placeholder(self, po):
+        for entry in polib.pofile(str(po)):
             translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
             for msgstr in translations:
                 assert sorted(PLACEHOLDER.findall(msgstr)) == sorted(
                     PLACEHOLDER.findall(entry.msgid)
                 ), entry.msgid
 
-    def test_the_compiled_catalogue_matches_the_source(self):
-        with MO.open("rb") as handle:
+    @each_catalogue
+    def test_the_compiled_catalogue_matches_the_source(self, po):
+        with po.with_suffix(".mo").open("rb") as handle:
             compiled = gettext.GNUTranslations(handle)
-        for entry in polib.pofile(str(catalogue.PO)):
+        for entry in polib.pofile(str(po)):
             if entry.msgid_plural:
                 assert (
                     compiled.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
@@ -212,10 +225,11 @@ class TestCatalogue:
             else:
                 assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
 
-    def test_msgfmt_accepts_it(self):
+    @each_catalogue
+    def test_msgfmt_accepts_it(self, po):
         msgfmt = require_gettext("msgfmt")
         result = subprocess.run(
-            [msgfmt, "--check", "-o", os.devnull, str(catalogue.PO)], capture_output=True, text=True
+            [msgfmt, "--check", "-o", os.devnull, str(po)], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stderr
 
@@ -235,6 +249,158 @@ class TestCatalogue:
         ours = {e.msgid for e in polib.pofile(str(catalogue.PO))}
         assert fresh - ours == set(), "run `make messages` and translate the new strings"
         assert ours - fresh == set(), "the catalogue has strings the source no longer uses"
+        allauth = copy / ALLAUTH_PO.relative_to(catalogue.ROOT)
+        assert allauth.read_bytes() == ALLAUTH_PO.read_bytes(), "makemessages wrote locale-allauth"
+
+
+# Indonesian as allauth's own catalogue writes it, and as this site does not: the formal
+# "Anda", and "Email" for "e-mail".
+FORMAL = re.compile(r"\bAnda\b")
+ENGLISH_EMAIL = re.compile(r"\b[Ee]mail\b")
+# allauth strings this site never shows: it has no usernames, phone numbers, passkeys or
+# authenticators (allauth's headless API is not installed either), and its settings remove the
+# second e-mail field, the optional e-mail, "Remember me" and the log-in field of several methods.
+NEVER_SHOWN = {
+    "The phone number and/or password you specified are not correct.",
+    "A user is already registered with this phone number.",
+    "The phone number is not assigned to any user account.",
+    "Enter a phone number including country code (e.g. +1 for the US).",
+    "Phone",
+    "Username can not be used. Please use other username.",
+    "The username and/or password you specified are not correct.",
+    "Username",
+    "Username (optional)",
+    "Username, email or phone",
+    "Username or email",
+    "Username or phone",
+    "Email or phone",
+    "In case you forgot, your username is %(username)s.",
+    "Use authenticator app or code",
+    "Use a security key",
+    "Sign in with a passkey",
+    "Sign up using a passkey",
+    "Invalid or expired key.",
+    "Please select only one.",
+    "Email (again)",
+    "Email address confirmation",
+    "You must type the same email each time.",
+    "Email (optional)",
+    "Remember Me",
+    "Login",
+}
+# Where allauth's strings for e-mail accounts come from (its catalogue's references).
+ALLAUTH_ACCOUNT_SOURCE = re.compile(
+    r"account/(adapter|fields|forms)\.py|templates/account/(?!.*(phone|passkey)).*"
+)
+
+
+def allauth_indonesian() -> polib.POFile:
+    """allauth's own Indonesian catalogue: its strings, and where each comes from."""
+    return polib.pofile(str(Path(allauth.__file__).parent / "locale/id/LC_MESSAGES/django.po"))
+
+
+def visible_words(text: str) -> str:
+    """A translation as a reader sees it: without its tags and placeholders."""
+    return PLACEHOLDER.sub(" ", re.sub(r"<[^>]+>", " ", text))
+
+
+class TestAllauthSpeaksTheSitesIndonesian:
+    """allauth's pages, messages and e-mails come with allauth's Indonesian, which says "Anda"
+    and "Email". locale-allauth/ (in LOCALE_PATHS after locale/) says them as the site does."""
+
+    def test_it_has_every_allauth_string_a_reader_can_meet(self):
+        ours = {e.msgid for e in polib.pofile(str(ALLAUTH_PO))}
+        site = {e.msgid for e in polib.pofile(str(catalogue.PO))}
+        shown = {
+            entry.msgid
+            for entry in allauth_indonesian()
+            if any(ALLAUTH_ACCOUNT_SOURCE.fullmatch(path) for path, _ in entry.occurrences)
+        } - NEVER_SHOWN
+        assert shown - ours - site == set(), "translate allauth's new strings in locale-allauth"
+        assert ours - shown == set(), "locale-allauth has strings allauth no longer shows"
+
+    def test_it_adds_to_the_site_catalogue_without_repeating_it(self):
+        site = {(e.msgctxt, e.msgid) for e in polib.pofile(str(catalogue.PO))}
+        ours = {(e.msgctxt, e.msgid) for e in polib.pofile(str(ALLAUTH_PO))}
+        assert ours & site == set()
+
+    def test_it_says_kamu_and_e_mail(self):
+        for entry in polib.pofile(str(ALLAUTH_PO)):
+            words = visible_words(entry.msgstr)
+            assert not FORMAL.search(words) and not ENGLISH_EMAIL.search(words), entry.msgstr
+
+    def test_it_comes_after_the_site_catalogue_and_before_allauths(self, settings):
+        assert settings.LOCALE_PATHS == [
+            catalogue.ROOT / "locale",
+            catalogue.ROOT / "locale-allauth",
+        ]
+        with translation.override("id"):
+            assert translation.gettext("Sign In") == "Masuk"
+            assert translation.gettext("Are you sure you want to sign out?") == "Yakin mau keluar?"
+            assert translation.gettext("Email") == "E-mail"  # the site's own
+
+
+def account_pages(client, reader_client) -> dict:
+    """Each allauth page a reader meets, in its first state; the confirmation pages come
+    after asking for a code."""
+    pages = {
+        "log in": client.get("/accounts/login/"),
+        "sign up": client.get("/accounts/signup/"),
+        "code log-in": client.get("/accounts/login/code/"),
+        "password reset": client.get("/accounts/password/reset/"),
+    }
+    confirm = client.post("/accounts/login/code/", {"email": "reader@example.com"})
+    pages["code log-in: the code"] = client.get(confirm["Location"])
+    pages["password reset: sent"] = client.get("/accounts/password/reset/done/")
+    signup = Client(headers={"accept-language": "id"})
+    confirm = signup.post("/accounts/signup/", {"email": "new@example.com"})
+    pages["sign up: the code"] = signup.get(confirm["Location"])
+    for name, url in [
+        ("log out", "/accounts/logout/"),
+        ("e-mail address", "/accounts/email/"),
+        ("password change", "/accounts/password/change/"),
+        ("re-authentication", "/accounts/reauthenticate/"),
+    ]:
+        pages[name] = reader_client.get(url)
+    return pages
+
+
+def test_the_indonesian_account_pages_say_kamu_and_e_mail():
+    reader = make_user(email="reader@example.com")
+    reader_client = Client(headers={"accept-language": "id"})
+    reader_client.force_login(reader)
+    pages = account_pages(Client(headers={"accept-language": "id"}), reader_client)
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        assert page_language(response) == "id", name
+        text = " ".join(visible_text(response.content.decode()).split())
+        assert not FORMAL.findall(text), f"{name}: {text}"
+        assert not ENGLISH_EMAIL.findall(text), f"{name}: {text}"
+    assert "Belum punya akun?" in " ".join(visible_text(pages["log in"].text).split())
+
+
+# The e-mails allauth sends, each with what sends it and its subject in Indonesian.
+ACCOUNT_EMAILS = {
+    "log-in code": ("/accounts/login/code/", "reader@example.com", "Kode masuk"),
+    "password reset": ("/accounts/password/reset/", "reader@example.com", "Reset kata sandi"),
+    "sign-up code": ("/accounts/signup/", "new@example.com", "Konfirmasi alamat e-mail kamu"),
+    "taken address": ("/accounts/signup/", "reader@example.com", "Akunmu sudah ada"),
+    "unknown address": ("/accounts/password/reset/", "nobody@example.com", "Akun tidak ditemukan"),
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "email", "subject"), ACCOUNT_EMAILS.values(), ids=list(ACCOUNT_EMAILS)
+)
+def test_the_indonesian_account_emails_say_kamu_and_e_mail(url, email, subject):
+    make_user(email="reader@example.com")
+    Client(headers={"accept-language": "id"}).post(url, {"email": email})
+    [message] = mail.outbox
+    assert message.subject == f"[Lessons] {subject}"
+    assert "kamu" in message.body
+    for text in (message.subject, message.body):
+        assert not FORMAL.findall(text), text
+        assert not ENGLISH_EMAIL.findall(text), text
 
 
 def require_gettext(tool: str) -> str:
