@@ -1,6 +1,7 @@
 """Site-wide request handling that belongs to no app."""
 
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers
 
 
 class HeadAsGetMiddleware:
@@ -45,4 +46,19 @@ class NoIndexMiddleware:
         response = self.get_response(request)
         if request.path.startswith(self.prefixes):
             response.setdefault("X-Robots-Tag", "noindex")
+        return response
+
+
+class AccountPagesNotStoredMiddleware:
+    """Account pages (a reader's address, their e-mails, the forms that change them) are
+    never stored by a browser or anyone between: after logging out, Back shows none of them.
+    Reader pages decide for themselves (lessons.views)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/accounts/"):
+            add_never_cache_headers(response)
         return response

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "access.middleware.AccessMiddleware",
     "config.middleware.NoIndexMiddleware",
+    "config.middleware.AccountPagesNotStoredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

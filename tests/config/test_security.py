@@ -159,3 +159,18 @@ def test_the_media_storage_is_set_from_the_environment():
     assert result.stdout.strip().splitlines()[-1] == f"{backend} {{'location': '/srv/media'}}"
     bad = manage("check", env={"DEBUG": "1", "MEDIA_STORAGE_OPTIONS": "[1]"})
     assert "MEDIA_STORAGE_OPTIONS must be a JSON object" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/email/", "/accounts/password/change/", "/accounts/logout/"]
+)
+def test_account_pages_are_never_stored_so_back_after_log_out_shows_none(client, reader, url):
+    client.force_login(reader)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert reader.email in response.text or url != "/accounts/email/"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_log_in_page_is_not_stored_either(client):
+    assert "no-store" in client.get("/accounts/login/")["Cache-Control"]
