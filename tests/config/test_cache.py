@@ -12,18 +12,9 @@ from django.core.cache import caches
 import config.cache
 from tests.access.helpers import REDEEM
 from tests.e2e.servers import Outage, free_port
+from tests.redis_server import REDIS, require_redis
 
 pytestmark = pytest.mark.django_db
-
-REDIS = ("127.0.0.1", 6379)
-
-
-def redis_available() -> bool:
-    try:
-        socket.create_connection(REDIS, timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def use_redis_at(settings, port: int) -> None:
@@ -55,8 +46,7 @@ def hung(settings):
 
 @pytest.fixture
 def proxied_redis(settings):
-    if not redis_available():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     outage = Outage(*REDIS)
     use_redis_at(settings, outage.port)
     yield outage

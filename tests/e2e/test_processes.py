@@ -2,7 +2,6 @@
 database going away."""
 
 import json
-import socket
 import time
 import uuid
 
@@ -12,24 +11,16 @@ from django.db import connection
 from tests.access.helpers import REDEEM
 from tests.e2e.servers import Browser, Gunicorn, Outage, create_reader, manage, server_env
 from tests.postgres import require_postgres
+from tests.redis_server import require_redis
 
 EMAIL, PASSWORD = "reader@example.com", "a-long-pass-phrase-9"
-
-
-def redis_available() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=["database cache", "redis cache"])
 def two_servers(request, tmp_path, static_root):
     extra = {"STATIC_ROOT": str(static_root), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
     if request.param == "redis cache":
-        if not redis_available():
-            pytest.skip("no Redis on 127.0.0.1:6379")
+        require_redis()
         extra["REDIS_URL"] = "redis://127.0.0.1:6379/7"
         # A key prefix of this run's own: never clear or share anyone else's keys.
         extra["CACHE_KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
@@ -132,8 +123,7 @@ def test_readers_get_503_within_seconds_while_postgresql_is_away_and_the_site_re
 def test_readers_log_in_and_read_while_redis_is_away(tmp_path, static_root, fault):
     """Without Redis, log-in works (allauth's limits open), pages are served, /healthz says
     the cache is down but answers 200, and the outage is logged once, not per request."""
-    if not redis_available():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     outage = Outage("127.0.0.1", 6379)
     env = server_env(
         STATIC_ROOT=str(static_root),
