@@ -157,7 +157,15 @@ class _MermaidExtension(Extension):
         md.preprocessors.register(_MermaidPreprocessor(md, self.slots, self.token), "mermaid", 30)
 
 
-def _converter(mermaid: _MermaidExtension) -> markdown.Markdown:
+def _converter(mermaid: _MermaidExtension, *, anchors: bool) -> markdown.Markdown:
+    # Headings get ids and a "#" link to themselves (no title: stored HTML is shown in
+    # either interface language) in lessons, not in the short texts of a series, several of
+    # which can share a page.
+    headings = (
+        [TocExtension(permalink="#", permalink_title="", toc_depth="2-4", slugify=slugify_unicode)]
+        if anchors
+        else []
+    )
     return markdown.Markdown(
         extensions=[
             mermaid,
@@ -165,12 +173,7 @@ def _converter(mermaid: _MermaidExtension) -> markdown.Markdown:
             "tables",
             "footnotes",
             "sane_lists",
-            TocExtension(
-                permalink="#",
-                permalink_title="Link to this section",
-                toc_depth="2-4",
-                slugify=slugify_unicode,
-            ),
+            *headings,
             CodeHiliteExtension(css_class="highlight", guess_lang=False),
         ],
         extension_configs={"tables": {"use_align_attribute": True}},
@@ -381,7 +384,7 @@ class Rendered:
     diagrams: tuple[tuple[str, int, str], ...] = ()
 
 
-def render_text(source: str) -> Rendered:
+def render_text(source: str, *, anchors: bool = True) -> Rendered:
     """Markdown source to sanitised HTML, diagrams set aside. This is the part whose cost
     depends on the text (it may run in a child process with a time limit, lessons.models);
     each diagram has its own limits when draw() draws it. HTML comments, the `<!-- more -->`
@@ -391,7 +394,8 @@ def render_text(source: str) -> Rendered:
         raise RenderError(problems)
     mermaid = _MermaidExtension()
     try:
-        clean = _images(sanitize(_converter(mermaid).convert(normalise_newlines(source))))
+        converter = _converter(mermaid, anchors=anchors)
+        clean = _images(sanitize(converter.convert(normalise_newlines(source))))
     except RecursionError:
         raise RenderError(
             [
@@ -402,6 +406,11 @@ def render_text(source: str) -> Rendered:
             ]
         ) from None
     return Rendered(clean, tuple(mermaid.slots))
+
+
+def render_short_text(source: str) -> Rendered:
+    """A series' description or selling text: render_text() without heading anchors."""
+    return render_text(source, anchors=False)
 
 
 def draw(rendered: Rendered) -> str:

@@ -100,7 +100,7 @@ def markdown_errors(**texts: str) -> dict[str, list[str]]:
         problems = [str(problem) for problem in markdown.diagram_problems(text)]
         if "![" in text or "<img" in text.lower():
             try:
-                rendered = render_markdown(text)
+                rendered = render_short_markdown(text)
             except markdown.RenderError:
                 rendered = ""  # the field's own validator says why it cannot be rendered
             problems += [str(p) for p in markdown.image_problems(rendered)]
@@ -138,8 +138,14 @@ def render_text_within_limits(render, *args):
 
 
 def render_markdown(source: str) -> str:
-    """A Markdown field (a description, a call to action...) as safe HTML."""
+    """Markdown as safe HTML: a lesson's text in the live preview, with its headings' anchors
+    as a save would store them."""
     return markdown.draw(render_text_within_limits(markdown.render_text, source))
+
+
+def render_short_markdown(source: str) -> str:
+    """A series' Markdown field (a description, a call to action...) as safe HTML."""
+    return markdown.draw(render_text_within_limits(markdown.render_short_text, source))
 
 
 def render_lesson(source: str) -> tuple[str, str]:
@@ -161,8 +167,9 @@ def validate_lesson_body(value: str) -> None:
 
 
 def validate_markdown(value: str) -> None:
+    """A series' Markdown field renders within the limits."""
     try:
-        render_text_within_limits(markdown.render_text, value)
+        render_text_within_limits(markdown.render_short_text, value)
     except markdown.RenderError as error:
         raise ValidationError(error.problems, code="cannot_render") from None
 
@@ -370,9 +377,9 @@ class Series(models.Model):
 
     def render(self) -> None:
         """Render the Markdown fields into stored HTML (RENDERED_FIELDS)."""
-        self.description_html = render_markdown(self.description)
-        self.cta_html = render_markdown(self.cta_message)
-        self.paywall_html = render_markdown(self.paywall_message)
+        self.description_html = render_short_markdown(self.description)
+        self.cta_html = render_short_markdown(self.cta_message)
+        self.paywall_html = render_short_markdown(self.paywall_message)
 
 
 # Lessons changing number step aside to their number plus this, then take the new one.

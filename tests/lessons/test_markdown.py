@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from lessons import markdown
 from lessons.markdown import reading_minutes, render
 
 HOSTILE = [
@@ -144,6 +145,15 @@ def test_headings_get_anchors_and_h1_becomes_h2():
     assert '<h2 id="top">' in html
     assert '<h2 id="section-one">' in html
     assert 'href="#section-one"' in html
+    # Stored once, shown in either interface language: no words of one language in it.
+    assert "title=" not in html
+
+
+def test_a_series_short_texts_have_no_heading_anchors():
+    """Several series' calls to action share the home page: their headings carry no ids."""
+    html = markdown.draw(markdown.render_short_text("### Lanjutkan series ini\n\nDM aku."))
+    assert "<h3>Lanjutkan series ini</h3>" in html
+    assert "id=" not in html and "href=" not in html
 
 
 def test_mermaid_fence_becomes_an_svg_drawing():
