@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from access.models import PaywallView, RedemptionAttempt
-from tests.access.helpers import issue
+from tests.access.helpers import REDEEM, issue
 from tests.accounts.flows import sign_up
 from tests.factories import make_lesson, make_user
 
@@ -97,7 +97,7 @@ def test_the_beacon_answers_only_posts(reader_client):
 def test_a_pin_typed_into_a_paywall_is_counted_for_its_lesson(reader_client, premium_lesson):
     pin = issue(premium_lesson.series)
     reader_client.post(
-        "/access/redeem/",
+        REDEEM,
         {"pin": pin, "lesson": premium_lesson.pk, "next": premium_lesson.get_absolute_url()},
     )
     attempt = RedemptionAttempt.objects.get()
@@ -107,7 +107,7 @@ def test_a_pin_typed_into_a_paywall_is_counted_for_its_lesson(reader_client, pre
 def test_a_pin_typed_before_signing_up_is_counted_for_its_lesson_too(client, premium_lesson):
     pin = issue(premium_lesson.series)
     url = premium_lesson.get_absolute_url()
-    client.post("/access/redeem/", {"pin": pin, "lesson": premium_lesson.pk, "next": url})
+    client.post(REDEEM, {"pin": pin, "lesson": premium_lesson.pk, "next": url})
     sign_up(client, "newcomer@example.com", next_url=url)
     attempt = RedemptionAttempt.objects.get()
     assert (attempt.outcome, attempt.lesson, attempt.user.email) == (
@@ -118,7 +118,7 @@ def test_a_pin_typed_before_signing_up_is_counted_for_its_lesson_too(client, pre
 @pytest.mark.parametrize("value", ["", "abc", "999999"])
 def test_a_bad_lesson_value_never_stops_a_redemption(reader_client, premium_lesson, value):
     pin = issue(premium_lesson.series)
-    reader_client.post("/access/redeem/", {"pin": pin, "lesson": value})
+    reader_client.post(REDEEM, {"pin": pin, "lesson": value})
     attempt = RedemptionAttempt.objects.get()
     assert (attempt.outcome, attempt.lesson) == ("unlocked", None)
 
