@@ -7,6 +7,9 @@ reached, this backend behaves as an empty cache that loses every write: reads mi
 (`add` among them) report success. Log-in, sign-up and reset keep working, their rate limits
 open until Redis is back; the outage is logged as an error once a minute per process.
 
+When Redis answers again, `recovered` is sent: anything whose freshness rests on a write made
+during the outage (lessons.caching's content version, the page cache's generation) is renewed.
+
 After a failure Redis is left alone for RETRY_SECONDS, so a Redis that hangs instead of
 refusing costs a request one short socket timeout per interval, not one per cache call.
 `ping()` always asks Redis, for /healthz.
@@ -17,8 +20,13 @@ import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
+
+# Sent in each process that sees the cache answer again after failing: writes made while it
+# was away (by this process or any other) were lost, so what depends on them is made anew.
+recovered = Signal()
 
 RETRY_SECONDS = 5
 LOG_SECONDS = 60
@@ -87,6 +95,7 @@ class FailSoftRedisCache(RedisCache):
             outage.skipped,
         )
         outage.since, outage.retry_at, outage.skipped = None, 0.0, 0
+        recovered.send(sender=type(self), location=self._where)
 
     def ping(self) -> bool:
         """Whether Redis answers now (always asked, whatever the last failure)."""

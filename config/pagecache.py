@@ -54,16 +54,12 @@ class _Pages:
         self.size = 0
         self.generation = 0
         self.generation_read_at = float("-inf")
-        self.unrecorded = False  # a change not yet in the shared cache (it was away)
 
     def current_generation(self) -> int:
         now = time.monotonic()
         if now - self.generation_read_at >= GENERATION_CHECK_SECONDS:
-            if self.unrecorded:  # this worker's last change, which the cache missed
-                self.unrecorded = not _record(self.generation)
-            else:
-                with contextlib.suppress(Exception):  # a cache that cannot answer: keep the last
-                    self.generation = cache.get(GENERATION, 0)
+            with contextlib.suppress(Exception):  # a cache that cannot answer: keep the last
+                self.generation = cache.get(GENERATION, 0)
             self.generation_read_at = now
         return self.generation
 
@@ -103,7 +99,6 @@ class _Pages:
             self.entries.clear()
             self.size = 0
             self.generation_read_at = float("-inf")
-            self.unrecorded = False
 
 
 pages = _Pages()
@@ -111,19 +106,11 @@ pages = _Pages()
 
 def invalidate() -> None:
     """Make every kept page stale, here at once and in other workers within seconds (when
-    the shared cache is away, as soon as it is back: until then this worker tries again each
-    time it would read the generation)."""
+    the shared cache is away, when it is back: lessons.caching renews it then)."""
     generation = time.time_ns()
-    pages.unrecorded = not _record(generation)
-    pages.generation, pages.generation_read_at = generation, time.monotonic()
-
-
-def _record(generation: int) -> bool:
-    """Put the generation in the shared cache; whether it is there now."""
     with contextlib.suppress(Exception):
         cache.set(GENERATION, generation, None)
-        return cache.get(GENERATION) == generation
-    return False
+    pages.generation, pages.generation_read_at = generation, time.monotonic()
 
 
 def _eligible(request) -> bool:

@@ -15,27 +15,21 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 from django.utils.translation import get_language
 
+import config.cache
 from config import pagecache
 
 VERSION_KEY = "lessons:content-version"
 MAX_SECONDS = 60 * 60
 
 
-# A change this process could not record (the shared cache was away): recorded again as soon
-# as the cache answers, or the cache, once back, would hold the old version and what was built
-# under it. Feeds and the sitemap are built afresh while the version cannot be read.
-_unrecorded = False
-
-
 def version() -> str:
-    if _unrecorded:
-        _new_version()
     token = cache.get(VERSION_KEY)
     if token is None:
         cache.add(VERSION_KEY, secrets.token_hex(8), None)
@@ -52,13 +46,16 @@ def changed() -> None:
 
 
 def _new_version() -> None:
-    global _unrecorded
-    token, recorded = secrets.token_hex(8), False
-    with contextlib.suppress(Exception):  # a cache away: recorded when it is back
-        cache.set(VERSION_KEY, token, None)
-        recorded = cache.get(VERSION_KEY) == token
-    _unrecorded = not recorded
+    with contextlib.suppress(Exception):  # a cache away: renewed when it is back (below)
+        cache.set(VERSION_KEY, secrets.token_hex(8), None)
     pagecache.invalidate()
+
+
+@receiver(config.cache.recovered)
+def _cache_recovered(**kwargs) -> None:
+    """The cache is back, perhaps holding a version, feeds and a page generation from before
+    a change it missed while away (a lesson made premium, say): none of them is used again."""
+    _new_version()
 
 
 def seconds_to_keep() -> int:

@@ -101,6 +101,26 @@ def test_redis_is_tried_again_after_the_interval_and_its_return_is_logged(
     assert any("is back after" in r.getMessage() for r in caplog.records)
 
 
+def test_its_return_renews_the_content_version_and_the_page_generation(proxied_redis, monkeypatch):
+    """Writes made while Redis was away were lost (a lesson made premium renewed a version
+    nobody saw): when it answers again, nothing cached before is used."""
+    from config import pagecache
+    from lessons import caching
+
+    cache = caches["default"]
+    version = caching.version()
+    pagecache.invalidate()
+    generation = cache.get(pagecache.GENERATION)
+    proxied_redis.cut()
+    assert cache.get("k") is None
+    proxied_redis.restore()
+    clock = time.monotonic() + config.cache.RETRY_SECONDS + 1
+    monkeypatch.setattr(config.cache.time, "monotonic", lambda: clock)
+    cache.get("k")  # the first call that reaches Redis again
+    assert caching.version() != version
+    assert cache.get(pagecache.GENERATION) not in (generation, None)
+
+
 def test_a_ping_always_asks_redis(proxied_redis):
     cache = caches["default"]
     proxied_redis.cut()
