@@ -58,9 +58,13 @@ class _Pages:
     def current_generation(self) -> int:
         now = time.monotonic()
         if now - self.generation_read_at >= GENERATION_CHECK_SECONDS:
+            read_at = self.generation_read_at
             with contextlib.suppress(Exception):  # a cache that cannot answer: keep the last
-                self.generation = cache.get(GENERATION, 0)
-            self.generation_read_at = now
+                generation = cache.get(GENERATION, 0)
+                # unless this very read found the cache back, and invalidate() has just run
+                if self.generation_read_at == read_at:
+                    self.generation = generation
+            self.generation_read_at = max(now, self.generation_read_at)
         return self.generation
 
     def get(self, key: str, generation: int):

@@ -116,9 +116,11 @@ def test_its_return_renews_the_content_version_and_the_page_generation(proxied_r
     proxied_redis.restore()
     clock = time.monotonic() + config.cache.RETRY_SECONDS + 1
     monkeypatch.setattr(config.cache.time, "monotonic", lambda: clock)
-    cache.get("k")  # the first call that reaches Redis again
+    # The first call that reaches Redis again: this worker's own read of the generation.
+    current = pagecache.pages.current_generation()
     assert caching.version() != version
     assert cache.get(pagecache.GENERATION) not in (generation, None)
+    assert current == cache.get(pagecache.GENERATION)  # not the one read as Redis came back
 
 
 def test_a_ping_always_asks_redis(proxied_redis):
