@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -365,6 +366,8 @@ class AccessPinAdmin(admin.ModelAdmin):
             return sent
         form = BuyerPinForm(request.POST or None, initial={"series": last_used})
         if request.method == "POST" and form.is_valid():
+            if not _claim(request):
+                return self._sent(request, None)
             issued = form.issue(issued_by=request.user)
             log(request, [issued.record], ADDITION, _issued_message([issued]))
             return self._handoff(request, issued)
@@ -381,6 +384,8 @@ class AccessPinAdmin(admin.ModelAdmin):
         if sent := self._sent_before(request):
             return sent
         if request.method == "POST":
+            if not _claim(request):
+                return self._sent(request, None)
             try:
                 issued = services.replace_pin(pin=pin, issued_by=request.user)
             except ValueError:
@@ -414,8 +419,11 @@ class AccessPinAdmin(admin.ModelAdmin):
             return None
         sent = request.session.get(SENT_FORMS, {}).get(_posted_once(request))
         record = AccessPin.objects.select_related("series").filter(pk=sent).first()
-        if record is None:
-            return None
+        return self._sent(request, record) if record else None
+
+    def _sent(self, request, record):
+        """The form was sent already; `record` is the PIN it issued (None while the first
+        post is still issuing it)."""
         context = {"title": _("This PIN was issued already"), "pin": record}
         return self._render(request, "admin/access/accesspin/sent_before.html", context, 409)
 
@@ -448,6 +456,14 @@ SENT_FORMS_KEPT = 20
 def _posted_once(request) -> str | None:
     posted = request.POST.get("once", "")
     return posted if 16 <= len(posted) <= 64 else None
+
+
+def _claim(request) -> bool:
+    """Whether this post is the first of its form to issue a PIN: the token is claimed in the
+    shared cache, so two posts at the same moment (a double tap) cannot both issue one. A form
+    without a token, and any form while the cache is away, may issue."""
+    once = _posted_once(request)
+    return once is None or cache.add(f"{SENT_FORMS}:{once}", request.user.pk, 24 * 60 * 60)
 
 
 def _once(request) -> str:

@@ -134,6 +134,26 @@ class TestSendingAFormTwice:
         hand_off(issuer, series, once=form_token(issuer.get(FOR_BUYER)))  # a new form
         assert AccessPin.objects.count() == 2
 
+    def test_a_post_arriving_while_the_first_is_still_issuing_issues_nothing(self, issuer, series):
+        from django.core.cache import cache
+
+        from access.admin import SENT_FORMS
+
+        once = form_token(issuer.get(FOR_BUYER))
+        cache.add(f"{SENT_FORMS}:{once}", 1)  # the first post has claimed it, not yet answered
+        response = hand_off(issuer, series, once=once)
+        assert response.status_code == 409 and "sent already" in response.text
+        assert AccessPin.objects.count() == 0
+
+    def test_a_form_sent_back_with_errors_keeps_its_token_and_issues_when_corrected(
+        self, issuer, series
+    ):
+        once = form_token(issuer.get(FOR_BUYER))
+        refused = hand_off(issuer, series, buyer="", once=once)
+        assert form_token(refused) == once
+        assert hand_off(issuer, series, once=once).status_code == 200
+        assert AccessPin.objects.count() == 1
+
     def test_replacing_replaces_once(self, issuer, series):
         old = services.issue_pins(series=series, buyer="@budi.dev")[0].record
         url = reverse("admin:access_accesspin_replace", args=[old.pk])
