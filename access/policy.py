@@ -94,11 +94,12 @@ def covers_whole_series(
 @dataclass(frozen=True)
 class PremiumScope:
     """The premium lessons that may be open to a reader: every lesson of `series_ids`, and
-    the single lessons `lesson_ids` (grants narrowed to some lessons); `held` is every series
-    with either."""
+    the single lessons of grants narrowed to some, as (series id, lesson id) pairs: a lesson
+    counts only in the series its grant is for, as in decide(). `held` is every series with
+    either."""
 
     series_ids: frozenset[int]
-    lesson_ids: frozenset[int]
+    lessons: frozenset[tuple[int, int]]
     held: frozenset[int]
 
 
@@ -115,7 +116,7 @@ def premium_scope(*, is_staff: bool, grants: Iterable[Grant], now: datetime) -> 
     return PremiumScope(
         frozenset(grant.series_id for grant in active if grant.lesson_ids is None),
         frozenset(
-            lesson_id
+            (grant.series_id, lesson_id)
             for grant in active
             if grant.lesson_ids is not None
             for lesson_id in grant.lesson_ids

@@ -144,10 +144,14 @@ def _candidates(scope):
     readable = Q(part=SearchEntry.Part.PUBLIC)
     if scope is None:
         readable |= Q(part=SearchEntry.Part.FULL)
-    elif scope.series_ids or scope.lesson_ids:
-        readable |= Q(part=SearchEntry.Part.FULL) & (
-            Q(lesson__series__in=scope.series_ids) | Q(lesson__in=scope.lesson_ids)
-        )
+    elif scope.series_ids or scope.lessons:
+        by_series: dict[int, set[int]] = {}
+        for series_id, lesson_id in scope.lessons:
+            by_series.setdefault(series_id, set()).add(lesson_id)
+        open_to_reader = Q(lesson__series__in=scope.series_ids)
+        for series_id, lesson_ids in by_series.items():
+            open_to_reader |= Q(lesson__series=series_id, lesson__in=lesson_ids)
+        readable |= Q(part=SearchEntry.Part.FULL) & open_to_reader
     return SearchEntry.objects.filter(readable, lesson__in=Lesson.objects.published())
 
 
