@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from markdown.extensions import Extension
 from markdown.extensions.codehilite import CodeHiliteExtension
+from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.toc import TocExtension, slugify_unicode
 from markdown.preprocessors import Preprocessor
 
@@ -161,8 +162,14 @@ def _converter(mermaid: _MermaidExtension, *, anchors: bool) -> markdown.Markdow
     # Headings get ids and a "#" link to themselves (no title: stored HTML is shown in
     # either interface language) in lessons, not in the short texts of a series, several of
     # which can share a page.
-    headings = (
-        [TocExtension(permalink="#", permalink_title="", toc_depth="2-4", slugify=slugify_unicode)]
+    # The same goes for footnotes, whose ids would repeat as well.
+    anchored = (
+        [
+            TocExtension(
+                permalink="#", permalink_title="", toc_depth="2-4", slugify=slugify_unicode
+            ),
+            FootnoteExtension(BACKLINK_TITLE=""),
+        ]
         if anchors
         else []
     )
@@ -171,9 +178,8 @@ def _converter(mermaid: _MermaidExtension, *, anchors: bool) -> markdown.Markdow
             mermaid,
             "fenced_code",
             "tables",
-            "footnotes",
             "sane_lists",
-            *headings,
+            *anchored,
             CodeHiliteExtension(css_class="highlight", guess_lang=False),
         ],
         extension_configs={"tables": {"use_align_attribute": True}},
@@ -384,6 +390,9 @@ class Rendered:
     diagrams: tuple[tuple[str, int, str], ...] = ()
 
 
+_EMPTY_BACKLINK_TITLE = re.compile(r'(<a class="footnote-backref" href="[^"]*") title=""')
+
+
 def render_text(source: str, *, anchors: bool = True) -> Rendered:
     """Markdown source to sanitised HTML, diagrams set aside. This is the part whose cost
     depends on the text (it may run in a child process with a time limit, lessons.models);
@@ -396,6 +405,7 @@ def render_text(source: str, *, anchors: bool = True) -> Rendered:
     try:
         converter = _converter(mermaid, anchors=anchors)
         clean = _images(sanitize(converter.convert(normalise_newlines(source))))
+        clean = _EMPTY_BACKLINK_TITLE.sub(r"\1", clean)
     except RecursionError:
         raise RenderError(
             [

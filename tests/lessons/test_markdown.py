@@ -149,11 +149,18 @@ def test_headings_get_anchors_and_h1_becomes_h2():
     assert "title=" not in html
 
 
-def test_a_series_short_texts_have_no_heading_anchors():
-    """Several series' calls to action share the home page: their headings carry no ids."""
-    html = markdown.draw(markdown.render_short_text("### Lanjutkan series ini\n\nDM aku."))
+def test_a_series_short_texts_have_no_heading_anchors_or_footnote_ids():
+    """Several series' calls to action share the home page: nothing in them carries an id."""
+    html = markdown.draw(
+        markdown.render_short_text("### Lanjutkan series ini\n\nDM aku.[^1]\n\n[^1]: Catatan.")
+    )
     assert "<h3>Lanjutkan series ini</h3>" in html
-    assert "id=" not in html and "href=" not in html
+    assert "id=" not in html
+
+
+def test_footnote_back_links_carry_no_english_title():
+    html = render("Text[^1]\n\n[^1]: A note.")
+    assert 'class="footnote-backref" href="#fnref:1">' in html and "title=" not in html
 
 
 def test_mermaid_fence_becomes_an_svg_drawing():
