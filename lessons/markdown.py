@@ -823,21 +823,25 @@ def preview(
     """Render `source` through the real pipeline for the author's live preview. For a
     premium lesson, `cut_html` (the site's own markup, not the author's) is put where the
     public teaser ends. `render` is the pipeline (lessons.models.render_markdown gives it its
-    limits); it raises RenderError for text it refuses."""
+    limits); it raises RenderError for text it refuses. The text is rendered once, with a
+    token paragraph where the teaser ends, so a worker waits at most one time limit."""
     source = normalise_newlines(source)
-    body_html = render(source)
+    cut = teaser(source, word_budget) if premium else None
+    token = f"teaser-cut-{secrets.token_hex(12)}"
+    if cut is not None:
+        lines = source.split("\n")
+        marked = "\n".join([*lines[: cut.end_line], "", token, "", *lines[cut.end_line :]])
+        rendered = render(marked)
+    else:
+        rendered = render(source)
+    body_html = rendered.replace(f"<p>{token}</p>", "", 1)
     minutes = reading_minutes(body_html, words_per_minute)
     problems = [str(problem) for problem in diagram_problems(source)]
     problems += [str(problem) for problem in image_problems(body_html)]
-    if not premium:
+    if cut is None:
         return Preview(body_html, minutes, None, False, "", problems)
-    cut = teaser(source, word_budget)
-    token = f"teaser-cut-{secrets.token_hex(12)}"
-    lines = source.split("\n")
-    marked = "\n".join([*lines[: cut.end_line], "", token, "", *lines[cut.end_line :]])
-    html_with_cut = render(marked).replace(f"<p>{token}</p>", cut_html, 1)
     return Preview(
-        html_with_cut,
+        rendered.replace(f"<p>{token}</p>", cut_html, 1),
         minutes,
         cut.words,
         cut.marker,

@@ -107,6 +107,27 @@ class TestLivePreview:
         assert "<script>" not in page.split("</head>")[1]  # nothing inline
 
 
+@pytest.mark.parametrize("premium", [True, False])
+def test_the_preview_renders_the_text_once_so_a_worker_waits_one_time_limit_at_most(premium):
+    calls = []
+
+    def counted(text):
+        calls.append(text)
+        return markdown.render(text)
+
+    shown = markdown.preview(
+        "## One\n\nFirst part.\n\n<!-- more -->\n\nThe rest.",
+        premium=premium,
+        word_budget=150,
+        words_per_minute=200,
+        cut_html='<hr class="cut">',
+        render=counted,
+    )
+    assert len(calls) == 1
+    assert ('<hr class="cut">' in shown.html) is premium
+    assert "teaser-cut-" not in shown.html and "The rest." in shown.html
+
+
 def test_teaser_end_in_the_preview_matches_the_stored_teaser():
     source = "# Title\n\nFirst paragraph.\n\n- a\n- b\n\nSecond.\n\n" + "word " * 300
     cut = markdown.teaser(source, 150)
