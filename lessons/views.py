@@ -90,9 +90,25 @@ def series_detail(request, slug):
         # A reader who has the whole series continues with the first premium lesson not done.
         "continue_at": next((x for x in premium if x.pk not in done), None),
         "done_count": len(done),
-        "share": structured.series_meta(request, series, lessons, with_image=series.is_published),
+        # Worked out only when the page is not kept already.
+        "share": SimpleLazyObject(
+            lambda: structured.series_meta(request, series, lessons, with_image=series.is_published)
+        ),
     }
-    response = render(request, "lessons/series.html", context)
+    if request.user.is_authenticated:
+        # The same page for every logged-in reader with the same marks (lessons/sharing.py):
+        # all the template reads of the reader is named here.
+        key = (  # the address, with its page number, is part of the key already
+            series.pk,
+            request.user.is_staff,
+            tuple(sorted(unlocked)),
+            tuple(sorted(opened)),
+            tuple(sorted(done)),
+            request.access.has_whole_series(series.pk),
+        )
+        response = sharing.render_page(request, "lessons/series.html", context, key)
+    else:
+        response = render(request, "lessons/series.html", context)
     if not series.is_published:
         response["X-Robots-Tag"] = "noindex"
     return _personal(response, store=not unlocked and not opened)

@@ -153,3 +153,75 @@ def test_under_a_free_lesson_each_reader_gets_their_own_call_to_action(
     without = page(logged_in("two@example.com"), free_lesson)
     assert "Continue with lesson 2" not in without
     assert "Buy the series from us." in without
+
+
+class TestTheSeriesPage:
+    """A logged-in reader's series page is kept per series, page and the reader's marks:
+    each reader sees their own unlocked, started and done lessons, and their own offer."""
+
+    def series_page(self, client, series) -> str:
+        response = client.get(series.get_absolute_url())
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def test_each_reader_sees_their_own_marks_whoever_came_before(
+        self, series, free_lesson, premium_lesson
+    ):
+        buyer = logged_in("buyer@example.com")
+        services.grant(user=User.objects.get(email="buyer@example.com"), series=series)
+        progress = reverse("lessons:progress", args=[series.slug, free_lesson.slug])
+        buyer.post(progress, {"state": "done"})
+        theirs = self.series_page(buyer, series)
+        assert "badge--unlocked" in theirs and "badge--done" in theirs
+        assert "1 of 2 lessons read" in theirs
+
+        other = self.series_page(logged_in("two@example.com"), series)
+        assert "badge--unlocked" not in other and "badge--done" not in other
+        assert "0 of 2 lessons read" in other
+        assert 'class="offer' in other and 'class="offer' not in theirs
+
+    def test_a_lesson_finished_shows_as_done_at_once(self, series, free_lesson, premium_lesson):
+        reader = logged_in("one@example.com")
+        assert "badge--done" not in self.series_page(reader, series)
+        progress = reverse("lessons:progress", args=[series.slug, free_lesson.slug])
+        reader.post(progress, {"state": "done"})
+        assert "badge--done" in self.series_page(reader, series)
+
+    def test_a_reader_of_the_whole_series_is_invited_to_continue_and_a_reader_of_each_lesson_not(
+        self, series, premium_lesson
+    ):
+        whole = logged_in("whole@example.com")
+        services.grant(user=User.objects.get(email="whole@example.com"), series=series)
+        assert "Continue with lesson 2" in self.series_page(whole, series)
+        each = logged_in("each@example.com")
+        user = User.objects.get(email="each@example.com")
+        services.grant(user=user, series=series, lessons=[premium_lesson])
+        assert "Continue with lesson 2" not in self.series_page(each, series)
+
+    def test_a_reader_of_one_lesson_and_a_reader_of_none_each_see_their_own(
+        self, series, premium_lesson
+    ):
+        one = logged_in("one@example.com")
+        user = User.objects.get(email="one@example.com")
+        services.grant(user=user, series=series, lessons=[premium_lesson])
+        assert "badge--unlocked" in self.series_page(one, series)
+        assert "badge--unlocked" not in self.series_page(logged_in("none@example.com"), series)
+
+    def test_a_reader_who_started_and_one_who_finished_each_see_their_own(
+        self, series, free_lesson
+    ):
+        started, finished = logged_in("started@example.com"), logged_in("done@example.com")
+        progress = reverse("lessons:progress", args=[series.slug, free_lesson.slug])
+        started.post(progress, {"state": "opened"})
+        finished.post(progress, {"state": "opened"})
+        finished.post(progress, {"state": "done"})
+        assert "badge--started" in self.series_page(started, series)
+        page = self.series_page(finished, series)
+        assert "badge--done" in page and "badge--started" not in page
+
+    def test_a_lesson_one_reader_started_is_not_started_for_the_next(self, series, free_lesson):
+        started = logged_in("started@example.com")
+        progress = reverse("lessons:progress", args=[series.slug, free_lesson.slug])
+        started.post(progress, {"state": "opened"})
+        assert "badge--started" in self.series_page(started, series)
+        assert "badge--started" not in self.series_page(logged_in("new@example.com"), series)
