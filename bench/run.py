@@ -17,16 +17,15 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tests.e2e import servers
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -45,28 +44,15 @@ TARGETS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_env(workdir: Path) -> dict:
-    database = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_",))}
-    return {
-        **keep,
-        "ENV_FILE": "/nonexistent",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "0",
-        "SECURE_HTTPS": "0",
-        "SECRET_KEY": "bench-only-" + "x" * 50,
-        "PIN_HASH_KEY": "bench-only-pins-" + "y" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "DATABASE_URL": database,
-        "STATIC_ROOT": str(workdir / "static"),
-        "LOG_LEVEL": "WARNING",
-    }
+    return servers.server_env(
+        SECRET_KEY="bench-only-" + "x" * 50,
+        PIN_HASH_KEY="bench-only-pins-" + "y" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        STATIC_ROOT=str(workdir / "static"),
+        LOG_LEVEL="WARNING",
+    )
 
 
 def manage(env, *args, stdout=subprocess.DEVNULL) -> float:
@@ -77,30 +63,11 @@ def manage(env, *args, stdout=subprocess.DEVNULL) -> float:
     return time.perf_counter() - started
 
 
-class Server:
-    """A gunicorn master started as `make serve` starts one, on a port of its own."""
+class Server(servers.Gunicorn):
+    """The site or the ceiling under gunicorn as `make serve` runs it, all its workers."""
 
     def __init__(self, env: dict, app: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", app],
-            cwd=ROOT,
-            env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=2)  # noqa: S310 (loopback)
-                return
-            except urllib.error.HTTPError:
-                return  # it answers
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{app} did not start on {self.url}")
+        super().__init__(env, app=app, workers=None)
 
     def workers_rss_mb(self) -> list[float]:
         sizes = []
@@ -114,13 +81,6 @@ class Server:
             if ppid and rss and int(ppid[1]) == self.process.pid:
                 sizes.append(int(rss[1]) / 1024)
         return sizes
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def wrk(url: str, *, seconds: int, connections: int, headers=(), script=None) -> dict:

@@ -70,20 +70,25 @@ def manage(*args, env) -> str:
 
 
 class Gunicorn:
-    """One gunicorn process with one worker, stopped on exit."""
+    """A gunicorn started as `make serve` starts one (config/gunicorn.py), on a port of its
+    own, with one worker unless `workers` says otherwise (None: config/gunicorn.py's number);
+    stopped on exit. `make bench` starts the site and its ceiling with it too."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, *, app: str = "config.wsgi", workers: int | None = 1):
         self.port = free_port()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.url = f"http://127.0.0.1:{self.port}"
+        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        if workers is not None:
+            env["WEB_CONCURRENCY"] = str(workers)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", app],
             cwd=ROOT,
-            env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "1"},
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url + "/healthz", timeout=2)
