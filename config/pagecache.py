@@ -15,9 +15,19 @@ number in the shared cache; a kept page of an older generation is never served. 
 reads the generation at most every GENERATION_CHECK_SECONDS, so other workers and servers see a
 change within that time (the worker that made it, at once). Pages also expire after
 PAGE_CACHE_SECONDS, so a scheduled lesson appears within that time.
+
+While the generation cannot be read (the shared cache is away, or keeps nothing), a change
+made in another process cannot be seen, so nothing is kept for long: the generation is then a
+new one every UNREAD_SECONDS, and whatever was kept under an earlier one is not served again.
+A lesson made premium elsewhere is served in full at most UNREAD_SECONDS after the change
+(at most GENERATION_CHECK_SECONDS when the cache went away just before it). The same
+generation guards what lessons/pages.py keeps (its memos and the `{% shared %}` parts), and a
+request works under one generation from start to end (`pinned`), so nothing kept under a
+later one is made from what an earlier one read.
 """
 
 import contextlib
+import contextvars
 import functools
 import threading
 import time
@@ -30,7 +40,12 @@ from django.utils import translation
 
 GENERATION = "pagecache:generation"
 GENERATION_CHECK_SECONDS = 2.0
-MAX_BYTES = 8 * 1024 * 1024  # of page content per worker
+# While the generation cannot be read, the longest anything is kept (see above).
+UNREAD_SECONDS = 2.0
+MAX_BYTES = 8 * 1024 * 1024  # of pages (content, headers, keys) per worker
+
+# The generation the current request works under (PageCacheMiddleware sets it).
+_pinned: contextvars.ContextVar = contextvars.ContextVar("pagecache_generation", default=None)
 
 
 def anonymous_page(view):
@@ -46,28 +61,46 @@ def anonymous_page(view):
 
 
 class _Pages:
-    """This worker's kept pages, least recently used first out, within MAX_BYTES."""
+    """This worker's kept pages, least recently used first out, within MAX_BYTES (a page
+    bigger than that is not kept)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.entries: OrderedDict[str, tuple] = OrderedDict()
         self.size = 0
-        self.generation = 0
+        self.generation: int | None = None  # None: the shared cache could not say
         self.generation_read_at = float("-inf")
 
-    def current_generation(self) -> int:
+    def current_generation(self) -> int | tuple:
+        """The generation this worker serves now: the request's own while one is running
+        (`pinned`), else the shared cache's (read again after GENERATION_CHECK_SECONDS),
+        else, while that cannot be read, one that changes every UNREAD_SECONDS."""
+        pinned = _pinned.get()
+        if pinned is not None:
+            return pinned
         now = time.monotonic()
         if now - self.generation_read_at >= GENERATION_CHECK_SECONDS:
             read_at = self.generation_read_at
-            with contextlib.suppress(Exception):  # a cache that cannot answer: keep the last
-                generation = cache.get(GENERATION, 0)
-                # unless this very read found the cache back, and invalidate() has just run
-                if self.generation_read_at == read_at:
-                    self.generation = generation
+            generation = _read_generation()
+            # unless this very read found the cache back, and invalidate() has just run
+            if self.generation_read_at == read_at:
+                self.generation = generation
             self.generation_read_at = max(now, self.generation_read_at)
+        if self.generation is None:
+            return ("unread", int(now // UNREAD_SECONDS))
         return self.generation
 
-    def get(self, key: str, generation: int):
+    @contextlib.contextmanager
+    def pinned(self):
+        """Everything inside works under the generation current at its start: what a
+        request reads and keeps is all of one generation."""
+        token = _pinned.set(self.current_generation())
+        try:
+            yield
+        finally:
+            _pinned.reset(token)
+
+    def get(self, key: str, generation):
         with self.lock:
             entry = self.entries.get(key)
             if entry is None:
@@ -78,25 +111,29 @@ class _Pages:
             self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, generation: int, response) -> None:
+    def put(self, key: str, generation, response) -> None:
         headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
+        size = len(key) + len(response.content) + sum(len(k) + len(v) for k, v in headers)
+        if size > MAX_BYTES:
+            return
         entry = (
             generation,
             time.monotonic() + settings.PAGE_CACHE_SECONDS,
             response.content,
             headers,
+            size,
         )
         with self.lock:
             self._drop(key)
             self.entries[key] = entry
-            self.size += len(entry[2])
-            while self.size > MAX_BYTES and self.entries:
+            self.size += size
+            while self.size > MAX_BYTES:
                 self._drop(next(iter(self.entries)))
 
     def _drop(self, key: str) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.size -= len(entry[2])
+            self.size -= entry[4]
 
     def clear(self) -> None:
         with self.lock:
@@ -106,6 +143,21 @@ class _Pages:
 
 
 pages = _Pages()
+_MISSING = object()
+
+
+def _read_generation() -> int | None:
+    """The shared cache's generation (made now if it has none), or None when the cache
+    cannot say: it raised, or it keeps nothing (config/cache.py's backend while Redis is
+    away answers every read with the default and forgets every write)."""
+    try:
+        generation = cache.get(GENERATION, _MISSING)
+        if generation is _MISSING:
+            cache.add(GENERATION, time.time_ns(), None)
+            generation = cache.get(GENERATION, _MISSING)
+    except Exception:
+        return None
+    return None if generation is _MISSING else generation
 
 
 def invalidate() -> None:
@@ -115,6 +167,8 @@ def invalidate() -> None:
     with contextlib.suppress(Exception):
         cache.set(GENERATION, generation, None)
     pages.generation, pages.generation_read_at = generation, time.monotonic()
+    if _pinned.get() is not None:  # this request reads what it wrote from now on
+        _pinned.set(generation)
 
 
 def _eligible(request) -> bool:
@@ -128,8 +182,10 @@ def _eligible(request) -> bool:
 
 
 def _key(request) -> str:
+    """Everything an anonymous page depends on: its address (scheme, host, path and query;
+    canonical links and share tags name the scheme) and its language."""
     language = translation.get_language_from_request(request)
-    return f"{language}:{request.get_host()}:{request.get_full_path()}"
+    return f"{language}:{request.scheme}://{request.get_host()}{request.get_full_path()}"
 
 
 def storable(response) -> bool:
@@ -146,6 +202,10 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        with pages.pinned():
+            return self._respond(request)
+
+    def _respond(self, request):
         if not _eligible(request):
             return self.get_response(request)
         key, generation = _key(request), pages.current_generation()

@@ -1,14 +1,16 @@
 """Anonymous readers' pages come whole from the cache; nothing personal is ever stored."""
 
 import pytest
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.test import Client
 
 from access import services
 from config import pagecache
+from lessons.models import Lesson
 from tests.access.helpers import REDEEM, issue
-from tests.factories import make_user
+from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +127,102 @@ def test_a_change_made_while_the_cache_was_away_reaches_other_workers_once_it_is
     cache_outage.end()  # back, with what it held: it says so (config.cache.recovered)
     assert pagecache.cache.get(pagecache.GENERATION) not in (before, None)
     assert pagecache.cache.get(pagecache.GENERATION) == pagecache.pages.current_generation()
+
+
+def test_each_scheme_is_kept_apart(lesson):
+    """Behind a proxy that says https (X-Forwarded-Proto), the page's canonical link and
+    share tags name https; a later reader over plain http gets http ones, not that page."""
+    secure = Client().get(lesson.get_absolute_url(), secure=True).text
+    assert f'rel="canonical" href="https://testserver{lesson.get_absolute_url()}"' in secure
+    plain = Client().get(lesson.get_absolute_url()).text
+    assert f'rel="canonical" href="http://testserver{lesson.get_absolute_url()}"' in plain
+    assert "https://testserver" not in plain
+
+
+class TestWhileTheGenerationCannotBeRead:
+    """With the shared cache away, a change another worker makes cannot reach this one through
+    the generation: what this worker keeps (pages, the lessons pages.py keeps, the shared
+    parts) then lasts at most pagecache.UNREAD_SECONDS, so a lesson made premium elsewhere is
+    not served in full past the bound."""
+
+    SECRET = "OUTAGE-PREMIUM-SENTENCE"
+    # A change made elsewhere shows within the longer of the two (config/pagecache.py).
+    BOUND = max(pagecache.UNREAD_SECONDS, pagecache.GENERATION_CHECK_SECONDS)
+
+    @pytest.fixture
+    def clock(self, monkeypatch):
+        """This worker's monotonic clock, moved by the test (started before anything is
+        kept, at a round number, so that steps of a quarter second add up exactly)."""
+        now = [1000.0]
+        monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
+        return now
+
+    @pytest.fixture
+    def lesson(self, clock):
+        return make_lesson(
+            make_series(slug="outage"),
+            access=Lesson.Access.FREE,
+            body=f"Opening words.\n\n<!-- more -->\n\n{self.SECRET}",
+        )
+
+    def reader(self, kind: str) -> Client:
+        client = Client()
+        if kind == "logged in":
+            client.force_login(make_user())
+        return client
+
+    @pytest.mark.parametrize("kind", ["anonymous", "logged in"])
+    @pytest.mark.parametrize("kept", ["before the outage", "during it"])
+    def test_a_lesson_made_premium_elsewhere_is_cut_within_the_bound(
+        self, lesson, clock, cache_outage, kind, kept
+    ):
+        client = self.reader(kind)
+        url = lesson.get_absolute_url()
+        assert self.SECRET in client.get(url).text
+        cache_outage.start()
+        if kept == "during it":
+            clock[0] += pagecache.GENERATION_CHECK_SECONDS  # the cache is found away
+            assert self.SECRET in client.get(url).text  # kept now, in the outage
+        # Another worker makes it premium; its write to the shared cache is lost.
+        QuerySet.update(Lesson.objects.filter(pk=lesson.pk), access=Lesson.Access.PREMIUM)
+        changed_at = clock[0]
+        while self.SECRET in client.get(url).text:
+            assert clock[0] - changed_at < self.BOUND, "served in full past the bound"
+            clock[0] += 0.25
+        for _ in range(int(settings.PAGE_CACHE_SECONDS / 0.25) + 1):  # nor again, later on
+            clock[0] += 0.25
+            assert self.SECRET not in client.get(url).text
+
+    def test_with_the_cache_up_pages_are_kept_their_whole_time(
+        self, lesson, clock, django_assert_num_queries
+    ):
+        """The bound is for the outage only: a readable generation keeps pages for
+        PAGE_CACHE_SECONDS, asking the database nothing."""
+        Client().get(lesson.get_absolute_url())
+        clock[0] += settings.PAGE_CACHE_SECONDS - 1
+        with django_assert_num_queries(0):
+            assert Client().get(lesson.get_absolute_url()).status_code == 200
+
+    def test_a_cache_that_keeps_nothing_is_a_generation_that_cannot_be_read(
+        self, lesson, clock, cache_outage
+    ):
+        cache_outage.start()
+        clock[0] += pagecache.GENERATION_CHECK_SECONDS
+        first = pagecache.pages.current_generation()
+        assert first == pagecache.pages.current_generation()
+        clock[0] += pagecache.UNREAD_SECONDS
+        assert pagecache.pages.current_generation() != first
+
+    def test_a_request_works_under_one_generation_from_start_to_end(self, lesson, clock):
+        with pagecache.pages.pinned():
+            pinned = pagecache.pages.current_generation()
+            pagecache.cache.set(pagecache.GENERATION, 42, None)  # another worker's write
+            clock[0] += pagecache.GENERATION_CHECK_SECONDS
+            assert pagecache.pages.current_generation() == pinned
+        assert pagecache.pages.current_generation() == 42  # the next request sees it
+        with pagecache.pages.pinned():
+            pagecache.invalidate()  # but a request's own write shows to it at once
+            assert pagecache.pages.current_generation() not in (pinned, 42)
 
 
 class TestThePinFormOnSharedPages:

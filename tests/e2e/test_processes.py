@@ -157,3 +157,68 @@ def test_readers_log_in_and_read_while_redis_is_away(tmp_path, static_root, faul
             assert json.loads(body) == {"status": "ok", "database": "up", "cache": "up"}
     finally:
         outage.close()
+
+
+CANARY = "CANARY-PREMIUM-SENTENCE"
+MAKE_LESSON = f"""
+from datetime import timedelta
+from django.utils import timezone
+from lessons.models import Lesson, Series
+series = Series.objects.create(title="Outage", slug="outage", is_published=True)
+Lesson.objects.create(
+    series=series, number=1, slug="one", title="One", access="free", status="published",
+    published_at=timezone.now() - timedelta(days=1),
+    body="Opening words.\\n\\n<!-- more -->\\n\\n{CANARY}",
+)
+"""
+# As the admin's bulk action does: the write, and its invalidation (lost while Redis is away).
+MAKE_PREMIUM = """
+import time
+from lessons.models import Lesson
+changed_at = time.time()
+Lesson.objects.filter(slug="one").update(access="premium")
+print(changed_at)
+"""
+
+
+def test_a_lesson_made_premium_while_redis_is_away_stops_being_served_in_full_within_the_bound(
+    tmp_path, static_root
+):
+    """Redis cut: a change made in another process cannot reach the workers through the
+    shared generation, so they keep nothing longer than pagecache.UNREAD_SECONDS. Polled
+    until a deadline (the bound and a margin for two busy processes): no anonymous reader gets
+    the full text after it, from a page kept before the cut or during it."""
+    from config import pagecache
+
+    require_redis()
+    outage = Outage("127.0.0.1", 6379)
+    env = server_env(
+        STATIC_ROOT=str(static_root),
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        REDIS_URL=f"redis://127.0.0.1:{outage.port}/7",
+        CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+    )
+    manage("migrate", "-v0", env=env)
+    manage("shell", "-c", MAKE_LESSON, env=env)
+    bound = max(pagecache.UNREAD_SECONDS, pagecache.GENERATION_CHECK_SECONDS)
+    try:
+        with Gunicorn(env, workers=2) as server:
+            page = server.url + "/series/outage/one/"
+            for _ in range(10):  # kept by both workers
+                assert CANARY in Browser().request(page)[1]
+            outage.cut()
+            time.sleep(pagecache.GENERATION_CHECK_SECONDS + 0.5)  # the workers find it away
+            for _ in range(10):  # and keep the page again, in the outage
+                assert CANARY in Browser().request(page)[1]
+            changed_at = float(manage("shell", "-v0", "-c", MAKE_PREMIUM, env=env))
+            deadline = changed_at + bound + 3
+            while time.time() < deadline + 2:
+                status, body = Browser().request(page)
+                assert status == 200
+                late = time.time() - changed_at
+                assert CANARY not in body or time.time() <= deadline, (
+                    f"served in full {late:.1f} s after the lesson was made premium"
+                )
+                time.sleep(0.05)
+    finally:
+        outage.close()
