@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils import feedgenerator
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from lessons import caching
@@ -115,7 +115,9 @@ class LessonsRss(Feed):
         return lessons
 
     def item_title(self, lesson):
-        return escape(xml_safe(f"{lesson.number}. {lesson.title}"))
+        # Plain text, escaped once when the XML is written (Django's own default escapes
+        # it a second time, so readers would show "&lt;" for "<").
+        return xml_safe(f"{lesson.number}. {lesson.title}")
 
     def item_description(self, lesson):
         return lesson.feed_html

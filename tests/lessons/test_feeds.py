@@ -134,6 +134,16 @@ class TestContents:
         assert response.status_code == 200
         assert "9. Badtitle" in rss_items(response)
 
+    @pytest.mark.parametrize("path", ["/feed/", "/feed/atom/"], ids=["rss", "atom"])
+    def test_titles_with_markup_characters_read_as_written(self, client, site, path):
+        """A title is text: an XML parser gives back exactly what the author wrote (escaped
+        once for XML, not twice into "&amp;lt;")."""
+        make_lesson(site, number=9, slug="cost", title="Cost Control <&>")
+        response = client.get(path)
+        titles = rss_items(response) if path == "/feed/" else atom_entries(response)
+        assert "9. Cost Control <&>" in titles
+        assert b"&amp;lt;" not in response.content
+
     def test_pages_announce_their_feeds(self, client, site):
         lesson = site.lessons.get(slug="free")
         for url in ["/", site.get_absolute_url(), lesson.get_absolute_url()]:
