@@ -538,7 +538,9 @@ class FeedToken(models.Model):
     """The secret in a reader's private feed address (/access/feed/<token>/), whose premium
     items carry the full text of what that reader may read. One per reader; making a new one
     or deleting it stops the old address at once, and so does the end of their access (the
-    feed is decided afresh on every request)."""
+    feed is decided afresh on every request). An address lives only while its reader holds
+    access without a break from the time it was made: once ended, it stays ended, and a later
+    grant does not bring it back (services.feed_token_ended)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

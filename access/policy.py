@@ -123,3 +123,22 @@ def premium_scope(*, is_staff: bool, grants: Iterable[Grant], now: datetime) -> 
         ),
         frozenset(grant.series_id for grant in active),
     )
+
+
+Period = tuple[datetime, datetime | None]  # an entitlement's start and end (None: no end)
+
+
+def held_throughout(periods: Iterable[Period], *, since: datetime, until: datetime) -> bool:
+    """Whether the periods together cover every moment from `since` to `until`: access held
+    without a break. A period covers its start and the moments before its end, as
+    `is_active()` says (an entitlement revoked ends when it was revoked)."""
+    reached = since  # every moment before this one is covered
+    for start, end in sorted(periods, key=lambda period: period[0]):
+        if reached > until:
+            break
+        if start > reached:
+            return False
+        if end is None:
+            return True
+        reached = max(reached, end)
+    return reached > until

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
-from access import pins
+from access import pins, policy
 from access.models import (
     AccessPin,
     Entitlement,
@@ -351,3 +351,28 @@ def renew_feed_token(*, user) -> FeedToken:
 
 def delete_feed_token(*, user) -> None:
     FeedToken.objects.filter(user=user).delete()
+
+
+def feed_token_ended(feed_token: FeedToken, *, entitlements=None, now=None) -> bool:
+    """Whether this private feed address has ended: its reader is no longer active, or was
+    without access (staff, or an active entitlement) at any moment since it was made. An
+    address found ended is deleted: it never works again, whatever is granted later (the
+    reader, with access again, makes a new one). `entitlements`: the reader's
+    (granted_at, expires_at, revoked_at), when already read."""
+    now = now or timezone.now()
+    user = feed_token.user
+    if user.is_active and user.is_staff:
+        return False
+    if user.is_active:
+        if entitlements is None:
+            entitlements = Entitlement.objects.filter(user=user, granted_at__lte=now).values_list(
+                "granted_at", "expires_at", "revoked_at"
+            )
+        periods = [
+            (granted_at, min((t for t in (expires_at, revoked_at) if t), default=None))
+            for granted_at, expires_at, revoked_at in entitlements
+        ]
+        if policy.held_throughout(periods, since=feed_token.issued_at, until=now):
+            return False
+    FeedToken.objects.filter(pk=feed_token.pk).delete()
+    return True

@@ -89,11 +89,17 @@ def my_access(request):
         .select_related("series", "pin")
         .prefetch_related("lessons")
     )
+    feed_token = FeedToken.objects.filter(user=request.user).first()
+    if feed_token is not None:
+        feed_token.user = request.user
+        periods = [(e.granted_at, e.expires_at, e.revoked_at) for e in entitlements]
+        if services.feed_token_ended(feed_token, entitlements=periods):
+            feed_token = None
     context = {
         "entitlements": entitlements,
         "emails_form": LessonEmailsForm(instance=request.user),
         "can_have_feed": request.user.is_staff or any(e.is_active() for e in entitlements),
-        "feed_token": FeedToken.objects.filter(user=request.user).first(),
+        "feed_token": feed_token,
     }
     response = render(request, "access/my_access.html", context)
     add_never_cache_headers(response)
@@ -154,9 +160,10 @@ def feed_address(request):
 def private_feed(request, token, atom=False):
     """A reader's feed: every lesson of the series they hold, each in full where the access
     decision for that reader says so. Decided afresh on each request: a deleted or renewed
-    address, or access that ended, stops it at once (404)."""
+    address, or access that ended, stops it at once (404), and an address whose reader was
+    without access at any moment since it was made has ended for good."""
     found = FeedToken.objects.select_related("user").filter(token=token).first()
-    if found is None or not found.user.is_active:
+    if found is None or services.feed_token_ended(found):
         raise Http404("No such feed.")
     access = ReaderAccess(found.user)
     scope = access.premium_scope()

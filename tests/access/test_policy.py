@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from access.policy import Grant, Reason, Show, decide, is_active, premium_scope
+from access.policy import (
+    Grant,
+    Reason,
+    Show,
+    decide,
+    held_throughout,
+    is_active,
+    premium_scope,
+)
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SERIES, OTHER_SERIES, LESSON, OTHER_LESSON = 1, 2, 10, 11
@@ -123,3 +131,27 @@ def test_the_premium_scope_holds_exactly_the_premium_lessons_decide_opens(who):
             series_id in scope.series_ids or (series_id, lesson_id) in scope.lessons
         )
         assert in_scope == opens, (series_id, lesson_id)
+
+
+def hours(n: float) -> datetime:
+    return NOW + timedelta(hours=n)
+
+
+@pytest.mark.parametrize(
+    ("periods", "held"),
+    [
+        ([], False),
+        ([(hours(-5), None)], True),
+        ([(hours(-5), hours(1))], True),
+        ([(hours(-5), hours(0))], False),  # ended at the very moment asked about
+        ([(hours(-3), None)], False),  # began after the address was made
+        ([(hours(-5), hours(-3)), (hours(-3), None)], True),  # one ends as the next begins
+        ([(hours(-5), hours(-3)), (hours(-2), None)], False),  # an hour without
+        ([(hours(-2), None), (hours(-5), hours(-1))], True),  # in any order
+        ([(hours(-5), hours(-2)), (hours(-4), hours(-1)), (hours(-1.5), hours(2))], True),
+        ([(hours(-5), hours(-4.5)), (hours(-4.5), hours(-4.5)), (hours(-3), None)], False),
+    ],
+)
+def test_access_held_throughout_a_time(periods, held):
+    """From an address's making (4 hours ago) to now, with no moment uncovered."""
+    assert held_throughout(periods, since=hours(-4), until=NOW) is held

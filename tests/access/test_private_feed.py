@@ -136,9 +136,16 @@ class TestTheFeed:
         user, _ = holder
         token = services.renew_feed_token(user=user).token
         assert OTHER in Client().get(feed_path(token)).text
-        Entitlement.objects.filter(user=user).delete()
+        whole = Entitlement.objects.get(user=user)
         services.grant(user=user, series=site, lessons=[site.lessons.get(slug="two")])
-        assert OTHER not in Client().get(feed_path(token)).text
+        services.revoke_entitlements(Entitlement.objects.filter(pk=whole.pk), reason="narrowed")
+        response = Client().get(feed_path(token))
+        assert SECRET in response.text
+        assert OTHER not in response.text
+
+    def test_a_staff_members_address_works_without_entitlements(self, site, staff):
+        token = services.renew_feed_token(user=staff).token
+        assert SECRET in Client().get(feed_path(token)).text
 
     def test_unknown_addresses_and_inactive_readers_get_nothing(self, holder):
         user, _ = holder
@@ -152,6 +159,72 @@ class TestTheFeed:
         user, _ = holder
         token = services.renew_feed_token(user=user).token
         first = Client().get(feed_path(token))
-        with django_assert_num_queries(2):  # the address and its reader, their entitlements
+        # the address and its reader, their entitlements since it was made, the active ones
+        with django_assert_num_queries(3):
             again = Client().get(feed_path(token), headers={"if-none-match": first["ETag"]})
         assert again.status_code == 304
+
+
+def ago(**delta):
+    return timezone.now() - timedelta(**delta)
+
+
+class TestAnEndedAddress:
+    """An address lives while its reader holds access without a break from the time it was
+    made. Once ended it stays ended: a later grant gives the reader a new address to make,
+    never the old one back (its text may already be in someone else's feed reader)."""
+
+    @pytest.fixture
+    def address(self, holder):
+        """Made two days ago, by a reader who holds the series since three days ago."""
+        user, client = holder
+        Entitlement.objects.filter(user=user).update(granted_at=ago(days=3))
+        token = services.renew_feed_token(user=user)
+        FeedToken.objects.filter(pk=token.pk).update(issued_at=ago(days=2))
+        assert SECRET in Client().get(feed_path(token.token)).text
+        return user, client, token.token
+
+    ENDINGS = {
+        "expired": lambda held: held.update(expires_at=ago(days=1)),
+        "revoked": lambda held: services.revoke_entitlements(held, reason="refund"),
+        "deleted": lambda held: held.delete(),
+    }
+
+    @pytest.mark.parametrize("asked", [True, False], ids=["asked while ended", "not asked"])
+    @pytest.mark.parametrize("how", ENDINGS)
+    def test_it_stays_ended_after_a_new_grant(self, address, site, how, asked):
+        user, client, token = address
+        self.ENDINGS[how](Entitlement.objects.filter(user=user))
+        if asked:
+            assert Client().get(feed_path(token)).status_code == 404
+        services.grant(user=user, series=site)
+        for atom in (False, True):
+            response = Client().get(feed_path(token, atom))
+            assert response.status_code == 404
+            assert SECRET not in response.text
+        page = client.get("/access/mine/").text
+        assert token not in page
+        assert "Get my feed address" in page  # a new one, for the new access
+        client.post("/access/mine/feed/", {"action": "renew"})
+        new = FeedToken.objects.get(user=user).token
+        assert new != token
+        assert SECRET in Client().get(feed_path(new)).text
+        assert Client().get(feed_path(token)).status_code == 404
+
+    def test_access_renewed_before_it_ended_keeps_the_address(self, address, site):
+        user, client, token = address
+        first = Entitlement.objects.get(user=user)
+        renewed = services.grant(user=user, series=site, note="renewed")
+        Entitlement.objects.filter(pk=renewed.pk).update(granted_at=ago(hours=2))
+        Entitlement.objects.filter(pk=first.pk).update(expires_at=ago(hours=1))
+        assert SECRET in Client().get(feed_path(token)).text
+        assert token in client.get("/access/mine/").text
+
+    def test_a_reader_made_inactive_and_active_again_gets_a_new_address(self, address):
+        user, _, token = address
+        user.is_active = False
+        user.save()
+        assert Client().get(feed_path(token)).status_code == 404
+        user.is_active = True
+        user.save()
+        assert Client().get(feed_path(token)).status_code == 404
