@@ -17,10 +17,10 @@ A lesson file starts with YAML front matter between `---` lines:
 Lessons are matched by slug within the series. The whole run is one transaction: a single
 bad file means nothing is imported. Lessons missing from the folder are kept unless `prune`.
 
-Images a lesson references by a relative path (`![A chart](images/chart.png)` or
-`<img src="images/chart.png" alt="…">`), which must lie inside the folder, are checked like an
-upload (lessons.images), stored once in the media storage, and the reference is replaced by
-their address there; the same file gives the same address, so a second run changes nothing.
+Every problem of the folder is found in one run and listed by file and line (front matter,
+unknown keys, values, diagrams that cannot be drawn, images missing or without alt text, the
+checks a save makes), so that an author fixes them all at once; nothing is saved while there
+is one.
 
 Images a lesson references by a relative path (`![A chart](images/chart.png)` or
 `<img src="images/chart.png" alt="…">`), which must lie inside the folder, are checked like an
@@ -29,6 +29,8 @@ their address there; the same file gives the same address, so a second run chang
 """
 
 import datetime as dt
+import difflib
+import html
 import re
 import reprlib
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -51,6 +53,7 @@ from lessons.models import (
     Series,
     normalise_instagram_handle,
     normalise_whatsapp_number,
+    render_short_markdown,
 )
 
 SERIES_FILE = "series.yaml"
@@ -70,6 +73,11 @@ SERIES_TEXT_FIELDS = {
     "pin_message": "pin_message",
 }
 SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
+SERIES_KEY_OF_FIELD = {
+    **{fld: key for key, fld in SERIES_TEXT_FIELDS.items()},
+    "is_published": "published",
+    "position": "position",
+}
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 # ![alt](target "title") and <img ... src="target">, outside fenced code.
 _MARKDOWN_IMAGE = re.compile(r"(?P<head>!\[(?P<alt>[^\]\n]*)\]\(\s*)(?P<target><[^>\n]+>|[^)\s]+)")
@@ -109,10 +117,47 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix: in which file, on which line (None: the file as a whole), what."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: line {self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
 class ImportFailed(Exception):
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+    """Nothing was imported; `problems` lists every problem found, file by file (series.yaml
+    first), in the order of their lines."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.file != SERIES_FILE, p.file, p.line or 0))
+        super().__init__("\n".join(map(str, self.problems)))
+
+    @property
+    def files(self) -> int:
+        """How many files have problems."""
+        return len({problem.file for problem in self.problems})
+
+
+class _Source:
+    """One file being checked: its name, the line of each key of its YAML, the keys found
+    wrong, and where its problems go."""
+
+    def __init__(self, name: str, problems: list[Problem]):
+        self.name, self.problems = name, problems
+        self.lines: dict[str, int] = {}
+        self.bad: set[str] = set()
+
+    def problem(self, message: str, *, key: str | None = None, line: int | None = None) -> None:
+        if key is not None:
+            self.bad.add(key)
+            line = line or self.lines.get(key)
+        self.problems.append(Problem(self.name, line, message))
 
 
 @dataclass
@@ -146,38 +191,56 @@ class FolderImage:
         return images.url_for(self.image.name)
 
 
-def _load_yaml(text: str, name: str, problems: list[str]) -> dict | None:
+def _load_yaml(text: str, source: _Source, *, first_line: int = 1) -> dict | None:
+    """The YAML's keys and values (None when it cannot be read), noting the line of each key
+    in `source.lines`; `first_line` is the file's line the text starts on."""
+    if not text.strip():
+        return {}
+    loader = _Loader(text)
     try:
-        data = yaml.load(text, Loader=_Loader) if text.strip() else {}  # noqa: S506 (safe)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
         problem = str(getattr(exc, "problem", None) or exc)[:200]
-        problems.append(f"{name}: the YAML cannot be read{where}: {problem}")
+        source.problem(
+            f"the YAML cannot be read: {problem}",
+            line=first_line + mark.line if mark else None,
+        )
         return None
     except ValueError as exc:  # PyYAML's own date parsing, e.g. 2026-13-45
-        problems.append(f"{name}: the YAML has a value that cannot be read: {str(exc)[:200]}")
+        source.problem(f"the YAML has a value that cannot be read: {str(exc)[:200]}")
         return None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
-        problems.append(f"{name}: expected keys and values, found {type(data).__name__}")
+        source.problem(f"expected keys and values, found {type(data).__name__}")
         return None
+    source.lines = {
+        str(key.value): first_line + key.start_mark.line
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
     return data
 
 
-def _split_front_matter(text: str, name: str, problems: list[str]) -> tuple[dict | None, str]:
+def _split_front_matter(text: str, source: _Source) -> tuple[dict | None, str | None, int]:
+    """(front matter or None, body or None, the file's line the body starts on)."""
     lines = text.lstrip("\ufeff").splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
-        problems.append(f"{name}: no front matter (the file must start with a line '---')")
-        return None, ""
+        source.problem("no front matter (the file must start with a line '---')", line=1)
+        return None, None, 0
     for i, line in enumerate(lines[1:], start=1):
         if line.strip() == "---":
-            meta = _load_yaml("".join(lines[1:i]), name, problems)
-            return meta, "".join(lines[i + 1 :]).lstrip("\n")
-    problems.append(f"{name}: the front matter is not closed by a line '---'")
-    return None, ""
+            meta = _load_yaml("".join(lines[1:i]), source, first_line=2)
+            rest = "".join(lines[i + 1 :])
+            body = rest.lstrip("\n")
+            return meta, body, i + 2 + (len(rest) - len(body))
+    source.problem("the front matter is not closed by a line '---'", line=1)
+    return None, None, 0
 
 
-def _as_datetime(value, name: str, problems: list[str]) -> dt.datetime | None:
+def _as_datetime(value, source: _Source) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -193,23 +256,25 @@ def _as_datetime(value, name: str, problems: list[str]) -> dt.datetime | None:
         except ValueError:
             moment = None
         if moment is None:
-            problems.append(f"{name}: published_at {_shown(value)} is not a date and time")
+            source.problem(
+                f"published_at {_shown(value)} is not a date and time", key="published_at"
+            )
             return None
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-def _text(data: dict, key: str, name: str, problems: list[str], default: str = "") -> str:
+def _text(data: dict, key: str, source: _Source, default: str = "") -> str:
     """A text value; numbers are taken as written, lists and mappings are refused."""
     value = data.get(key)
     if value is None:
         return default
     if isinstance(value, bool | list | dict):
-        problems.append(f"{name}: '{key}' must be text (got {_shown(value)})")
+        source.problem(f"'{key}' must be text (got {_shown(value)})", key=key)
         return default
     return str(value)
 
 
-def _flag(data: dict, key: str, name: str, problems: list[str]) -> bool | None:
+def _flag(data: dict, key: str, source: _Source) -> bool | None:
     value = data.get(key)
     if value is None or isinstance(value, bool):
         return value
@@ -217,27 +282,58 @@ def _flag(data: dict, key: str, name: str, problems: list[str]) -> bool | None:
         return True
     if str(value).strip().lower() in env.FALSE - {""}:
         return False
-    problems.append(f"{name}: '{key}' must be true or false (got {_shown(value)})")
+    source.problem(f"'{key}' must be true or false (got {_shown(value)})", key=key)
     return None
 
 
-def _unknown_keys(data: dict, allowed: set[str], name: str, problems: list[str]) -> None:
-    unknown = sorted(_shown(key).strip("'") for key in set(data) - allowed)
-    if unknown:
-        more = len(unknown) - MAX_UNKNOWN_KEYS_SHOWN
-        listed = ", ".join(unknown[:MAX_UNKNOWN_KEYS_SHOWN]) + (
-            f" and {more} more" if more > 0 else ""
+def _unknown_keys(data: dict, allowed: set[str], source: _Source) -> None:
+    """Each unknown key on its line, with the known key it was perhaps meant to be (the
+    first MAX_UNKNOWN_KEYS_SHOWN of them, then how many more)."""
+    unknown = sorted((key for key in data if key not in allowed), key=lambda key: (
+        source.lines.get(str(key), 0), str(key)
+    ))  # fmt: skip
+    for key in unknown[:MAX_UNKNOWN_KEYS_SHOWN]:
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        source.problem(
+            f"unknown key {_shown(key).strip(chr(39))}{hint}", line=source.lines.get(str(key))
         )
-        problems.append(f"{name}: unknown key(s) {listed}")
+    if len(unknown) > MAX_UNKNOWN_KEYS_SHOWN:
+        source.problem(
+            f"and {len(unknown) - MAX_UNKNOWN_KEYS_SHOWN} more unknown keys",
+            line=source.lines.get(str(unknown[MAX_UNKNOWN_KEYS_SHOWN])),
+        )
 
 
-def _validation_messages(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(
-            f"{fld}: {' '.join(msgs)}" if fld != "__all__" else " ".join(msgs)
-            for fld, msgs in exc.message_dict.items()
-        )
-    return " ".join(exc.messages)
+def _validate(instance, source: _Source, *, key_of: dict, exclude: set[str], clean=False) -> None:
+    """Check `instance` as `full_clean()` does (its fields, uniqueness and constraints, and
+    `clean()` when `clean`), each problem on the line of its key. Fields in `exclude` were
+    found wrong already; key_of: {field: key} where they differ."""
+    checks = [
+        lambda: instance.clean_fields(exclude=exclude),
+        lambda: instance.validate_unique(exclude=exclude),
+        lambda: instance.validate_constraints(exclude=exclude),
+    ]
+    if clean:
+        checks.append(instance.clean)
+    errors: dict[str, list[ValidationError]] = {}
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            for name, found in exc.update_error_dict({}).items():
+                if name not in exclude:
+                    errors.setdefault(name, []).extend(found)
+    for name, found in errors.items():
+        for error in found:
+            fields = [name]
+            if name == NON_FIELD_ERRORS and error.params and error.params.get("unique_check"):
+                fields = [f for f in error.params["unique_check"] if f != "series"] or fields
+            key = key_of.get(fields[0], fields[0])
+            line = source.lines.get(key)  # none for the body: its messages name its own lines
+            label = "" if fields[0] == NON_FIELD_ERRORS else f"{key}: "
+            for message in error.messages:
+                source.problem(f"{label}{message}", line=line)
 
 
 def _apply(instance, values: dict) -> bool:
@@ -250,80 +346,101 @@ def _apply(instance, values: dict) -> bool:
     return changed
 
 
-def _series_values(data: dict, problems: list[str]) -> dict:
-    name = SERIES_FILE
-    _unknown_keys(data, SERIES_KEYS, name, problems)
-    values = {
-        field: _text(data, key, name, problems).strip() for key, field in SERIES_TEXT_FIELDS.items()
-    }
-    values["language"] = values["language"] or "en"
-    values["instagram_handle"] = normalise_instagram_handle(values["instagram_handle"])
-    values["whatsapp_number"] = normalise_whatsapp_number(values["whatsapp_number"])
+def _series_values(data: dict, source: _Source) -> dict:
+    """The Series fields series.yaml gives, those found wrong left out (in `source.bad`)."""
+    _unknown_keys(data, SERIES_KEYS, source)
+    values = {}
+    for key, fld in SERIES_TEXT_FIELDS.items():
+        text = _text(data, key, source).strip()
+        if key not in source.bad:
+            values[fld] = text
+    values["language"] = values.get("language") or "en"
+    for fld, normalise in (
+        ("instagram_handle", normalise_instagram_handle),
+        ("whatsapp_number", normalise_whatsapp_number),
+    ):
+        if fld in values:
+            values[fld] = normalise(values[fld])
     for key in ("title", "slug"):
-        if not values[key]:
-            problems.append(f"{name}: '{key}' is missing")
-    published = _flag(data, "published", name, problems)
+        if key not in source.bad and not values.get(key):
+            source.problem(f"'{key}' is missing", key=key)
+            values.pop(key, None)
+    published = _flag(data, "published", source)
     if published is not None:
         values["is_published"] = published
     if "position" in data:
         position = data["position"]
         if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-            problems.append(f"{name}: 'position' must be a whole number (got {_shown(position)})")
+            source.problem(
+                f"'position' must be a whole number (got {_shown(position)})", key="position"
+            )
         else:
             values["position"] = position
     return values
 
 
-def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dict | None:
-    before = len(problems)
-    _unknown_keys(meta, LESSON_KEYS, name, problems)
-    title = _text(meta, "title", name, problems).strip()
-    if not title:
-        problems.append(f"{name}: 'title' is missing")
-    slug = _text(meta, "slug", name, problems).strip() or slugify(title)
-    if title and not slug:
-        problems.append(f"{name}: 'slug' is missing, and the title gives none; add a slug")
+def _lesson_values(meta: dict, body: str, source: _Source) -> dict:
+    """The Lesson fields the front matter gives, those found wrong left out (their keys in
+    `source.bad`)."""
+    _unknown_keys(meta, LESSON_KEYS, source)
+    values = {"body": body}
+    title = _text(meta, "title", source).strip()
+    if title:
+        values["title"] = title
+    elif "title" not in source.bad:
+        source.problem("'title' is missing", key="title")
+    slug = _text(meta, "slug", source).strip() or slugify(title)
+    if slug and "slug" not in source.bad:
+        values["slug"] = slug
+    elif title and "slug" not in source.bad:
+        source.problem(
+            "'slug' is missing, and the title gives none; add a slug",
+            key="slug",
+            line=source.lines.get("title"),
+        )
+    else:
+        source.bad.add("slug")  # made from a title that is wrong, said above
     number = meta.get("number")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        problems.append(f"{name}: 'number' must be a whole number from 1 (got {_shown(number)})")
+        source.problem(
+            f"'number' must be a whole number from 1 (got {_shown(number)})", key="number"
+        )
+    else:
+        values["number"] = number
     access = meta.get("access", Lesson.Access.PREMIUM)
-    if access not in Lesson.Access.values:
-        problems.append(f"{name}: access must be free or premium (got {_shown(access)})")
+    if access in Lesson.Access.values:
+        values["access"] = access
+    else:
+        source.problem(f"access must be free or premium (got {_shown(access)})", key="access")
     status = meta.get("status", Lesson.Status.DRAFT)
-    if status not in Lesson.Status.values:
-        problems.append(f"{name}: status must be draft or published (got {_shown(status)})")
-    published_at = _as_datetime(meta.get("published_at"), name, problems)
-    if len(problems) > before:
-        return None
-    values = {
-        "title": title,
-        "slug": slug,
-        "number": number,
-        "part": _text(meta, "part", name, problems),
-        "summary": _text(meta, "summary", name, problems).strip(),
-        "access": access,
-        "status": status,
-        "body": body,
-    }
+    if status in Lesson.Status.values:
+        values["status"] = status
+    else:
+        source.problem(f"status must be draft or published (got {_shown(status)})", key="status")
+    published_at = _as_datetime(meta.get("published_at"), source)
     if published_at is not None:
         values["published_at"] = published_at
+    for key, strip in (("part", False), ("summary", True)):
+        text = _text(meta, key, source)
+        if key not in source.bad:
+            values[key] = text.strip() if strip else text
     return values
 
 
-def _read_text(path: Path, problems: list[str]) -> str | None:
+def _read_text(path: Path, source: _Source) -> str | None:
     """The file's text, or None (with the problem noted) when it is too big or not UTF-8."""
     limit = settings.LESSON_BODY_MAX_BYTES + FILE_SLACK_BYTES
     size = path.stat().st_size
     if size > limit:
-        problems.append(
-            f"{path.name}: the file is {size // 1024} KB; a file can be at most "
+        source.problem(
+            f"the file is {size // 1024} KB; a file can be at most "
             f"{limit // 1024} KB (the largest lesson and its front matter)"
         )
         return None
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        problems.append(f"{path.name}: not UTF-8 text")
+        source.problem("not UTF-8 text")
         return None
 
 
@@ -333,68 +450,115 @@ def _is_relative(target: str) -> bool:
 
 
 def _bring_images(
-    body: str, directory: Path, name: str, problems: list[str], found: dict[str, FolderImage]
-) -> str:
+    body: str, directory: Path, source: _Source, body_line: int, found: dict[str, FolderImage]
+) -> tuple[str, list[tuple[int, str, str]]]:
     """`body` with each image referenced by a relative path replaced by its address in the
-    media storage; the images checked into `found`, problems into `problems`."""
+    media storage, and every image reference as (line, address in the body, as written); the
+    images checked into `found`, problems into `source`."""
     root = directory.resolve()
+    references: list[tuple[int, str, str]] = []
+    line_number = body_line
 
     def replace(match: re.Match) -> str:
-        written = match["target"]
-        target = unquote(written.strip("<>"))
+        target = unquote(match["target"].strip("<>"))
+        references.append((line_number, target, target))
         if not _is_relative(target):
             return match[0]
         path = (directory / target).resolve()
         key = str(path)
         if key not in found:
             if not path.is_relative_to(root):
-                problems.append(f"{name}: image {target}: outside the series folder")
+                source.problem(f"image {target}: outside the series folder", line=line_number)
                 return match[0]
             if not path.is_file():
-                problems.append(f"{name}: image {target}: no such file next to the lesson")
+                source.problem(f"image {target}: no such file next to the lesson", line=line_number)
                 return match[0]
             try:
                 found[key] = FolderImage(target, images.clean_image(path.read_bytes(), name=target))
             except ValidationError as error:
-                problems.append(f"{name}: image {target}: {' '.join(error.messages)}")
+                source.problem(f"image {target}: {' '.join(error.messages)}", line=line_number)
                 return match[0]
         if not found[key].alt and match.groupdict().get("alt"):
             found[key].alt = match["alt"].strip()
+        references[-1] = (line_number, found[key].url, target)
         return match["head"] + found[key].url + ("" if match.re is _MARKDOWN_IMAGE else match["q"])
 
     lines = body.split("\n")
     code = markdown.code_lines(lines)
     for index, line in enumerate(lines):
         if index not in code and ("![" in line or "<img" in line.lower()):
+            line_number = body_line + index
             lines[index] = _HTML_IMAGE.sub(replace, _MARKDOWN_IMAGE.sub(replace, line))
-    return "\n".join(lines)
+    return "\n".join(lines), references
+
+
+def _check_body(body: str, source: _Source, body_line: int, references: list) -> None:
+    """What `Lesson.clean()` checks of a body, each on its line: ```mermaid blocks that
+    cannot be drawn, and images without alt text."""
+    for problem in markdown.diagram_problems(body):
+        source.problem(
+            f"diagram {problem.number} cannot be drawn: {problem.message}",
+            line=body_line + problem.line - 1,
+        )
+    if "![" not in body and "<img" not in body.lower():
+        return
+    try:
+        rendered = render_short_markdown(body)
+    except markdown.RenderError:
+        return  # the body's own check says why it cannot be rendered
+    unused = list(references)
+    for problem in markdown.image_problems(rendered):
+        # The problem's image is the nth of the body, or else the first with its address.
+        src = html.unescape(problem.src)
+        nth = references[problem.number - 1] if problem.number <= len(references) else None
+        here = nth if nth in unused and nth[1] == src else None
+        here = here or next((ref for ref in unused if ref[1] == src), None)
+        if here:
+            unused.remove(here)
+        written = here[2] if here else src
+        source.problem(
+            f"image {written} has no alt text: describe what it shows between the brackets, "
+            f"as in ![A chart of the three stages]({written})",
+            line=here[0] if here else body_line,
+        )
 
 
 @dataclass(frozen=True)
 class LessonFile:
-    """One lesson file, read and checked: its name and the Lesson fields it gives."""
+    """One lesson file, read and checked: its name, the Lesson fields it gives (without
+    those found wrong), the line of each key of its front matter, and the keys found wrong."""
 
     name: str
     values: dict
+    lines: dict[str, int]
+    bad: frozenset[str]
 
     @property
     def label(self) -> str:
-        return f"{self.values['number']}. {self.values['title']}"
+        return f"{self.values.get('number', '?')}. {self.values.get('title', self.name)}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Folder:
-    """A folder, read and checked: the Series fields and the lesson files."""
+    """A folder, read and checked: the Series fields, the lesson files, the images, and every
+    problem found so far."""
 
     series: dict
+    series_read: bool  # series.yaml could be read
+    series_source: _Source
     lessons: list[LessonFile]
     images: list[FolderImage]
+    problems: list[Problem]
 
 
 def read_folder(directory: Path) -> Folder:
-    """Read and check the folder; raise ImportFailed listing every problem found."""
-    problems: list[str] = []
-    series = _read_series(directory, problems)
+    """Read and check every file of the folder, noting every problem (raises ImportFailed
+    only when there is no folder)."""
+    if not directory.is_dir():
+        raise ImportFailed([Problem(str(directory), None, "no such folder")])
+    problems: list[Problem] = []
+    series_source = _Source(SERIES_FILE, problems)
+    series = _read_series(directory, series_source)
     found: dict[str, FolderImage] = {}
     lessons = [
         lesson
@@ -402,81 +566,91 @@ def read_folder(directory: Path) -> Folder:
         if (lesson := _read_lesson(path, problems, found)) is not None
     ]
     _check_unique(lessons, problems)
-    if problems:
-        raise ImportFailed(problems)
-    return Folder(series, lessons, list(found.values()))
+    return Folder(
+        series or {}, series is not None, series_source, lessons, list(found.values()), problems
+    )
 
 
-def _read_series(directory: Path, problems: list[str]) -> dict:
-    if not directory.is_dir():
-        raise ImportFailed([f"{directory}: no such folder"])
+def _read_series(directory: Path, source: _Source) -> dict | None:
+    """The Series fields series.yaml gives, or None when it cannot be read."""
     series_path = directory / SERIES_FILE
     if not series_path.is_file():
-        raise ImportFailed([f"{directory}: {SERIES_FILE} is missing"])
-    series_text = _read_text(series_path, problems)
-    if series_text is None:
-        raise ImportFailed(problems)
-    data = _load_yaml(series_text, SERIES_FILE, problems)
-    return _series_values(data, problems) if data is not None else {}
+        source.problem("no such file in the folder (it gives the series' title and slug)")
+        return None
+    text = _read_text(series_path, source)
+    data = _load_yaml(text, source) if text is not None else None
+    return _series_values(data, source) if data is not None else None
 
 
-def _read_lesson(path: Path, problems: list[str], found: dict) -> LessonFile | None:
-    text = _read_text(path, problems)
+def _read_lesson(path: Path, problems: list[Problem], found: dict) -> LessonFile | None:
+    source = _Source(path.name, problems)
+    text = _read_text(path, source)
     if text is None:
         return None
-    meta, body = _split_front_matter(text, path.name, problems)
-    values = _lesson_values(meta, body, path.name, problems) if meta is not None else None
-    if values is None:
+    meta, body, body_line = _split_front_matter(text, source)
+    if body is None:
         return None
-    lines_before_body = text[: len(text) - len(body)].count("\n")
-    for problem in markdown.diagram_problems(body):
-        problems.append(
-            f"{path.name}: line {problem.line + lines_before_body}: diagram "
-            f"{problem.number} cannot be drawn: {problem.message}"
-        )
-    values["body"] = _bring_images(values["body"], path.parent, path.name, problems, found)
-    return LessonFile(path.name, values)
+    if meta is None:
+        source.bad.update(LESSON_KEYS)
+        values = {"body": body}
+    else:
+        values = _lesson_values(meta, body, source)
+    values["body"], references = _bring_images(body, path.parent, source, body_line, found)
+    if len(body.encode("utf-8")) <= settings.LESSON_BODY_MAX_BYTES:  # else too big, said below
+        _check_body(values["body"], source, body_line, references)
+    return LessonFile(path.name, values, source.lines, frozenset(source.bad))
 
 
-def _check_unique(lessons: list[LessonFile], problems: list[str]) -> None:
+def _check_unique(lessons: list[LessonFile], problems: list[Problem]) -> None:
     for key in ("number", "slug"):
         first: dict = {}
         for lesson in lessons:
+            if key not in lesson.values:
+                continue
             value = lesson.values[key]
             if value in first:
-                problems.append(f"{lesson.name}: {key} {value!r} is also used by {first[value]}")
+                line = lesson.lines.get(key) or lesson.lines.get("title")
+                problems.append(
+                    Problem(lesson.name, line, f"{key} {value!r} is also used by {first[value]}")
+                )
             first.setdefault(value, lesson.name)
 
 
 def import_series(directory: Path, *, prune: bool = False, dry_run: bool = False) -> Report:
-    """Upsert the series and its lessons by slug, all or nothing."""
+    """Upsert the series and its lessons by slug, all or nothing: every file is checked
+    first, as saving would check it, and ImportFailed lists every problem found."""
     folder = read_folder(directory)
-    report = Report(series=folder.series["title"])
-    problems: list[str] = []
+    problems = folder.problems
+    report = Report(series=folder.series.get("title", ""))
     with transaction.atomic():
-        series, existing = _save_series(folder.series, report, problems)
-        _store_images(folder.images, series, report, dry_run=dry_run)
+        series, existing = _save_series(folder, report, problems)
         _save_lessons(series, folder.lessons, existing, report, problems)
-        _missing(existing, folder.lessons, report, prune=prune)
         if problems:
             raise ImportFailed(problems)
+        _store_images(folder.images, series, report, dry_run=dry_run)
+        _missing(existing, folder.lessons, report, prune=prune)
         if dry_run:
             transaction.set_rollback(True)
     return report
 
 
-def _save_series(values: dict, report: Report, problems: list[str]):
-    """The series, created or updated, and its lessons already in the database by slug."""
-    series = Series.objects.filter(slug=values["slug"]).first()
+def _save_series(folder: Folder, report: Report, problems: list[Problem]):
+    """The series, checked, and saved when nothing is wrong so far; and its lessons already
+    in the database, by slug."""
+    values, source = folder.series, folder.series_source
+    series = Series.objects.filter(slug=values["slug"]).first() if values.get("slug") else None
     is_new = series is None
     if is_new:
         series = Series(is_published=True)
-    if _apply(series, values):
-        _save(series, SERIES_FILE, problems)
+    changed = _apply(series, values)
+    if changed and folder.series_read:
+        exclude = {fld for fld, key in SERIES_KEY_OF_FIELD.items() if key in source.bad}
+        _validate(series, source, key_of=SERIES_KEY_OF_FIELD, exclude=exclude, clean=True)
+    if changed and not problems:
+        series.save()
         report.series_change = "created" if is_new else "updated"
-    if problems:
-        raise ImportFailed(problems)
-    return series, {} if is_new else {lesson.slug: lesson for lesson in series.lessons.all()}
+    existing = {lesson.slug: lesson for lesson in series.lessons.all()} if series.pk else {}
+    return series, existing
 
 
 def _store_images(found: list[FolderImage], series, report: Report, *, dry_run: bool) -> None:
@@ -491,39 +665,37 @@ def _store_images(found: list[FolderImage], series, report: Report, *, dry_run: 
 
 
 def _save_lessons(series, lessons: list[LessonFile], existing: dict, report: Report, problems):
+    """Check each lesson as saving it would, and save it while nothing is wrong so far."""
     # Lessons changing number step aside first, so that two lessons can swap numbers.
     moving = [
-        existing[lesson.values["slug"]].pk
-        for lesson in lessons
-        if lesson.values["slug"] in existing
-        and existing[lesson.values["slug"]].number != lesson.values["number"]
+        existing[file.values["slug"]].pk
+        for file in lessons
+        if file.values.get("slug") in existing
+        and "number" in file.values
+        and existing[file.values["slug"]].number != file.values["number"]
     ]
     Lesson.objects.filter(pk__in=moving).step_aside()
     for file in lessons:
-        lesson = existing.get(file.values["slug"]) or Lesson(series=series)
+        lesson = existing.get(file.values.get("slug")) or Lesson(series=series)
         was_new = lesson.pk is None
         if not _apply(lesson, file.values):
             report.unchanged.append(file.label)
-        elif _save(lesson, file.name, problems):
+            continue
+        source = _Source(file.name, problems)
+        source.lines = file.lines
+        exclude = set(file.bad) | ({"series"} if series.pk is None else set())
+        _validate(lesson, source, key_of={}, exclude=exclude)
+        if not problems:
+            lesson.save()
             (report.created if was_new else report.updated).append(file.label)
 
 
 def _missing(existing: dict, lessons: list[LessonFile], report: Report, *, prune: bool) -> None:
     """Lessons in the database but not in the folder: reported, and deleted with `prune`."""
-    in_folder = {lesson.values["slug"] for lesson in lessons}
+    in_folder = {lesson.values.get("slug") for lesson in lessons}
     for slug, lesson in existing.items():
         if slug not in in_folder:
             report.missing.append(str(lesson))
             if prune:
                 lesson.delete()
                 report.pruned.append(str(lesson))
-
-
-def _save(instance, name: str, problems: list[str]) -> bool:
-    try:
-        instance.full_clean()
-    except ValidationError as exc:
-        problems.append(f"{name}: {_validation_messages(exc)}")
-        return False
-    instance.save()
-    return True

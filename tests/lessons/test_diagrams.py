@@ -295,6 +295,7 @@ def test_model_validation_reports_every_broken_field(series):
     assert "“pie” diagrams" in error.value.message_dict["description"][0]
 
 
+@pytest.mark.django_db
 def test_import_names_the_file_and_its_line(tmp_path):
     (tmp_path / "series.yaml").write_text("title: S\nslug: s\n")
     (tmp_path / "01-good.md").write_text("---\ntitle: Good\nnumber: 1\n---\n" + fence(SEQUENCE))

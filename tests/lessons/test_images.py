@@ -202,7 +202,7 @@ class TestImport:
         (folder / "01-one.md").write_text(lesson_md(f"![x]({reference})\n"))
         with pytest.raises(CommandError) as error:
             run(folder)
-        assert f"01-one.md: {problem}" in str(error.value)
+        assert f"01-one.md: line 8: {problem}" in str(error.value)
         assert not Series.objects.exists()
         assert not LessonImage.objects.exists()
 

@@ -5,9 +5,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
-from lessons.models import Lesson, Series
+from lessons import images
+from lessons.models import Lesson, LessonImage, Series
+from tests.lessons.test_images import picture
 
 pytestmark = pytest.mark.django_db
 
@@ -105,33 +108,47 @@ def test_dry_run_saves_nothing(folder):
     assert not Series.objects.exists()
 
 
-BAD_FILES = {
-    "broken YAML": ("---\ntitle: [unclosed\nnumber: 3\n---\nBody", "the YAML cannot be read"),
-    "missing title": (lesson_file(3, "three", title=""), "'title' is missing"),
-    "duplicate number": (lesson_file(2, "three"), "number 2 is also used by 02-two.md"),
-    "unknown access": (lesson_file(3, "three", access="vip"), "access must be free or premium"),
-    "bad number": (lesson_file(3, "three").replace("number: 3", "number: three"), "'number'"),
-    "unknown key": (lesson_file(3, "three", extra="acess: free"), "unknown key(s) acess"),
-    "no front matter": ("# Just markdown", "no front matter"),
-    "unclosed front matter": ("---\ntitle: x\n", "not closed"),
+BAD_FILES = {  # each problem said with its line in the file
+    "broken YAML": (
+        "---\ntitle: [unclosed\nnumber: 3\n---\nBody",
+        "line 3: the YAML cannot be read",
+    ),
+    "missing title": (lesson_file(3, "three", title=""), "line 2: 'title' is missing"),
+    "duplicate number": (lesson_file(2, "three"), "line 4: number 2 is also used by 02-two.md"),
+    "unknown access": (
+        lesson_file(3, "three", access="vip"),
+        "line 5: access must be free or premium",
+    ),
+    "bad number": (
+        lesson_file(3, "three").replace("number: 3", "number: three"),
+        "line 4: 'number'",
+    ),
+    "unknown key": (
+        lesson_file(3, "three", extra="acess: free"),
+        "line 8: unknown key acess (did you mean access?)",
+    ),
+    "no front matter": ("# Just markdown", "line 1: no front matter"),
+    "unclosed front matter": ("---\ntitle: x\n", "line 1: the front matter is not closed"),
     "bad date": (
         lesson_file(3, "three").replace("2026-01-03T09:00:00+00:00", "next tuesday"),
-        "is not a date and time",
+        "line 7: published_at 'next tuesday' is not a date and time",
     ),
-    "body too large": (lesson_file(3, "three", body="x" * (501 * 1024)), "500 KB"),
+    "body too large": (
+        lesson_file(3, "three", body="x" * (501 * 1024)),
+        "body: This text is 501 KB",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", BAD_FILES.values(), ids=BAD_FILES.keys())
-def test_a_bad_file_is_reported_by_name_and_nothing_is_imported(folder, case):
+def test_a_bad_file_is_reported_by_name_and_line_and_nothing_is_imported(folder, case):
     content, problem = case
     (folder / "03-bad.md").write_text(content)
     with pytest.raises(CommandError) as exc:
         run(folder)
     message = str(exc.value)
     assert "Nothing was imported" in message
-    assert "03-bad.md" in message
-    assert problem in message
+    assert f"03-bad.md: {problem}" in message
     assert not Series.objects.exists()
     assert not Lesson.objects.exists()
 
@@ -383,3 +400,56 @@ def test_a_lesson_cannot_take_the_feed_s_address(folder):
     (folder / "03-feed.md").write_text(lesson_file(3, "feed"))
     with pytest.raises(CommandError, match="address of the series’ feed"):
         run(folder)
+
+
+def front(number: int, slug: str, extra: str = "") -> str:
+    """A lesson's front matter (lines 1 to 8, or 9 with `extra`); its body starts after."""
+    lines = ["---", f"title: Lesson {number}", f"slug: {slug}", f"number: {number}"]
+    lines += ["access: premium", "status: published", "published_at: 2026-01-01T09:00:00Z"]
+    return "\n".join([*lines, *([extra] if extra else []), "---", ""])
+
+
+def test_every_problem_of_the_folder_is_listed_in_one_run_by_file_and_line(folder):
+    """Several kinds of problems in several files, those found reading a file and those a
+    save would find: one run lists every one, by file and line, and saves nothing (an
+    author fixing 4 problems used to be shown 26 more only on the next run)."""
+    chart = picture(size=(77, 41))  # of this test alone: the media storage is shared
+    (folder / "images").mkdir()
+    (folder / "images" / "chart.png").write_bytes(chart)
+    yaml = folder / "series.yaml"
+    yaml.write_text(yaml.read_text().replace("'@someone'", "not a handle!"))
+    (folder / "03-broken.md").write_text(
+        "---\ntitle: Broken\nnumber: [3\n---\nIts body is checked all the same:\n\n"
+        "![](images/chart.png)\n"
+    )
+    (folder / "04-key.md").write_text(front(4, "four", extra="acess: free") + "Body.\n")
+    (folder / "05-diagram.md").write_text(
+        front(5, "five") + "Text.\n\n```mermaid\nflowchart LR\n A --> B\n B -->\n```\n"
+    )
+    (folder / "06-alt.md").write_text(
+        front(6, "six") + "Intro.\n\n![A chart](images/chart.png)\n\nAgain: ![](images/chart.png)\n"
+    )
+    (folder / "07-missing.md").write_text(front(7, "seven") + "![A chart](images/gone.png)\n")
+    (folder / "08-feed.md").write_text(front(8, "feed") + "A slug only a save refuses.\n")
+    with pytest.raises(CommandError) as failed:
+        run(folder)
+    listed = str(failed.value).split("\n")
+    assert listed[0].endswith("8 problems in 7 files, all listed here (fix them and run it again):")
+    assert listed[1:] == [
+        "  series.yaml: line 6: instagram: An Instagram username has up to 30 letters, "
+        + listed[1].split("has up to 30 letters, ", 1)[1],
+        "  03-broken.md: line 4: the YAML cannot be read: "
+        + listed[2].split("cannot be read: ", 1)[1],
+        "  03-broken.md: line 7: image images/chart.png has no alt text: describe what it "
+        "shows between the brackets, as in ![A chart of the three stages](images/chart.png)",
+        "  04-key.md: line 8: unknown key acess (did you mean access?)",
+        "  05-diagram.md: line 14: diagram 1 cannot be drawn: an arrow here points to no node",
+        "  06-alt.md: line 13: image images/chart.png has no alt text: describe what it shows "
+        "between the brackets, as in ![A chart of the three stages](images/chart.png)",
+        "  07-missing.md: line 9: image images/gone.png: no such file next to the lesson",
+        "  08-feed.md: line 3: slug: " + listed[8].split("slug: ", 1)[1],
+    ]
+    assert "address of the series’ feed" in listed[8]
+    assert not Series.objects.exists() and not Lesson.objects.exists()
+    assert not LessonImage.objects.exists()
+    assert not default_storage.exists(images.clean_image(chart, name="chart.png").name)

@@ -8,7 +8,9 @@ from lessons.importer import ImportFailed, import_series
 class Command(BaseCommand):
     help = (
         "Import a series from a folder holding series.yaml and one Markdown file per lesson. "
-        "Upserts by slug; all or nothing; never deletes lessons unless --prune is given."
+        "Upserts by slug; all or nothing: every problem of the folder is listed, by file and "
+        "line, and nothing is saved while there is one; never deletes lessons unless --prune "
+        "is given."
     )
 
     def add_arguments(self, parser):
@@ -26,8 +28,13 @@ class Command(BaseCommand):
         try:
             report = import_series(directory, prune=prune, dry_run=dry_run)
         except ImportFailed as failure:
+            count, files = len(failure.problems), failure.files
             lines = "\n".join(f"  {problem}" for problem in failure.problems)
-            raise CommandError(f"Nothing was imported from {directory}:\n{lines}") from None
+            raise CommandError(
+                f"Nothing was imported from {directory}: {count} problem{'s' * (count > 1)} "
+                f"in {files} file{'s' * (files > 1)}, all listed here (fix them and run it "
+                f"again):\n{lines}"
+            ) from None
 
         out = self.stdout
         out.write(f"Series {report.series!r}: {report.series_change}")
