@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
-    # For SearchVectorField and the search expressions (lessons/search.py); harmless on SQLite.
     "allauth",
     "allauth.account",
     "accounts",

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, router, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -797,22 +797,33 @@ class SearchEntry(models.Model):
 class ProgressQuerySet(models.QuerySet):
     def record(self, *, user, lesson, finished: bool) -> None:
         """One statement: the reader opened the lesson (now), and read it to the end if
-        `finished`. The first opening and an earlier finish are kept."""
+        `finished`. The first opening and the first finish are kept: "done on 3 May" stays
+        true when they read it to the end again. (An upsert that keeps a value it finds,
+        which bulk_create cannot say: INSERT … ON CONFLICT, as SQLite and PostgreSQL both
+        write it.)"""
         now = timezone.now()
-        self.bulk_create(
-            [
-                Progress(
-                    user=user,
-                    lesson=lesson,
-                    opened_at=now,
-                    seen_at=now,
-                    finished_at=(now if finished else None),
-                )
-            ],
-            update_conflicts=True,
-            unique_fields=["user", "lesson"],
-            update_fields=["seen_at", "finished_at"] if finished else ["seen_at"],
+        connection = connections[self._db or router.db_for_write(Progress)]
+        meta, quote = Progress._meta, connection.ops.quote_name
+        table = quote(meta.db_table)
+        names = ["user", "lesson", "opened_at", "seen_at", "finished_at"]
+        fields = [meta.get_field(name) for name in names]
+        user_id, lesson_id, seen_at, finished_at = (
+            quote(f.column) for f in fields[:2] + fields[3:]
         )
+        sql = (
+            f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({user_id}, {lesson_id}) DO UPDATE SET "
+            f"{seen_at} = EXCLUDED.{seen_at}, "
+            f"{finished_at} = COALESCE({table}.{finished_at}, EXCLUDED.{finished_at})"
+        )
+        values = [user.pk, lesson.pk, now, now, now if finished else None]
+        params = [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
     def marks_for(self, user, lessons) -> tuple[set[int], set[int]]:
         """(opened, done): which of these lessons the reader opened, and read to the end. One

@@ -89,6 +89,22 @@ class TestRecording:
         report(reader_client, lessons[0], "opened")
         assert Progress.objects.get(user=reader, lesson=lessons[0]).finished_at is not None
 
+    def test_finishing_again_keeps_the_first_finish(
+        self, reader_client, reader, lessons, monkeypatch
+    ):
+        """Read to the end on Monday and again on Friday: done since Monday, seen Friday."""
+        report(reader_client, lessons[0], "done")
+        first = Progress.objects.get(user=reader, lesson=lessons[0])
+        friday = first.finished_at + timedelta(days=4)
+        monkeypatch.setattr(timezone, "now", lambda: friday)
+        with CaptureQueriesContext(connection) as queries:
+            report(reader_client, lessons[0], "done")
+        assert len(writes(queries)) == 1
+        again = Progress.objects.get(user=reader, lesson=lessons[0])
+        assert again.finished_at == first.finished_at
+        assert again.opened_at == first.opened_at
+        assert again.seen_at == friday
+
     def test_a_reader_who_gets_only_the_teaser_cannot_finish_it(
         self, reader_client, reader, series
     ):
