@@ -36,30 +36,38 @@ def redeem(request):
 
 @require_http_methods(["GET", "POST"])
 def _redeem(request):
-    """Redeem an access PIN. A reader who is not logged in is sent to sign up (or log in)
-    first; the PIN waits in the session and is redeemed as soon as they are in."""
+    """Redeem an access PIN. A reader who is not logged in learns first whether the PIN can
+    unlock anything; if it can, they are sent to sign up (or log in), the PIN waits in the
+    session and is redeemed as soon as they are in."""
     asked = request.POST.get("next") or request.GET.get("next")
     next_url = http.safe_next(request, asked) or ""
     form = RedeemForm(request.POST or None)
-    status = 200
+    status, result = 200, None
     if request.method == "POST" and form.is_valid():
         pin, lesson_id = form.cleaned_data["pin"], form.cleaned_data["lesson"]
-        if not request.user.is_authenticated:
-            pending.stash(request, pin, next_url, lesson_id=lesson_id)
-            return redirect(f"{reverse('account_signup')}?{urlencode({'next': next_url or '/'})}")
-        result = services.redeem(
-            user=request.user, typed_pin=pin, ip=http.client_ip(request), lesson_id=lesson_id
-        )
+        ip, logged_in = http.client_ip(request), request.user.is_authenticated
+        if logged_in:
+            result = services.redeem(user=request.user, typed_pin=pin, ip=ip, lesson_id=lesson_id)
+        else:
+            result = services.check(typed_pin=pin, ip=ip, lesson_id=lesson_id)
+            if result is None:
+                pending.stash(request, pin, next_url, lesson_id=lesson_id)
+                signup = reverse("account_signup")
+                return redirect(f"{signup}?{urlencode({'next': next_url or '/'})}")
         if result.ok:
             messages.success(request, feedback.message(result))
             return redirect(next_url or result.series.get_absolute_url())
-        form.add_error("pin", feedback.message(result))
+        form.add_error("pin", feedback.message(result, logged_in=logged_in))
         status = feedback.STATUS[result.outcome]
     elif request.method == "POST":
         status = 400
-    response = render(
-        request, "access/redeem.html", {"form": form, "next_url": next_url}, status=status
-    )
+    context = {
+        "form": form,
+        "next_url": next_url,
+        "refused": result,
+        "seller": result and feedback.seller(result, form.cleaned_data.get("lesson")),
+    }
+    response = render(request, "access/redeem.html", context, status=status)
     if status == 429:
         seconds = (result.retry_after - timezone.now()).total_seconds()
         response["Retry-After"] = str(max(1, int(seconds) + 1))
