@@ -205,6 +205,18 @@ class TestAnonymousReader:
             "Unlocked: you can now read the premium lessons of “Became an AI Engineer”."
         ]
 
+    def test_a_returning_reader_who_signs_up_again_is_logged_in_and_lands_unlocked(
+        self, client, reader, premium_lesson
+    ):
+        """No dead end: her address has an account, so the sign-up's code logs her in."""
+        url = premium_lesson.get_absolute_url()
+        signup = post_pin(client, issue(premium_lesson.series), url)["Location"]
+        response = sign_up(client, reader.email, url)
+        assert signup.startswith("/accounts/signup/")
+        assert response["Location"] == url
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+        assert Entitlement.objects.get().user == reader
+
     def test_pin_is_redeemed_after_log_in_and_they_land_on_the_lesson(
         self, client, reader, premium_lesson
     ):
