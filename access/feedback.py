@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from access.services import Outcome, Redemption
-from lessons.models import Series
+from lessons.models import Lesson, Series
 
 STATUS = {
     Outcome.UNKNOWN: 400,
@@ -86,3 +86,14 @@ def seller(result: Redemption, lesson_id: int | None) -> Series | None:
     if lesson_id is not None:
         return reachable.filter(lessons__pk=lesson_id).first()
     return reachable.published().first()
+
+
+def landing(result: Redemption) -> str:
+    """Where a reader goes after redeeming with no page to go back to (the link in the DM):
+    the first lesson the PIN opened, else the series."""
+    lessons = Lesson.objects.published().filter(series=result.series, access=Lesson.Access.PREMIUM)
+    entitlement = result.entitlement
+    if entitlement is not None and not entitlement.whole_series:
+        lessons = lessons.filter(pk__in=entitlement.lessons.values("pk"))
+    first = lessons.order_by("number").first() if entitlement is not None else None
+    return first.get_absolute_url() if first else result.series.get_absolute_url()

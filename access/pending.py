@@ -41,6 +41,6 @@ def redeem_stashed(request, user) -> str | None:
     )
     level = messages.SUCCESS if result.ok else messages.ERROR
     messages.add_message(request, level, feedback.message(result))
-    if result.ok and not pending["next"] and result.series:
-        return result.series.get_absolute_url()
+    if result.ok and not pending["next"]:
+        return feedback.landing(result)
     return pending["next"]

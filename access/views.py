@@ -56,7 +56,7 @@ def _redeem(request):
                 return redirect(f"{signup}?{urlencode({'next': next_url or '/'})}")
         if result.ok:
             messages.success(request, feedback.message(result))
-            return redirect(next_url or result.series.get_absolute_url())
+            return redirect(next_url or feedback.landing(result))
         form.add_error("pin", feedback.message(result, logged_in=logged_in))
         status = feedback.STATUS[result.outcome]
     elif request.method == "POST":

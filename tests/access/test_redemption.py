@@ -34,10 +34,24 @@ class TestOutcomes:
         assert "SECRET-PREMIUM-SENTENCE" in page
         assert "Unlocked: you can now read the premium lessons" in page
 
-    def test_unsafe_next_goes_to_the_series_instead(self, reader_client, premium_lesson):
+    def test_unsafe_next_goes_to_the_first_lesson_unlocked_instead(
+        self, reader_client, premium_lesson
+    ):
         pin = issue(premium_lesson.series)
         response = post_pin(reader_client, pin, next_url="https://evil.example/")
-        assert response["Location"] == premium_lesson.series.get_absolute_url()
+        assert response["Location"] == premium_lesson.get_absolute_url()
+
+    def test_without_a_lesson_to_go_back_to_the_reader_lands_on_the_first_one_unlocked(
+        self, reader_client, reader, series
+    ):
+        """From the DM's link: straight to reading, not to a list to choose from."""
+        two, three = (make_lesson(series, number=n, access="premium") for n in (2, 3))
+        assert post_pin(reader_client, issue(series, lessons=[three]))["Location"] == (
+            three.get_absolute_url()
+        )
+        assert post_pin(reader_client, issue(series))["Location"] == two.get_absolute_url()
+        already = post_pin(reader_client, issue(series))
+        assert already["Location"] == series.get_absolute_url()
 
     def test_already_unlocked_uses_nothing(self, reader_client, reader, premium_lesson):
         services.grant(user=reader, series=premium_lesson.series)

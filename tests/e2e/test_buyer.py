@@ -1,8 +1,6 @@
 """In a real browser, at 390 px: a buyer's way from a PIN in a DM to lesson 2, and tap
 targets a thumb can hit on every reader page."""
 
-import re
-
 import pytest
 
 from access import services
@@ -14,7 +12,7 @@ from tests.factories import make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 
-# Every visible tap target smaller than 44 × 44 px, with what it is. A checkbox counts with
+# Every visible tap target smaller than 44 by 44 px, with what it is. A checkbox counts with
 # its label (tapping either ticks it); a link inside a sentence is exempt, as WCAG 2.5.8 has
 # it (its size is the line's), and so is a heading's anchor, shown on focus.
 SMALL_TARGETS = """() => {
@@ -45,11 +43,61 @@ SMALL_TARGETS = """() => {
     }
     if (box.width < 43.5 || box.height < 43.5) {
       const name = (el.textContent || el.name || el.type).trim().slice(0, 30);
-      small.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+      const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+      small.push(`${el.tagName.toLowerCase()} "${name}" ${size}`);
     }
   }
   return small;
 }"""
+
+
+@pytest.mark.parametrize("returning", [False, True], ids=["new reader", "returning reader"])
+def test_from_the_pin_in_a_dm_to_reading_lesson_2_logged_out(demo, browser, returning):  # noqa: F811
+    """Screens: the redeem page (PIN filled in), sign-up, the code, lesson 2. Taps: the link,
+    Buka akses, the e-mail address and Daftar, the code and Lanjut."""
+    lesson = Lesson.objects.get(number=2)
+    pin = services.issue_pins(series=lesson.series)[0].pin
+    email = "sari@example.com"
+    if returning:
+        make_user(email=email)
+    tab = Page(browser, viewport=PHONE, locale="id-ID")
+    page = tab.page
+    response = page.goto(f"{demo}/access/redeem/#pin={pin}")
+    assert pin not in response.request.url  # the fragment never went to the server
+    field = page.locator("form.redeem-form input[name=pin]")
+    assert field.input_value() == pin
+    assert page.url == f"{demo}/access/redeem/"  # nor stays in the address
+    page.locator("form.redeem-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/accounts/signup/" in page.url
+    page.fill("input[name=email]", email)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/code/confirm/" in page.url
+    assert page.locator("input[name=code]").get_attribute("inputmode") == "numeric"
+    page.fill("input[name=code]", emailed_code(email))
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == lesson_url(demo, 2)
+    assert page.locator(".paywall").count() == 0
+    assert page.locator(".message").count() == 1
+    assert tab.errors == []
+    tab.close()
+
+
+def test_a_pasted_dm_is_read_for_its_pin(demo, browser):  # noqa: F811
+    lesson = Lesson.objects.get(number=2)
+    pin = services.issue_pins(series=lesson.series)[0].pin
+    tab = Page(browser, viewport=PHONE, locale="id-ID")
+    page = tab.page
+    page.goto(lesson_url(demo, 2))
+    dm = f"Halo! Makasih sudah membeli.\n\nPIN akses kamu: {pin.lower()}\n\nBuka {demo}/access/"
+    page.fill(".paywall input[name=pin]", dm)  # the field takes what a paste gives it
+    page.click(".paywall button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/signup/" in page.url
+    assert tab.errors == []
+    tab.close()
 
 
 def reader_pages(base):
