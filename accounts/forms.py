@@ -69,6 +69,7 @@ class SignupForm(allauth_forms.SignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["lesson_emails"].label_suffix = ""  # a checkbox's label is no heading
         password = self.fields["password1"]
         password.label = _("Password (optional)")
         password.help_text = _(

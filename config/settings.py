@@ -150,9 +150,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = True
 # Sign-up goes on with a log-in code (accounts.adapter): give it the quarter of an hour a
-# sign-up code has, for a reader who fetches mail on a phone. Changes of password and e-mail
+# sign-up code has, for a reader who fetches mail on a phone, and a button for a new one (two
+# at most). Changes of password and e-mail
 # address are told to the account's address.
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Codes sent by email are six digits: a phone shows its number pad and offers the code from
 # the mail. Each code allows allauth's few attempts, within its time limit.
