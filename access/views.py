@@ -3,7 +3,7 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,11 +26,14 @@ from lessons import feeds
 @sensitive_post_parameters("pin")
 def redeem(request):
     """The PIN form of a page that anonymous readers share (from the page cache) carries no
-    CSRF token, so a reader who is not logged in may post without one: all that does is keep
-    the PIN for after they log in, which a forged request cannot turn against them. Logged-in
+    CSRF token, so a reader who is not logged in may post without one: all that does is check
+    the PIN and keep it for after they log in. Such a post from another site is refused (its
+    Origin tells), so no page elsewhere can spend a reader's address on wrong PINs. Logged-in
     readers' posts, which redeem, are checked as everywhere else."""
     if request.method == "POST" and request.user.is_authenticated:
         return csrf_protect(_redeem)(request)
+    if request.method == "POST" and not http.from_this_site(request):
+        return HttpResponseForbidden("A PIN is typed on this site's own pages.")
     return _redeem(request)
 
 

@@ -185,3 +185,12 @@ class TestReadersNotLoggedIn:
         assert set(RedemptionAttempt.objects.values_list("user", "ip", "outcome")) == {
             (None, "198.51.100.7", Outcome.UNKNOWN)
         }
+
+    @pytest.mark.parametrize("origin", ["https://elsewhere.example", "null"])
+    def test_another_sites_page_cannot_spend_their_address_on_wrong_pins(self, client, origin):
+        response = client.post(REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_ORIGIN=origin)
+        assert response.status_code == 403
+        assert not RedemptionAttempt.objects.exists()
+        ours = client.post(REDEEM, {"pin": "ZZZZ-ZZZZ-ZZZZ"}, HTTP_ORIGIN="http://testserver")
+        assert ours.status_code == 400
+        assert RedemptionAttempt.objects.count() == 1
