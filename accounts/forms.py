@@ -1,7 +1,6 @@
 from allauth.account import forms as allauth_forms
-from allauth.account.internal.flows.login import perform_login
-from allauth.account.models import EmailAddress, Login
-from allauth.account.utils import get_next_redirect_url
+from allauth.account.models import EmailAddress
+from allauth.account.utils import get_next_redirect_url, perform_login
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.ratelimit import consume, respond_429
 from django import forms
@@ -82,9 +81,10 @@ class SignupForm(allauth_forms.SignupForm):
         code is e-mailed to the address and the reader lands on the same page to type it
         (accounts.adapter makes every sign-up go on by code), so nobody learns from sign-up
         whether an address has an account. A password typed with a taken address is hashed
-        all the same (and thrown away), so both take the same time. Signing up with the same
-        address twice within seconds, even at the same moment, answers 429 the second time,
-        whatever the address: that address's code mails are limited first."""
+        all the same (and thrown away), so both take the same time. The same address signed
+        up for again within seconds from another browser, even at the same moment, answers 429
+        whatever the address: that address's code mails are limited first (the same browser
+        is sent back to its code page before this)."""
         email = self.cleaned_data["email"]
         if not consume(request, action="confirm_email", key=email.lower()):
             raise ImmediateHttpResponse(respond_429(request))
@@ -95,13 +95,14 @@ class SignupForm(allauth_forms.SignupForm):
             except IntegrityError:
                 pass  # signed up a moment ago by a request that won the race: log in instead
         make_password(self.cleaned_data.get("password1") or None)
-        login = Login(
-            user=account_for(email),
-            email=email,
-            signup=True,
+        response = perform_login(
+            request,
+            account_for(email),
             redirect_url=get_next_redirect_url(request),
+            signup=True,
+            email=email,
         )
-        return None, perform_login(request, login)
+        return None, response
 
 
 def account_for(email: str):
