@@ -432,7 +432,7 @@ class AccessPinAdmin(admin.ModelAdmin):
         if once := _posted_once(request):
             recent = list(request.session.get(SENT_FORMS, {}).items())[-(SENT_FORMS_KEPT - 1) :]
             request.session[SENT_FORMS] = {**dict(recent), once: record.pk}
-        link = request.build_absolute_uri(reverse("access:redeem"))
+        link = handoff.redeem_link(request.build_absolute_uri(reverse("access:redeem")), issued.pin)
         context = {
             "title": _("PIN for %(buyer)s") % {"buyer": record.buyer}
             if record.buyer

@@ -1,11 +1,15 @@
 """What a reader is told about a redemption: one message and one HTTP status per outcome."""
 
+import math
+from datetime import datetime, timedelta
+
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from access.services import Outcome, Redemption
+from lessons.models import Lesson, Series
 
 STATUS = {
     Outcome.UNKNOWN: 400,
@@ -17,7 +21,8 @@ STATUS = {
 }
 
 
-def message(result: Redemption) -> str:
+def message(result: Redemption, *, logged_in: bool = True) -> str:
+    """The message for a redemption (or, for a reader not logged in yet, a check)."""
     outcome = result.outcome
     if outcome == Outcome.UNLOCKED:
         ends = result.entitlement.expires_at if result.entitlement else None
@@ -33,12 +38,12 @@ def message(result: Redemption) -> str:
             "series": result.series
         }
     if outcome == Outcome.THROTTLED:
-        wait = max(1, round((result.retry_after - timezone.now()).total_seconds() / 60))
-        return ngettext(
-            "Too many wrong PINs. For your account’s safety, try again in %(minutes)d minute.",
-            "Too many wrong PINs. For your account’s safety, try again in %(minutes)d minutes.",
-            wait,
-        ) % {"minutes": wait}
+        return throttled(result.retry_after)
+    if outcome == Outcome.USED_UP and not logged_in:
+        return _(
+            "That PIN has already been used. If you used it yourself, log in and your lessons "
+            "are open; if not, ask the seller for a new one."
+        )
     return {
         Outcome.REDEEMED_BEFORE: _(
             "You have redeemed this PIN before, and the access it gave has ended. "
@@ -49,3 +54,46 @@ def message(result: Redemption) -> str:
         Outcome.REVOKED: _("That PIN has been withdrawn. Ask the author for a new one."),
         Outcome.USED_UP: _("That PIN has already been used. Ask the author for a new one."),
     }[outcome]
+
+
+def throttled(until: datetime) -> str:
+    """Blocked after too many wrong PINs: when to try again, as a clock time in the site's
+    time zone with its name ("14.35 WIB"), and in minutes from now."""
+    now = timezone.now()
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    at = timezone.localtime(until)
+    if at.second or at.microsecond:  # the whole minute by which the block has lifted
+        at = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    time = date_format(at, "TIME_FORMAT")
+    if at.date() != timezone.localtime(now).date():
+        time = f"{date_format(at, 'j F')} {time}"
+    return ngettext(
+        "Too many wrong PINs, so PIN entry is blocked for a while. Try again at %(time)s "
+        "(in %(minutes)d minute).",
+        "Too many wrong PINs, so PIN entry is blocked for a while. Try again at %(time)s "
+        "(in %(minutes)d minutes).",
+        minutes,
+    ) % {"time": f"{time} {at.tzname()}", "minutes": minutes}
+
+
+def seller(result: Redemption, lesson_id: int | None) -> Series | None:
+    """The series whose seller a refused or blocked reader can write to: the PIN's, else that
+    of the lesson whose paywall it was typed in, else the first published series that has a
+    way to reach its seller (one query at most)."""
+    if result.series is not None:
+        return result.series if result.series.has_contact else None
+    reachable = Series.objects.exclude(instagram_handle="", whatsapp_number="")
+    if lesson_id is not None:
+        return reachable.filter(lessons__pk=lesson_id).first()
+    return reachable.published().first()
+
+
+def landing(result: Redemption) -> str:
+    """Where a reader goes after redeeming with no page to go back to (the link in the DM):
+    the first lesson the PIN opened, else the series."""
+    lessons = Lesson.objects.published().filter(series=result.series, access=Lesson.Access.PREMIUM)
+    entitlement = result.entitlement
+    if entitlement is not None and not entitlement.whole_series:
+        lessons = lessons.filter(pk__in=entitlement.lessons.values("pk"))
+    first = lessons.order_by("number").first() if entitlement is not None else None
+    return first.get_absolute_url() if first else result.series.get_absolute_url()

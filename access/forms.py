@@ -14,11 +14,12 @@ from lessons.models import Lesson, Series
 
 
 class RedeemForm(forms.Form):
-    """The PIN a reader types. Its widget's attributes live here, and only here."""
+    """The PIN a reader types, or the message it came in: the one PIN in it is taken out
+    (access.pins.extract). Its widget's attributes live here, and only here."""
 
     pin = forms.CharField(
         label=_("Access PIN"),
-        max_length=64,
+        max_length=pins.MAX_TEXT,
         strip=True,
         error_messages={"required": _("Type the PIN you received.")},
         widget=forms.TextInput(
@@ -43,15 +44,30 @@ class RedeemForm(forms.Form):
             return None
         return int(value) if Lesson.objects.filter(pk=int(value)).exists() else None
 
-    def clean_pin(self):
+    def clean_pin(self) -> str:
+        """The PIN, as XXXX-XXXX-XXXX. When it came out of a longer text, the field shows
+        just the PIN from then on, so a reader sees what was read."""
         typed = self.cleaned_data["pin"]
-        normalised = pins.normalise(typed)
-        if normalised is None or len(normalised) != pins.LENGTH:
+        try:
+            normalised = pins.extract(typed)
+        except pins.TwoPins:
+            raise ValidationError(
+                _(
+                    "What you pasted holds two different PINs. Paste or type just the one you "
+                    "want to use."
+                ),
+                code="two",
+            ) from None
+        if normalised is None:
             raise ValidationError(
                 _("A PIN has 12 letters and digits, such as 7KQ2-M9XD-4TRB. Check what you typed."),
                 code="format",
             )
-        return typed
+        pin = pins.display(normalised)
+        if pins.normalise(typed) != normalised:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("pin")] = pin
+        return pin
 
 
 MAX_LESSON_NUMBER = 10_000

@@ -51,3 +51,10 @@ def instagram_dm_url(buyer: str) -> str:
     except ValidationError:
         return ""
     return f"https://ig.me/m/{normalise_instagram_handle(buyer)}"
+
+
+def redeem_link(address: str, pin: str) -> str:
+    """The redeem page's `address` with the PIN in its fragment (`#pin=…`), which the page's
+    script puts in the PIN field. Never in the query: a fragment is not sent to the server,
+    so no log or Referer holds it."""
+    return f"{address}#pin={pin}"

@@ -15,6 +15,18 @@ def safe_next(request, url: str | None) -> str | None:
     return None
 
 
+def from_this_site(request) -> bool:
+    """Whether a POST comes from a page of this site, as far as its `Origin` header tells (a
+    browser sends one with every cross-site POST; a request without one is no forged browser
+    request, whoever sends it sends it as themselves)."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is None:
+        return True
+    return origin == f"{request.scheme}://{request.get_host()}" or (
+        origin in settings.CSRF_TRUSTED_ORIGINS
+    )
+
+
 def client_ip(request) -> str | None:
     """The client's address, as the throttle counts it: REMOTE_ADDR, or the entry that
     TRUSTED_PROXY_COUNT proxies added to X-Forwarded-For. IPv6 clients are counted by their

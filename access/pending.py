@@ -13,10 +13,10 @@ SESSION_KEY = "access_pending_pin"
 PENDING_SECONDS = 30 * 60
 
 
-def stash(request, typed_pin: str, next_url: str | None, *, lesson_id: int | None = None) -> None:
-    normalised = pins.normalise(typed_pin)
+def stash(request, pin: str, next_url: str | None, *, lesson_id: int | None = None) -> None:
+    """Keep `pin` (as RedeemForm cleans it: a PIN's shape) until the reader is in."""
     request.session[SESSION_KEY] = {
-        "digest": pins.digest(normalised) if normalised else None,
+        "digest": pins.digest(pins.normalise(pin)),
         "next": safe_next(request, next_url),
         "lesson": lesson_id,
         "at": time.time(),
@@ -34,11 +34,13 @@ def redeem_stashed(request, user) -> str | None:
     pending = request.session.pop(SESSION_KEY, None)
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
+    if not pending.get("digest"):
+        return pending.get("next")
     result = services.redeem_digest(
         user=user, digest=pending["digest"], ip=client_ip(request), lesson_id=pending.get("lesson")
     )
     level = messages.SUCCESS if result.ok else messages.ERROR
     messages.add_message(request, level, feedback.message(result))
-    if result.ok and not pending["next"] and result.series:
-        return result.series.get_absolute_url()
+    if result.ok and not pending["next"]:
+        return feedback.landing(result)
     return pending["next"]

@@ -43,20 +43,25 @@ def retry_after(*, user, ip: str | None, now: datetime) -> datetime | None:
     """When this account or address may try again, or None when it is not throttled.
 
     Counts failed attempts in the redemption log, which every worker process shares. Attempts
-    without a usable client address (None) share one "unknown" address and its limit.
+    without a usable client address (None) share one "unknown" address and its limit. A
+    reader who is not logged in (`user` None) is counted by address only.
     """
     limits = [
-        (
-            {"user": user},
-            settings.PIN_FAILURES_PER_USER,
-            timedelta(minutes=settings.PIN_FAILURE_WINDOW_USER_MINUTES),
-        ),
         (
             {"ip": ip} if ip else {"ip__isnull": True},
             settings.PIN_FAILURES_PER_IP,
             timedelta(minutes=settings.PIN_FAILURE_WINDOW_IP_MINUTES),
         ),
     ]
+    if user is not None:
+        limits.insert(
+            0,
+            (
+                {"user": user},
+                settings.PIN_FAILURES_PER_USER,
+                timedelta(minutes=settings.PIN_FAILURE_WINDOW_USER_MINUTES),
+            ),
+        )
     latest = None
     for who, limit, window in limits:
         failures = RedemptionAttempt.objects.filter(
@@ -84,21 +89,29 @@ def _covers(user, pin: AccessPin, now: datetime) -> bool:
     return wanted <= held
 
 
-@sensitive_variables("typed_pin", "normalised")
+def _digest(typed_pin: str) -> str:
+    """The keyed hash of a typed PIN; raises pins.NotAPin when it cannot be one, which is
+    never counted as a failed attempt (a slip of the finger is not a guess)."""
+    normalised = pins.normalise(typed_pin)
+    if not pins.is_pin(normalised):
+        raise pins.NotAPin(typed_pin)
+    return pins.digest(normalised)
+
+
+@sensitive_variables("typed_pin")
 def redeem(
     *, user, typed_pin: str, ip: str | None = None, lesson_id: int | None = None
 ) -> Redemption:
     """Redeem a PIN typed by a logged-in user. Every attempt is logged, with the lesson whose
-    paywall it was typed in (`lesson_id`), if any."""
-    normalised = pins.normalise(typed_pin)
-    digest = pins.digest(normalised) if normalised else None
-    return redeem_digest(user=user, digest=digest, ip=ip, lesson_id=lesson_id)
+    paywall it was typed in (`lesson_id`), if any. Raises pins.NotAPin, and logs nothing,
+    when `typed_pin` does not have a PIN's shape."""
+    return redeem_digest(user=user, digest=_digest(typed_pin), ip=ip, lesson_id=lesson_id)
 
 
 def _lock_throttle_buckets(*, user, ip: str | None) -> None:
-    """Lock the account's and the address's buckets (in key order, so that two requests never
-    wait for each other's second lock) until the transaction ends."""
-    keys = sorted([f"user:{user.pk}", f"ip:{ip or 'unknown'}"])
+    """Lock the account's (if any) and the address's buckets (in key order, so that two
+    requests never wait for each other's second lock) until the transaction ends."""
+    keys = sorted([f"ip:{ip or 'unknown'}"] + ([f"user:{user.pk}"] if user is not None else []))
     ThrottleBucket.objects.bulk_create(
         [ThrottleBucket(key=key) for key in keys], ignore_conflicts=True
     )
@@ -106,9 +119,9 @@ def _lock_throttle_buckets(*, user, ip: str | None) -> None:
 
 
 def redeem_digest(
-    *, user, digest: str | None, ip: str | None = None, lesson_id: int | None = None
+    *, user, digest: str, ip: str | None = None, lesson_id: int | None = None
 ) -> Redemption:
-    """Redeem the PIN with this keyed hash (None: not a possible PIN).
+    """Redeem the PIN with this keyed hash.
 
     Atomic: the reader's and the address's throttle buckets are locked while their failures
     are counted and the attempt is logged, so neither limit is overshot by requests racing;
@@ -129,14 +142,43 @@ def redeem_digest(
             .select_related("series")
             .filter(pin_hash=digest)
             .first()
-            if digest
-            else None
         )
         result = _redeem_locked(user, pin, now)
         RedemptionAttempt.objects.create(
             user=user, pin=pin, outcome=result.outcome, ip=ip, lesson_id=lesson_id
         )
     return result
+
+
+@sensitive_variables("typed_pin")
+def check(
+    *, typed_pin: str, ip: str | None = None, lesson_id: int | None = None
+) -> Redemption | None:
+    """Whether a PIN typed by a reader who is not logged in can still unlock anything, before
+    they are asked to sign up: None when it can (nothing is logged; it is redeemed once they
+    are in), else the refusal a logged-in reader would get (unknown, revoked, expired, used
+    up), logged and counted by the address's throttle like theirs, or THROTTLED. Raises
+    pins.NotAPin, and logs nothing, when `typed_pin` does not have a PIN's shape."""
+    digest = _digest(typed_pin)
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_throttle_buckets(user=None, ip=ip)
+        until = retry_after(user=None, ip=ip, now=now)
+        if until:
+            RedemptionAttempt.objects.create(outcome=Outcome.THROTTLED, ip=ip, lesson_id=lesson_id)
+            return Redemption(Outcome.THROTTLED, retry_after=until)
+        pin = AccessPin.objects.select_related("series").filter(pin_hash=digest).first()
+        status = pin.status(now) if pin else None
+        refusal = {
+            None: Outcome.UNKNOWN,
+            AccessPin.Status.REVOKED: Outcome.REVOKED,
+            AccessPin.Status.EXPIRED: Outcome.EXPIRED,
+            AccessPin.Status.USED_UP: Outcome.USED_UP,
+        }.get(status)
+        if refusal is None:
+            return None
+        RedemptionAttempt.objects.create(pin=pin, outcome=refusal, ip=ip, lesson_id=lesson_id)
+    return Redemption(refusal, pin.series if pin else None)
 
 
 def _redeem_locked(user, pin: AccessPin | None, now: datetime) -> Redemption:

@@ -3,7 +3,7 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,40 +26,51 @@ from lessons import feeds
 @sensitive_post_parameters("pin")
 def redeem(request):
     """The PIN form of a page that anonymous readers share (from the page cache) carries no
-    CSRF token, so a reader who is not logged in may post without one: all that does is keep
-    the PIN for after they log in, which a forged request cannot turn against them. Logged-in
+    CSRF token, so a reader who is not logged in may post without one: all that does is check
+    the PIN and keep it for after they log in. Such a post from another site is refused (its
+    Origin tells), so no page elsewhere can spend a reader's address on wrong PINs. Logged-in
     readers' posts, which redeem, are checked as everywhere else."""
     if request.method == "POST" and request.user.is_authenticated:
         return csrf_protect(_redeem)(request)
+    if request.method == "POST" and not http.from_this_site(request):
+        return HttpResponseForbidden("A PIN is typed on this site's own pages.")
     return _redeem(request)
 
 
 @require_http_methods(["GET", "POST"])
 def _redeem(request):
-    """Redeem an access PIN. A reader who is not logged in is sent to sign up (or log in)
-    first; the PIN waits in the session and is redeemed as soon as they are in."""
+    """Redeem an access PIN. A reader who is not logged in learns first whether the PIN can
+    unlock anything; if it can, they are sent to sign up (or log in), the PIN waits in the
+    session and is redeemed as soon as they are in."""
     asked = request.POST.get("next") or request.GET.get("next")
     next_url = http.safe_next(request, asked) or ""
     form = RedeemForm(request.POST or None)
-    status = 200
+    status, result = 200, None
     if request.method == "POST" and form.is_valid():
         pin, lesson_id = form.cleaned_data["pin"], form.cleaned_data["lesson"]
-        if not request.user.is_authenticated:
-            pending.stash(request, pin, next_url, lesson_id=lesson_id)
-            return redirect(f"{reverse('account_signup')}?{urlencode({'next': next_url or '/'})}")
-        result = services.redeem(
-            user=request.user, typed_pin=pin, ip=http.client_ip(request), lesson_id=lesson_id
-        )
+        ip, logged_in = http.client_ip(request), request.user.is_authenticated
+        if logged_in:
+            result = services.redeem(user=request.user, typed_pin=pin, ip=ip, lesson_id=lesson_id)
+        else:
+            result = services.check(typed_pin=pin, ip=ip, lesson_id=lesson_id)
+            if result is None:
+                pending.stash(request, pin, next_url, lesson_id=lesson_id)
+                signup = reverse("account_signup")
+                return redirect(f"{signup}?{urlencode({'next': next_url or '/'})}")
         if result.ok:
             messages.success(request, feedback.message(result))
-            return redirect(next_url or result.series.get_absolute_url())
-        form.add_error("pin", feedback.message(result))
+            return redirect(next_url or feedback.landing(result))
+        form.add_error("pin", feedback.message(result, logged_in=logged_in))
         status = feedback.STATUS[result.outcome]
     elif request.method == "POST":
         status = 400
-    response = render(
-        request, "access/redeem.html", {"form": form, "next_url": next_url}, status=status
-    )
+    context = {
+        "form": form,
+        "next_url": next_url,
+        "refused": result,
+        "seller": result and feedback.seller(result, form.cleaned_data.get("lesson")),
+    }
+    response = render(request, "access/redeem.html", context, status=status)
     if status == 429:
         seconds = (result.retry_after - timezone.now()).total_seconds()
         response["Retry-After"] = str(max(1, int(seconds) + 1))

@@ -32,6 +32,12 @@ class AccountAdapter(DefaultAccountAdapter):
         redirect_url = pending.redeem_stashed(request, user) or redirect_url
         return super().post_login(request, user, redirect_url=redirect_url, **kwargs)
 
+    def is_login_by_code_required(self, login):
+        """A sign-up goes on with a code e-mailed to the address, whether it is new (the code
+        confirms it) or has an account (the code logs its owner in; accounts.forms): the
+        same page either way, and no dead end for a returning reader."""
+        return login.signup or super().is_login_by_code_required(login)
+
     def save_user(self, request, user, form, commit=True):
         """The sign-up form's new-lesson e-mails choice goes on the account."""
         user.lesson_emails = bool(form.cleaned_data.get("lesson_emails"))

@@ -1,5 +1,12 @@
 from allauth.account import forms as allauth_forms
+from allauth.account.models import EmailAddress
+from allauth.account.utils import get_next_redirect_url, perform_login
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import consume, respond_429
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 # Django gives password rules as a <ul>, which a form shows inside a <span> inside a <p>:
@@ -16,6 +23,25 @@ class _NewPasswordHelp:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = PASSWORD_RULES
+
+
+class _CodeField:
+    """The e-mailed code is six digits: a phone shows its number pad and offers the code from
+    the mail as you type."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "autocapitalize": "off"}
+        )
+
+
+class ConfirmLoginCodeForm(_CodeField, allauth_forms.ConfirmLoginCodeForm):
+    pass
+
+
+class ConfirmEmailVerificationCodeForm(_CodeField, allauth_forms.ConfirmEmailVerificationCodeForm):
+    pass
 
 
 class ChangePasswordForm(_NewPasswordHelp, allauth_forms.ChangePasswordForm):
@@ -42,9 +68,53 @@ class SignupForm(allauth_forms.SignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["lesson_emails"].label_suffix = ""  # a checkbox's label is no heading
         password = self.fields["password1"]
         password.label = _("Password (optional)")
         password.help_text = _(
             "Leave it empty to log in with a code sent to your email. A password needs at "
             "least 8 characters and cannot be only digits or a common one."
         )
+
+    def try_save(self, request):
+        """Sign up, or, for an address that has an account, log its owner in: either way a
+        code is e-mailed to the address and the reader lands on the same page to type it
+        (accounts.adapter makes every sign-up go on by code), so nobody learns from sign-up
+        whether an address has an account. A password typed with a taken address is hashed
+        all the same (and thrown away), so both take the same time. The same address signed
+        up for again within seconds from another browser, even at the same moment, answers 429
+        whatever the address: that address's code mails are limited first (the same browser
+        is sent back to its code page before this)."""
+        email = self.cleaned_data["email"]
+        if not consume(request, action="confirm_email", key=email.lower()):
+            raise ImmediateHttpResponse(respond_429(request))
+        if not self.account_already_exists:
+            try:
+                with transaction.atomic():
+                    return self.save(request), None
+            except IntegrityError:
+                pass  # signed up a moment ago by a request that won the race: log in instead
+        make_password(self.cleaned_data.get("password1") or None)
+        response = perform_login(
+            request,
+            account_for(email),
+            redirect_url=get_next_redirect_url(request),
+            signup=True,
+            email=email,
+        )
+        return None, response
+
+
+def account_for(email: str):
+    """The active account that logs in with this address (as its own, or as a verified
+    address of its), or None: an address someone added and never verified is not theirs."""
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        address = (
+            EmailAddress.objects.filter(email__iexact=email, verified=True, user__is_active=True)
+            .select_related("user")
+            .first()
+        )
+        user = address.user if address else None
+    return user

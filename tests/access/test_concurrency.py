@@ -76,3 +76,17 @@ def test_the_per_ip_limit_is_exact_under_concurrency(settings, ip):
     assert errors == []
     assert outcomes.count(RedemptionAttempt.Outcome.UNKNOWN) == 20
     assert outcomes.count(RedemptionAttempt.Outcome.THROTTLED) == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_per_ip_limit_is_exact_for_readers_not_logged_in_too(settings):
+    """Their PINs are checked before sign-up under the same lock on the address's bucket."""
+    require_postgres()
+    settings.PIN_FAILURES_PER_IP = 20
+    outcomes, errors = race(
+        range(40),
+        lambda _: services.check(typed_pin="ZZZZ-ZZZZ-ZZZZ", ip="198.51.100.7").outcome,
+    )
+    assert errors == []
+    assert outcomes.count(RedemptionAttempt.Outcome.UNKNOWN) == 20
+    assert outcomes.count(RedemptionAttempt.Outcome.THROTTLED) == 20

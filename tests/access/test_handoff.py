@@ -2,6 +2,7 @@
 a buyer's PIN again and replacing a lost one."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
@@ -60,17 +61,22 @@ class TestIssuingForABuyer:
         assert pin not in issuer.get(reverse("admin:access_accesspin_changelist")).text
         assert pin not in issuer.get(FOR_BUYER).text
 
-    def test_the_message_holds_the_pin_and_the_redeem_link_never_a_pin_in_a_url(
+    def test_the_message_links_to_the_redeem_page_with_the_pin_in_the_fragment_only(
         self, issuer, series
     ):
+        """The link fills the PIN field (static/js/pin-fragment.js); a fragment never
+        reaches a server's log or a Referer, and no link of the seller's page holds it."""
         series.pin_message = "PIN kamu: {pin}\nBuka {link} untuk {series}."
         series.save()
         response = hand_off(issuer, series)
         pin = PIN.search(response.text)[1]
         message = response.context["message"]
         assert message == (
-            f"PIN kamu: {pin}\nBuka http://testserver/access/redeem/ untuk {series.title}."
+            f"PIN kamu: {pin}\nBuka http://testserver/access/redeem/#pin={pin} untuk "
+            f"{series.title}."
         )
+        link = urlsplit(re.search(r"http://\S+", message)[0])
+        assert (link.path, link.query, link.fragment) == ("/access/redeem/", "", f"pin={pin}")
         assert all(
             pin not in url for url in re.findall(r'(?:href|src|action)="([^"]*)"', response.text)
         )

@@ -212,7 +212,7 @@ class TestAdmin:
         assert not any(g.covers(series_id=series.pk, lesson_id=three.pk) for g in grants)
 
     def test_redemption_log_is_read_only(self, issuer_client, reader, series):
-        services.redeem(user=reader, typed_pin="ZZZZ")
+        services.redeem(user=reader, typed_pin="ZZZZ-ZZZZ-ZZZZ")
         url = reverse("admin:access_redemptionattempt_changelist")
         assert "Unknown PIN" in issuer_client.get(url).text
         assert issuer_client.get(reverse("admin:access_redemptionattempt_add")).status_code == 403

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from access import feedback, services
+from access import feedback, handoff, services
 from access.models import AccessPin, Entitlement, RedemptionAttempt
 from tests.access.helpers import REDEEM, issue
 from tests.accounts.flows import log_in_by_code, sign_up
@@ -34,10 +34,24 @@ class TestOutcomes:
         assert "SECRET-PREMIUM-SENTENCE" in page
         assert "Unlocked: you can now read the premium lessons" in page
 
-    def test_unsafe_next_goes_to_the_series_instead(self, reader_client, premium_lesson):
+    def test_unsafe_next_goes_to_the_first_lesson_unlocked_instead(
+        self, reader_client, premium_lesson
+    ):
         pin = issue(premium_lesson.series)
         response = post_pin(reader_client, pin, next_url="https://evil.example/")
-        assert response["Location"] == premium_lesson.series.get_absolute_url()
+        assert response["Location"] == premium_lesson.get_absolute_url()
+
+    def test_without_a_lesson_to_go_back_to_the_reader_lands_on_the_first_one_unlocked(
+        self, reader_client, reader, series
+    ):
+        """From the DM's link: straight to reading, not to a list to choose from."""
+        two, three = (make_lesson(series, number=n, access="premium") for n in (2, 3))
+        assert post_pin(reader_client, issue(series, lessons=[three]))["Location"] == (
+            three.get_absolute_url()
+        )
+        assert post_pin(reader_client, issue(series))["Location"] == two.get_absolute_url()
+        already = post_pin(reader_client, issue(series))
+        assert already["Location"] == series.get_absolute_url()
 
     def test_already_unlocked_uses_nothing(self, reader_client, reader, premium_lesson):
         services.grant(user=reader, series=premium_lesson.series)
@@ -151,7 +165,7 @@ def test_access_days_set_when_access_ends(reader, series):
 
 def test_every_attempt_is_logged_with_user_and_ip(reader, series):
     pin = issue(series)
-    services.redeem(user=reader, typed_pin="WRONG", ip="203.0.113.9")
+    services.redeem(user=reader, typed_pin="WRNG-WRNG-WRNG", ip="203.0.113.9")
     services.redeem(user=reader, typed_pin=pin, ip="203.0.113.9")
     log = list(RedemptionAttempt.objects.order_by("pk").values_list("outcome", "user", "ip"))
     assert log == [
@@ -205,6 +219,18 @@ class TestAnonymousReader:
             "Unlocked: you can now read the premium lessons of “Became an AI Engineer”."
         ]
 
+    def test_a_returning_reader_who_signs_up_again_is_logged_in_and_lands_unlocked(
+        self, client, reader, premium_lesson
+    ):
+        """No dead end: her address has an account, so the sign-up's code logs her in."""
+        url = premium_lesson.get_absolute_url()
+        signup = post_pin(client, issue(premium_lesson.series), url)["Location"]
+        response = sign_up(client, reader.email, url)
+        assert signup.startswith("/accounts/signup/")
+        assert response["Location"] == url
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+        assert Entitlement.objects.get().user == reader
+
     def test_pin_is_redeemed_after_log_in_and_they_land_on_the_lesson(
         self, client, reader, premium_lesson
     ):
@@ -227,18 +253,62 @@ class TestAnonymousReader:
         assert response["Location"] == url
         assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
 
-    def test_a_bad_pending_pin_lands_on_the_lesson_with_the_reason(
+    @pytest.mark.parametrize(
+        ("make_pin", "status", "message"),
+        [
+            (lambda s: "ZZZZ-ZZZZ-ZZZZ", 400, "That PIN is not valid"),
+            (
+                lambda s: issue(s, expires_at=timezone.now() - timedelta(minutes=1)),
+                410,
+                "That PIN has expired",
+            ),
+            (lambda s: _revoked(s), 410, "That PIN has been withdrawn"),
+            (lambda s: _used_up(s), 409, "If you used it yourself, log in"),
+        ],
+        ids=["unknown", "expired", "revoked", "used up"],
+    )
+    def test_a_pin_that_cannot_unlock_anything_is_refused_before_sign_up(
+        self, client, premium_lesson, make_pin, status, message
+    ):
+        pin = make_pin(premium_lesson.series)
+        before = RedemptionAttempt.objects.count()
+        response = client.post(
+            REDEEM,
+            {"pin": pin, "next": premium_lesson.get_absolute_url(), "lesson": premium_lesson.pk},
+            REMOTE_ADDR="198.51.100.7",
+        )
+        assert response.status_code == status
+        assert message in response.text
+        assert "Your PIN is ready" not in client.get("/accounts/signup/").text
+        attempt = RedemptionAttempt.objects.order_by("pk").last()
+        assert RedemptionAttempt.objects.count() == before + 1
+        assert (attempt.user, attempt.ip, attempt.lesson) == (None, "198.51.100.7", premium_lesson)
+
+    def test_the_check_tells_no_more_than_a_logged_in_redemption(
+        self, client, reader_client, series
+    ):
+        """Both answer with the same message and status, whatever the PIN."""
+        for make_pin in (lambda: "ZZZZ-ZZZZ-ZZZZ", lambda: _revoked(series)):
+            pin = make_pin()
+            mine, theirs = post_pin(client, pin), post_pin(reader_client, pin)
+            assert mine.status_code == theirs.status_code
+            assert str(mine.context["form"].errors["pin"]) == str(
+                theirs.context["form"].errors["pin"]
+            )
+
+    def test_a_pin_that_stops_working_while_they_sign_up_lands_on_the_lesson_with_the_reason(
         self, client, reader, premium_lesson
     ):
         url = premium_lesson.get_absolute_url()
-        post_pin(client, "ZZZZ-ZZZZ-ZZZZ", url)
+        post_pin(client, issue(premium_lesson.series), url)
+        services.revoke_pins(AccessPin.objects.all(), reason="refunded")
         response = client.post(
             f"/accounts/login/?next={url}",
             {"login": reader.email, "password": "correct horse battery"},
             follow=True,
         )
         assert response.request["PATH_INFO"] == url
-        assert "That PIN is not valid" in response.text
+        assert "That PIN has been withdrawn" in response.text
         assert "SECRET-PREMIUM-SENTENCE" not in response.text
 
 
@@ -249,3 +319,44 @@ def test_paywall_box_has_the_redeem_form_on_locked_lessons_only(reader_client, r
     assert f'name="next" value="{locked.get_absolute_url()}"' in page
     services.grant(user=reader, series=series)
     assert f'action="{REDEEM}"' not in reader_client.get(locked.get_absolute_url()).text
+
+
+class TestPasting:
+    """Instagram copies the whole message: the PIN field takes the PIN out of it."""
+
+    def test_the_sellers_whole_message_unlocks(self, reader_client, premium_lesson):
+        series = premium_lesson.series
+        pin = issue(series)
+        dm = handoff.message(series=series, pin=pin, link="https://x.example/access/redeem/")
+        response = post_pin(reader_client, dm, premium_lesson.get_absolute_url())
+        assert response.status_code == 302
+        assert "SECRET-PREMIUM-SENTENCE" in reader_client.get(response["Location"]).text
+
+    def test_a_pasted_line_waits_through_sign_up_and_unlocks(self, client, premium_lesson):
+        pin = issue(premium_lesson.series)
+        url = premium_lesson.get_absolute_url()
+        line = f"PIN akses kamu: {pin.lower().replace('-', ' ').replace('0', 'o')}"
+        response = post_pin(client, line, url)
+        assert response["Location"].startswith("/accounts/signup/")
+        sign_up(client, "pasted@example.com", url)
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+
+    def test_two_different_pins_get_a_clear_message_and_count_for_nothing(
+        self, reader_client, series
+    ):
+        response = post_pin(reader_client, f"{issue(series)} or {issue(series)}?")
+        assert response.status_code == 400
+        assert "holds two different PINs" in response.text
+        assert not RedemptionAttempt.objects.exists()
+
+    def test_a_refused_pin_is_shown_as_it_was_read(self, reader_client):
+        response = post_pin(reader_client, "Your access PIN: zzzz-zzzz-zzzz\nThanks!")
+        field = re.search(r"<input[^>]*name=\"pin\"[^>]*>", response.text)[0]
+        assert 'value="ZZZZ-ZZZZ-ZZZZ"' in field
+
+    def test_the_redeem_page_fills_the_field_from_the_links_fragment_by_a_static_script(
+        self, client
+    ):
+        page = client.get(REDEEM).text
+        assert '<script src="/static/js/pin-fragment.js" defer></script>' in page
+        assert "<script>" not in page

@@ -383,8 +383,8 @@ def test_the_indonesian_account_pages_say_kamu_and_e_mail():
 ACCOUNT_EMAILS = {
     "log-in code": ("/accounts/login/code/", "reader@example.com", "Kode masuk"),
     "password reset": ("/accounts/password/reset/", "reader@example.com", "Reset kata sandi"),
-    "sign-up code": ("/accounts/signup/", "new@example.com", "Konfirmasi alamat e-mail kamu"),
-    "taken address": ("/accounts/signup/", "reader@example.com", "Akunmu sudah ada"),
+    "sign-up code": ("/accounts/signup/", "new@example.com", "Kode masuk"),
+    "taken address": ("/accounts/signup/", "reader@example.com", "Kode masuk"),
     "unknown address": ("/accounts/password/reset/", "nobody@example.com", "Akun tidak ditemukan"),
 }
 

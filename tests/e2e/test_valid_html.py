@@ -79,6 +79,20 @@ def demo_pages():
             yield f"{name} ({language})", other, url
 
 
+def posted_pages():
+    """(name, response) for pages a reader reaches by sending a form: the code page after
+    signing up, a refused PIN with the seller's buttons, and the page that asks to wait."""
+    for language in ("en", "id"):
+        headers, email = {"accept-language": language}, f"posted-{language}@example.com"
+        signup = Client(headers=headers)
+        signup.post("/accounts/signup/", {"email": email})
+        yield f"sign-up: the code ({language})", signup.get("/accounts/login/code/confirm/")
+        again = Client(headers=headers).post("/accounts/signup/", {"email": email})
+        yield f"sign-up again at once ({language})", again
+        refused = Client(headers=headers).post("/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"})
+        yield f"a PIN refused ({language})", refused
+
+
 # A positive control: the validator must find this document's error, or it checked nothing.
 INVALID = b"<!DOCTYPE html><html lang='en'><title>x</title><p><span><ul><li>x</ul></span></p>"
 
@@ -91,6 +105,11 @@ def test_every_reader_and_account_page_is_valid_html(tmp_path):
     for number, (name, client, url) in enumerate(demo_pages()):
         response = client.get(url)
         assert response.status_code in (200, 404), (name, response.status_code)
+        path = tmp_path / f"{number:02}.html"
+        path.write_bytes(response.content)
+        names[path.name] = name
+    for number, (name, response) in enumerate(posted_pages(), start=len(names)):
+        assert response.status_code in (200, 400, 429), (name, response.status_code)
         path = tmp_path / f"{number:02}.html"
         path.write_bytes(response.content)
         names[path.name] = name
@@ -107,5 +126,5 @@ def test_every_reader_and_account_page_is_valid_html(tmp_path):
         name = names.get(url.rsplit("/", 1)[-1], url)
         errors.setdefault(name, []).append(f"line {message.get('lastLine')}: {message['message']}")
     assert errors.pop("control", None), "the validator found no error in the control"
-    assert len(names) == 49  # the control and 24 pages in each language
+    assert len(names) == 55  # the control and 27 pages in each language
     assert errors == {}

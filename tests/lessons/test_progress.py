@@ -2,6 +2,7 @@
 or the "mark as done" form without JavaScript), one write per report; shown on the series page
 and as "continue where you left off" on the home page."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -200,6 +201,16 @@ class TestContinueWhereYouLeftOff:
         block = reader_client.get("/").text.split("resume__link")[1]
         assert f'href="{lessons[2].get_absolute_url()}"' in block
         assert "Lesson 3" in block
+
+    def test_the_home_page_says_where_to_go_on_once(self, reader_client, reader, series):
+        """Not "continue with lesson 3" above a card saying "continue with lesson 2"."""
+        premium = [make_lesson(series, number=n, access="premium") for n in (1, 2, 3)]
+        services.grant(user=reader, series=series)
+        report(reader_client, premium[1], "done")
+        page = reader_client.get("/").text
+        assert len(re.findall(r"Continue where you left off|Continue with lesson", page)) == 1
+        assert f'href="{premium[2].get_absolute_url()}"' in page.split("resume__link")[1]
+        assert premium[1].get_absolute_url() not in page
 
     def test_nothing_after_the_last_lesson_or_before_any(self, reader_client, lessons):
         assert "Continue where you left off" not in reader_client.get("/").text
