@@ -47,9 +47,6 @@ from lessons.models import Lesson
 UNSUBSCRIBE_SALT = "access.announcements.unsubscribe"
 FOLLOWER_SALT = "access.announcements.unsubscribe.follower"
 BATCH_SIZE = 50
-# A task sends at most this many batches, then queues the next one: a worker asked to stop
-# (a deploy) stops between batches.
-BATCHES_PER_TASK = 10
 # A delivery claimed longer ago than this by a sender that never said how it went (it
 # stopped) is tried again. Sending one e-mail takes at most the SMTP timeout (10 s).
 CLAIM_SECONDS = 300
@@ -435,10 +432,11 @@ class CouldNotSend(Exception):
 
 @task()
 def send_queued() -> dict:
-    """The worker's side of `send_announcements`: send what is due, then queue itself again
-    for when the next delivery is due (a failed try's pause, or more than one task's share),
-    until nothing waits. Fails (so the task list shows it) when a try failed."""
-    report = send_due(max_batches=BATCHES_PER_TASK)
+    """The worker's side of `send_announcements`: send a batch of what is due, then queue
+    itself again for when the next delivery is due (at once when more is waiting, else after
+    a failed try's pause), until nothing waits. Fails (so the task list shows it) when a try
+    failed."""
+    report = send_batch()  # one batch a task: a worker asked to stop (a deploy) stops after it
     when = next_due()
     if when is not None and when <= timezone.now():
         send_queued.enqueue()  # more than one task's share

@@ -325,4 +325,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+    # Each task's start and end (the e-mail worker), once: not again through Django's own
+    # development handler.
+    "loggers": {
+        "django.tasks": {
+            "handlers": ["console"],
+            "level": env.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        }
+    },
 }
