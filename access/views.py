@@ -113,7 +113,9 @@ def _follow_as_reader(request, series):
             _("You follow “%(series)s”: each new lesson comes to %(email)s.")
             % {"series": series, "email": request.user.email},
         )
-    return redirect(http.safe_next(request, request.POST.get("next")) or series)
+    back = http.safe_next(request, request.POST.get("next")) or series.get_absolute_url()
+    # back where the box is, which now says whether they follow
+    return redirect(back if "#" in back else f"{back}#site-follow-title")
 
 
 def _follow_by_email(request, series):

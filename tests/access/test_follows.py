@@ -51,7 +51,7 @@ class TestTheBoxOnThePages:
         response = reader_client.post(
             follow_url(series), {"csrfmiddlewaretoken": token, "next": pages[1]}
         )
-        assert response["Location"] == pages[1]
+        assert response["Location"] == pages[1] + "#site-follow-title"
         assert Follow.objects.get().user == reader
         for url in pages:
             assert "Stop following" in reader_client.get(url).text, url
