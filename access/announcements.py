@@ -317,9 +317,12 @@ def _claim(now) -> Delivery | None:
             .values_list("pk", flat=True)
             .first()
         )
-        if pk is None:
+        # Still due as it is taken (a database without row locks has another sender's claim
+        # show here): else it is someone else's.
+        if pk is None or not _due(now).filter(pk=pk).update(
+            status=Delivery.Status.SENDING, claimed_at=now
+        ):
             return None
-        Delivery.objects.filter(pk=pk).update(status=Delivery.Status.SENDING, claimed_at=now)
     return Delivery.objects.select_related("announcement__lesson__series", "user").get(pk=pk)
 
 

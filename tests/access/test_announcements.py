@@ -6,6 +6,7 @@ the unsubscribe page."""
 
 import io
 import smtplib
+import threading
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from access.models import Announcement, Delivery, Follow
 from tests.accounts.flows import sign_up
 from tests.conftest import run
 from tests.factories import make_follow, make_lesson, make_series, make_user
+from tests.postgres import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -368,6 +370,47 @@ def test_no_transaction_is_open_while_the_mail_server_is_spoken_to(monkeypatch):
     Delivery.objects.update(status="queued")
     assert "Sent 3" in send()
     assert seen == [False] * 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_senders_at_the_same_time_send_each_email_once():
+    """Workers on several machines, and the timer's command, may send at the same moment:
+    each delivery is claimed by one of them (row locks skipped on PostgreSQL)."""
+    require_postgres()
+    series = make_series()
+    lesson = make_lesson(series, access="premium")
+    readers = [reader_with_access(series) for _ in range(20)]
+    with override_tasks_dummy():
+        announcements.queue(lesson=lesson, site_url="https://x.example")
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def sender():
+        try:
+            barrier.wait()
+            announcements.send_due(size=3)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in readers)
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def override_tasks_dummy():
+    """Queue without starting the worker's task (the test's threads are the senders)."""
+    from django.test import override_settings
+
+    return override_settings(
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    )
 
 
 def test_only_a_published_lesson_is_announced_and_only_once(author, series, lesson):
