@@ -44,13 +44,15 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml | $(PY)
 
 venv: $(VENV)/.installed ## create or update the virtual environment from the lock files
 
-# The lock files: every dependency pinned with its hashes, from pyproject.toml's ranges.
+# The lock files: every dependency pinned with its hashes, from pyproject.toml's ranges. They
+# name no index or local folder (whatever this machine's pip configuration adds), so an
+# install elsewhere reads them without a warning.
+LOCK_OPTIONS := --quiet --strip-extras --generate-hashes --allow-unsafe \
+  --no-emit-index-url --no-emit-find-links
 lock: | $(PY) ## re-pin requirements.txt and requirements-dev.txt (after changing pyproject.toml)
 	$(PY) -m pip install --quiet "pip-tools>=7.4,<8"
-	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
-	  --output-file requirements.txt pyproject.toml
-	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --extra dev \
-	  --output-file requirements-dev.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra dev --output-file requirements-dev.txt pyproject.toml
 
 # A local .env for development; never overwritten once written.
 .env: | $(PY)
@@ -74,15 +76,24 @@ demo: migrate ## import the demo series (and a superuser when DJANGO_SUPERUSER_*
 	  echo "For the admin at /admin/, run: $(PY) manage.py createsuperuser"; \
 	fi
 
-run: demo ## set everything up and serve the demo on http://127.0.0.1:8000
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# The worker that sends e-mails (django.tasks' database backend, config/mail.py) runs beside the
+# web server, in the same terminal, and stops with it (Ctrl-C, or the server ending).
+define beside_the_worker
+$(PY) manage.py db_worker --no-reload & worker=$$!; \
+trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+$(1)
+endef
+
+run: demo ## set everything up and serve the demo on http://127.0.0.1:8000 (and send e-mails)
+	@$(call beside_the_worker,$(PY) manage.py runserver $(HOST):$(PORT))
 
 # The production server, locally: DEBUG off, gunicorn, compressed static files with hashed names.
 # SECURE_HTTPS=0 only because this is plain http on 127.0.0.1; never set it in production.
-serve: demo ## the production set-up locally: DEBUG off, gunicorn, compressed static files
+serve: demo ## the production set-up locally: DEBUG off, gunicorn and the e-mail worker
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v0
-	DEBUG=0 SECURE_HTTPS=0 SERVE_MEDIA=1 ALLOWED_HOSTS=127.0.0.1,localhost GUNICORN_BIND=$(HOST):$(PORT) \
-	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+	@export DEBUG=0 SECURE_HTTPS=0 SERVE_MEDIA=1 ALLOWED_HOSTS=127.0.0.1,localhost \
+	  GUNICORN_BIND=$(HOST):$(PORT); \
+	$(call beside_the_worker,$(BIN)/gunicorn -c config/gunicorn.py config.wsgi)
 
 test: venv ## set up and run the whole test suite
 	$(BIN)/pytest

@@ -717,7 +717,7 @@ class RedemptionAttemptAdmin(admin.ModelAdmin):
 @admin.register(Announcement)
 class AnnouncementAdmin(admin.ModelAdmin):
     """New-lesson e-mails: queued from a published lesson's page ("Announce by e-mail"),
-    sent by `manage.py send_announcements`."""
+    sent by the worker (access/announcements.py)."""
 
     list_display = ["lesson", "created_at", "created_by", "progress"]
     list_select_related = ["lesson", "created_by"]
@@ -753,7 +753,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
     def announce_view(self, request, lesson_pk):
         """Confirm, then queue the e-mails for a published lesson (never sent in this
-        request: the command sends them)."""
+        request: the worker sends them)."""
         if not request.user.has_perm("access.add_announcement"):
             raise PermissionDenied
         lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=lesson_pk)
@@ -773,8 +773,8 @@ class AnnouncementAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "Queued %(count)s e-mail; they go out with the next send_announcements run.",
-                    "Queued %(count)s e-mails; they go out with the next send_announcements run.",
+                    "Queued %(count)s e-mail; it goes out in the next minutes.",
+                    "Queued %(count)s e-mails; they go out in the next minutes.",
                     count,
                 )
                 % {"count": count},
@@ -787,7 +787,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
             "title": _("Announce by e-mail"),
             "lesson": lesson,
             "problem": problem,
-            "count": 0 if problem else announcements.recipients(lesson).count(),
+            "count": 0 if problem else len(announcements.recipients(lesson)),
         }
         status = 409 if problem and request.method == "POST" else 200
         template = "admin/access/announcement/announce.html"

@@ -290,3 +290,28 @@ class LessonEmailsForm(forms.ModelForm):
                 "Only for the series you can read; each e-mail has a link to stop them."
             )
         }
+
+
+class FollowForm(forms.Form):
+    """The address at which a reader without an account follows a series."""
+
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        max_length=254,
+        error_messages={
+            "required": _("Type your e-mail address."),
+            "invalid": _("That is not an e-mail address: check what you typed."),
+        },
+        widget=forms.EmailInput(
+            attrs={
+                "autocomplete": "email",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "enterkeyhint": "send",
+            }
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "site-follow-%s")
+        super().__init__(*args, **kwargs)

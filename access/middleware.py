@@ -2,7 +2,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from access import policy
+from access import follows, policy
 from access.models import Entitlement
 
 
@@ -14,6 +14,7 @@ class ReaderAccess:
     def __init__(self, user):
         self.user = user
         self._by_series: dict[int, tuple[policy.Grant, ...]] = {}
+        self._follows: dict[int, bool] = {}
 
     @cached_property
     def is_staff(self) -> bool:
@@ -64,6 +65,15 @@ class ReaderAccess:
         if not self.user.is_authenticated:
             return policy.NO_PREMIUM
         return policy.premium_scope(is_staff=self.is_staff, grants=self.grants, now=timezone.now())
+
+    def follows(self, series_id: int) -> bool:
+        """Whether the reader follows the series (new lessons by e-mail): a page that shows
+        it names it in its key."""
+        if not self.user.is_authenticated:
+            return False
+        if series_id not in self._follows:
+            self._follows[series_id] = follows.follows(self.user, series_id)
+        return self._follows[series_id]
 
     def has_whole_series(self, series_id: int) -> bool:
         if not self.user.is_authenticated:

@@ -1,10 +1,11 @@
 import hashlib
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -15,11 +16,12 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from access import announcements, feedback, http, pending, policy, services
-from access.forms import LessonEmailsForm, RedeemForm
+from access import announcements, feedback, follows, http, pending, policy, services
+from access.forms import FollowForm, LessonEmailsForm, RedeemForm
 from access.middleware import ReaderAccess
-from access.models import Entitlement, FeedToken
+from access.models import Entitlement, FeedToken, Follow
 from lessons import feeds
+from lessons.models import Series
 
 
 @csrf_exempt
@@ -93,6 +95,91 @@ def paywall_seen(request):
     return response
 
 
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def follow(request, slug):
+    """Follow a series (its new lessons by e-mail), or stop. The form on pages kept for every
+    anonymous reader carries no CSRF token, so a reader who is not logged in may post without
+    one: all that does is e-mail a confirmation link to the address typed, which anyone could
+    ask for on the page, within the same limits. Logged-in readers' posts, which change what
+    their account gets, are checked as everywhere else."""
+    series = get_object_or_404(Series, slug=slug)
+    if not series.is_published and request.POST.get("action") != "stop":
+        raise Http404("No such series.")
+    if request.user.is_authenticated:
+        return csrf_protect(_follow_as_reader)(request, series)
+    return _follow_by_email(request, series)
+
+
+def _follow_as_reader(request, series):
+    if request.method == "GET":
+        return _follow_page(request, series, FollowForm(), "form")
+    if request.POST.get("action") == "stop":
+        follows.unfollow(user=request.user, series=series)
+        messages.success(request, _("You no longer follow “%(series)s”.") % {"series": series})
+    else:
+        follows.follow(user=request.user, series=series, language=follows.language_of(request))
+        messages.success(
+            request,
+            _("You follow “%(series)s”: each new lesson comes to %(email)s.")
+            % {"series": series, "email": request.user.email},
+        )
+    back = http.safe_next(request, request.POST.get("next")) or series.get_absolute_url()
+    # back where the box is, which now says whether they follow
+    return redirect(back if "#" in back else f"{back}#site-follow-title")
+
+
+def _follow_by_email(request, series):
+    """Someone without an account: the e-mail that confirms the address, once it is valid and
+    within the limits (3 an hour per address and series, 20 an hour per client address)."""
+    if request.method == "GET":
+        return _follow_page(request, series, FollowForm(), "form")
+    form = FollowForm(request.POST)
+    if not form.is_valid():
+        return _follow_page(request, series, form, "form", status=400)
+    address = form.cleaned_data["email"]
+    if not ratelimit.consume(request, action="follow_series", key=f"{series.pk}:{address.lower()}"):
+        return _follow_page(request, series, form, "limited", status=429)
+    follows.send_confirmation(request, series=series, email=address)
+    return _follow_page(request, series, form, "sent")
+
+
+def _follow_page(request, series, form, state, status=200):
+    context = {
+        "series": series,
+        "form": form,
+        "state": state,
+        "following": request.access.follows(series.pk),
+        "days": follows.CONFIRM_DAYS,
+        "next_url": http.safe_next(request, request.POST.get("next") or request.GET.get("next")),
+    }
+    response = render(request, "access/follow.html", context, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+@csrf_exempt  # the signed token in the address is the proof, as for unsubscribing
+@require_http_methods(["GET", "POST"])
+def follow_confirm(request, token):
+    """The link in the confirmation e-mail. Opening it shows a button (mail scanners open
+    links); pressing it makes the address a follower."""
+    found = follows.read_confirmation(token)
+    done = False
+    if found and request.method == "POST":
+        series, address, language = found
+        follows.confirm(series=series, email=address, language=language)
+        done = True
+    context = {
+        "known": found is not None,
+        "series": found and found[0],
+        "email": found and found[1],
+        "done": done,
+    }
+    response = render(request, "access/follow_confirm.html", context, status=200 if found else 404)
+    add_never_cache_headers(response)
+    return response
+
+
 @login_required
 def my_access(request):
     entitlements = list(
@@ -111,6 +198,7 @@ def my_access(request):
         "emails_form": LessonEmailsForm(instance=request.user),
         "can_have_feed": request.user.is_staff or any(e.is_active() for e in entitlements),
         "feed_token": feed_token,
+        "followed": Follow.objects.filter(user=request.user).select_related("series"),
     }
     response = render(request, "access/my_access.html", context)
     add_never_cache_headers(response)
@@ -136,17 +224,22 @@ def lesson_emails(request):
 @csrf_exempt  # the signed token in the address is the proof; mail programs post without one
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    """Stop new-lesson e-mails from the link in one, without logging in. Opening the link
-    shows a button (mail scanners open links); the button, or a mail program's own
-    unsubscribe button (RFC 8058 one-click), posts here."""
-    user = announcements.user_for_token(token)
-    status = 200 if user else 404
+    """Stop new-lesson e-mails from the link in one, without logging in: all of them, to that
+    address (as a reader with access and as a follower). Opening the link shows a button
+    (mail scanners open links); the button, or a mail program's own unsubscribe button
+    (RFC 8058 one-click), posts here."""
+    subscriber = announcements.subscriber_for_token(token)
     done = False
-    if user and request.method == "POST":
-        type(user).objects.filter(pk=user.pk).update(lesson_emails=False)
+    if subscriber and request.method == "POST":
+        subscriber.stop()
         done = True
+    context = {
+        "known": subscriber is not None,
+        "has_account": bool(subscriber and subscriber.user),
+        "done": done,
+    }
     response = render(
-        request, "access/unsubscribe.html", {"known": bool(user), "done": done}, status=status
+        request, "access/unsubscribe.html", context, status=200 if subscriber else 404
     )
     add_never_cache_headers(response)
     return response

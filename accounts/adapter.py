@@ -1,10 +1,15 @@
+from datetime import timedelta
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.db import DatabaseError
+from django.utils import timezone, translation
 
 from access import pending
+from config import mail
 
 # Messages whose news the next page already gives: the header shows who is logged in, and the
 # code pages say where the code went. A reader who redeems a PIN on signing up sees one
@@ -39,15 +44,30 @@ class AccountAdapter(DefaultAccountAdapter):
         return login.signup or super().is_login_by_code_required(login)
 
     def save_user(self, request, user, form, commit=True):
-        """The sign-up form's new-lesson e-mails choice goes on the account."""
+        """The sign-up form's new-lesson e-mails choice goes on the account, and the language
+        the reader signed up in is the language of their e-mails."""
         user.lesson_emails = bool(form.cleaned_data.get("lesson_emails"))
+        user.language = (
+            translation.get_language()
+            if translation.get_language() in dict(settings.LANGUAGES)
+            else ""
+        )
         return super().save_user(request, user, form, commit)
 
     def send_mail(self, template_prefix, email, context):
-        """Account emails speak of the site by its name, not its host name."""
-        site = RequestSite(allauth_context.request)
+        """Account emails speak of the site by its name, not its host name. They are written
+        here, in the reader's language, and sent by the worker (config/mail.py): the request
+        never waits on the mail server, and one that is away delays the e-mail without losing
+        it. An e-mail carrying a code is not sent once the code has expired."""
+        request = allauth_context.request
+        site = RequestSite(request)
         site.name = settings.SITE_NAME
-        super().send_mail(template_prefix, email, {"current_site": site, **context})
+        context = {"request": request, "email": email, "current_site": site, **context}
+        message = self.render_mail(template_prefix, email, context)
+        lifetime = code_lifetime(template_prefix)
+        mail.send_later(
+            message, deliver_by=timezone.now() + timedelta(seconds=lifetime) if lifetime else None
+        )
 
     def format_email_subject(self, subject):
         return f"[{settings.SITE_NAME}] {subject}"
@@ -60,3 +80,15 @@ class AccountAdapter(DefaultAccountAdapter):
         ):
             return  # confirmed by the code typed while signing up: they are about to be in
         super().add_message(request, level, message_template, *args, **kwargs)
+
+
+def code_lifetime(template_prefix: str) -> int | None:
+    """How long the code an account e-mail carries can be used, in seconds (None: no code)."""
+    by_code = account_settings.EMAIL_VERIFICATION_BY_CODE_ENABLED
+    verification = account_settings.EMAIL_VERIFICATION_BY_CODE_TIMEOUT if by_code else None
+    return {
+        "account/email/login_code": account_settings.LOGIN_BY_CODE_TIMEOUT,
+        "account/email/email_confirmation_signup": verification,
+        "account/email/email_confirmation": verification,
+        "account/email/password_reset_code": account_settings.PASSWORD_RESET_BY_CODE_TIMEOUT,
+    }.get(template_prefix)

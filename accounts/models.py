@@ -1,4 +1,5 @@
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models, router
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,16 @@ class User(AbstractUser):
         help_text=_(
             "E-mail me when a new lesson comes out in a series I have access to. Every e-mail "
             "has a link to stop them."
+        ),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language of the e-mails the reader gets: the one they signed up in, or last "
+            "chose with the language switcher while logged in."
         ),
     )
 

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
+    # django.tasks' database backend and its worker, `manage.py db_worker` (config/mail.py)
+    "django_tasks_db",
     "accounts",
     "lessons",
     "access",
@@ -143,6 +145,13 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Code pages offer "Request new code" (twice a page): a code whose e-mail came late, or not at
+# all, is never a dead end.
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+# allauth's rate limits also keep the e-mails that confirm following a series by e-mail
+# (access/follows.py) in bounds: per address and series, and per client address.
+ACCOUNT_RATE_LIMITS = {"follow_series": "3/h/key,20/h/ip"}
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -285,6 +294,10 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "lessons@localhost")
+# Every e-mail is a task (config/mail.py): kept in the database and sent by `manage.py
+# db_worker` (make run and make serve start one beside the web server), so no request waits
+# on the mail server, and a mail server that is away delays e-mails without losing them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SITE_NAME = env.get("SITE_NAME", "Lessons")
@@ -320,4 +333,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+    # Each task's start and end (the e-mail worker), once: not again through Django's own
+    # development handler.
+    "loggers": {
+        "django.tasks": {
+            "handlers": ["console"],
+            "level": env.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        }
+    },
 }

@@ -29,5 +29,9 @@ LESSON_RENDER_SECONDS = 0
 # test (tests/conftest.py), as the database cache was by each test's rollback.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# E-mail tasks run as they are queued, so a test reads what was sent in mail.outbox at once;
+# tests/config/test_mail.py runs the database backend and its worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
 # The app serves uploaded files here as in development, so tests can fetch them.
 SERVE_MEDIA = True

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
-from django.views.i18n import set_language
 
+from accounts.views import set_language
 from config.views import healthz, media
 
 # The admin's log-in goes through allauth's, with its rate limits.
@@ -17,8 +17,8 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("access/", include("access.urls")),
-    # The language switcher posts here. Its only effect is a cookie holding the reader's
-    # language, so a forged request can do no harm, and pages need no CSRF token for it.
+    # The language switcher posts here: a cookie holding the reader's language, and a
+    # logged-in reader's e-mail language (accounts/views.py says why no CSRF token is needed).
     path("language/", csrf_exempt(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("", include("lessons.urls")),

@@ -105,6 +105,7 @@ def series_detail(request, slug):
             tuple(sorted(opened)),
             tuple(sorted(done)),
             request.access.has_whole_series(series.pk),
+            series.is_published and request.access.follows(series.pk),
         )
         response = sharing.render_page(request, "lessons/series.html", context, key)
     else:
@@ -151,6 +152,10 @@ def lesson_detail(request, series_slug, slug):
             # the call to action under a free lesson offers the series or the next lesson
             lesson.is_free and request.access.has_whole_series(lesson.series_id),
             context["unpublished_state"],
+            # the follow box under a free lesson says whether the reader follows the series
+            lesson.is_free
+            and not context["unpublished_state"]
+            and request.access.follows(lesson.series_id),
         )
         response = sharing.render_page(request, "lessons/lesson.html", context, key)
     else:

@@ -56,6 +56,41 @@ def cache_outage():
 
 
 @pytest.fixture
+def task_queue(settings):
+    """Tasks kept, not run (django.tasks' dummy backend): `task_queue.results` lists what was
+    queued, and `run(task_queue)` runs it as the worker would."""
+    from django.tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    return task_backends["default"]
+
+
+def run(queue, name: str | None = None) -> list:
+    """Run the queued tasks (those of the function `name` only, when given) as the worker
+    would, whatever their `run_after`; tasks they queue wait for the next call. Their
+    results, in order; an exception a task raises is returned, not raised."""
+    waiting = [r for r in queue.results if name is None or r.task.name == name]
+    queue.results[:] = [r for r in queue.results if r not in waiting]
+    outcomes = []
+    for result in waiting:
+        try:
+            outcomes.append(result.task.call(*result.args, **result.kwargs))
+        except Exception as error:  # the worker records it as the task's failure
+            outcomes.append(error)
+    return outcomes
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (tests/smtp_server.py) that the site's mailer talks to."""
+    from tests.smtp_server import SMTPServer
+
+    with SMTPServer() as server:
+        settings.MAILERS = {"default": server.mailer(timeout=1)}
+        yield server
+
+
+@pytest.fixture
 def series(db):
     return make_series(title="Became an AI Engineer", slug="ai")
 

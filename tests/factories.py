@@ -6,6 +6,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from access.models import Follow
 from accounts.models import User
 from lessons.models import Lesson, Series
 
@@ -47,3 +48,9 @@ def make_lesson(series=None, **fields) -> Lesson:
         "published_at": timezone.now() - timedelta(days=1),
     }
     return Lesson.objects.create(series=series, **{**defaults, **fields})
+
+
+def make_follow(series, email=None, *, user=None, language="") -> Follow:
+    """A follower of `series`: a reader (at their address) or a confirmed address."""
+    address = (user.email if user else email or f"follower{next(_seq)}@example.com").lower()
+    return Follow.objects.create(series=series, email=address, user=user, language=language)

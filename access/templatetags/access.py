@@ -8,7 +8,7 @@ from django import template
 from django.urls import reverse
 
 from access import pending
-from access.forms import RedeemForm
+from access.forms import FollowForm, RedeemForm
 
 register = template.Library()
 
@@ -54,6 +54,22 @@ def call_to_action(context, series, *, locked=True, next_lesson=None, compact=Fa
             if next_lesson
             else request.path
         ),
+    }
+
+
+@register.inclusion_tag("access/_follow.html", takes_context=True)
+def follow_series(context, series):
+    """The box that lets a reader follow `series` (its new lessons by e-mail). For anonymous
+    readers the same markup for everyone: an address field and no CSRF token (see
+    access.views.follow). A logged-in reader follows with one tap; their page shows whether
+    they do (`request.access.follows`, which their page's key names)."""
+    request = context["request"]
+    return {
+        **_base(context),
+        "series": series,
+        "form": FollowForm(),
+        "following": request.access.follows(series.pk),
+        "next_url": request.path,
     }
 
 

@@ -111,13 +111,15 @@ class TestQueryCounts:
         for _ in range(count):
             make_lesson(series, access="premium")
         services.grant(user=reader, series=series)
-        # session, user, series, lessons, entitlements, the reader's progress
-        with django_assert_num_queries(6):
+        # session, user, series, lessons, entitlements, the reader's progress, whether they
+        # follow the series
+        with django_assert_num_queries(7):
             reader_client.get(series.get_absolute_url())
 
     def test_free_lesson_loads_entitlements_once_for_its_call_to_action(
         self, reader_client, free_lesson, django_assert_num_queries
     ):
-        # session, user, lesson, previous, next, progress, entitlements (to show the offer)
-        with django_assert_num_queries(self.LESSON_PAGE):
+        # session, user, lesson, previous, next, progress, entitlements (to show the offer),
+        # whether the reader follows the series (the follow box)
+        with django_assert_num_queries(self.LESSON_PAGE + 1):
             reader_client.get(free_lesson.get_absolute_url())

@@ -182,8 +182,9 @@ class TestTheSeriesPage:
         for number in range(1, count + 1):
             lesson = make_lesson(series, number=number, access="premium")
             Progress.objects.record(user=reader, lesson=lesson, finished=number % 2 == 0)
-        # session, user, series, a page of lessons, entitlements, the reader's progress on them
-        with django_assert_num_queries(6):
+        # session, user, series, a page of lessons, entitlements, the reader's progress on
+        # them, whether they follow the series
+        with django_assert_num_queries(7):
             reader_client.get(series.get_absolute_url())
 
 

@@ -1,13 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from access import announcements
 
 
 class Command(BaseCommand):
     help = (
-        "Send queued new-lesson e-mails in batches, one mail-server connection a batch. Run it "
-        "every few minutes (cron or a systemd timer); it stops when nothing is queued, or when "
-        "a batch could not send anything (the mail server is away: the next run tries again)."
+        "Send the new-lesson e-mails that are due now, in batches over one mail-server "
+        "connection each. The worker (manage.py db_worker) does this by itself as soon as an "
+        "announcement is queued; this command does it in the foreground, for a timer that picks "
+        "up what a stopped worker left or by hand. It counts only the e-mails it tried, and "
+        "exits with status 1 when one could not be sent (the mail server is away or refused "
+        "it: it is tried again later, or was given up)."
     )
 
     def add_arguments(self, parser):
@@ -22,19 +25,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, batch_size, max_batches, **options):
-        total = announcements.SendReport()
-        batches = 0
-        while not max_batches or batches < max_batches:
-            report = announcements.send_batch(size=batch_size)
-            batches += 1
-            total.sent += report.sent
-            total.skipped += report.skipped
-            total.failed += report.failed
-            for error in report.errors:
-                self.stderr.write(f"  {error}")
-            if not report.handled:
-                break
-        self.stdout.write(
-            f"Sent {total.sent}, skipped {total.skipped} (no longer wanted or no access), "
-            f"failed {total.failed}."
-        )
+        report = announcements.send_due(size=batch_size, max_batches=max_batches)
+        for error in report.errors:
+            self.stderr.write(f"  {error}")
+        self.stdout.write(report.summary())
+        if report.next_try:
+            self.stdout.write(
+                f"The mail server is in trouble: the rest waits until "
+                f"{report.next_try.isoformat(timespec='seconds')}."
+            )
+        if report.could_not_send:
+            raise CommandError(
+                f"{report.failed + report.retrying} of {report.tries} e-mails tried could not "
+                "be sent."
+            )

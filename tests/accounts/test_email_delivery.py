@@ -1,0 +1,105 @@
+"""Account e-mails (codes, resets, notices) are queued by the request and sent by the worker:
+no request talks to the mail server, an outage delays them without losing them or leaving a
+sign-up half done, and each goes out in the reader's language, which the account keeps."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+
+from tests.accounts.flows import CODE
+from tests.conftest import run
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def code_in(message) -> str:
+    return CODE.search(message.get_payload(decode=True).decode())[1]
+
+
+def test_a_sign_up_during_an_outage_is_never_half_done(client, task_queue, smtp):
+    """The mail server refuses connections: the sign-up answers as usual, and the code
+    arrives once the server is back, and works."""
+    smtp.down()
+    response = client.post("/accounts/signup/", {"email": "new@example.com"})
+    assert response.status_code == 302
+    confirm = response["Location"]
+    (failed,) = run(task_queue)
+    assert isinstance(failed, OSError)  # the worker's try; the next one is queued
+    smtp.restore()
+    assert run(task_queue) == ["sent"]
+    (message,) = smtp.parsed()
+    assert message["To"] == "new@example.com"
+    assert client.post(confirm, {"code": code_in(message)}).status_code == 302
+    assert client.get("/").context["user"].email == "new@example.com"
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/accounts/signup/", {"email": "new@example.com"}),
+        ("/accounts/signup/", {"email": "reader@example.com"}),  # an account exists
+        ("/accounts/login/code/", {"email": "reader@example.com"}),
+        ("/accounts/password/reset/", {"email": "reader@example.com"}),
+    ],
+)
+def test_no_request_waits_on_the_mail_server(client, reader, task_queue, smtp, path, data):
+    """With the mail server hung (it would hold a request for its whole timeout), every
+    page that sends a code, a link or a notice answers without connecting to it."""
+    smtp.hang()
+    response = client.post(path, data)
+    assert response.status_code == 302
+    assert smtp.held == []  # no connection was made
+    assert [r.task.name for r in task_queue.results] == ["deliver"]
+
+
+def test_a_reader_whose_code_did_not_come_asks_for_a_new_one(client, task_queue):
+    confirm = client.post("/accounts/signup/", {"email": "new@example.com"})["Location"]
+    page = client.get(confirm).text
+    assert 'name="action" value="resend"' in page
+    run(task_queue)
+    first = CODE.search(mail.outbox[-1].body)[1]
+    cache.clear()  # allauth allows one code every 10 seconds
+    assert client.post(confirm, {"action": "resend"}).status_code == 302
+    run(task_queue)
+    assert len(mail.outbox) == 2
+    second = CODE.search(mail.outbox[-1].body)[1]
+    assert client.post(confirm, {"code": first}).status_code == 200  # replaced
+    assert client.post(confirm, {"code": second}).status_code == 302
+    assert client.get("/").context["user"].email == "new@example.com"
+
+
+def test_a_log_in_code_page_offers_a_new_code_too(client, reader):
+    page = client.post("/accounts/login/code/", {"email": reader.email}, follow=True).text
+    assert 'name="action" value="resend"' in page
+
+
+class TestTheReadersLanguage:
+    def test_kept_from_sign_up(self):
+        client = Client(headers={"accept-language": "id"})
+        client.post("/accounts/signup/", {"email": "baru@example.com"})
+        assert User.objects.get(email="baru@example.com").language == "id"
+        assert "Konfirmasi alamat e-mail kamu" in mail.outbox[-1].subject
+
+    def test_changed_with_the_language_switcher_while_logged_in(self, reader_client, reader):
+        response = reader_client.post("/language/", {"language": "id", "next": "/"})
+        assert response.status_code == 302
+        reader.refresh_from_db()
+        assert reader.language == "id"
+        reader_client.post("/language/", {"language": "en", "next": "/"})
+        reader.refresh_from_db()
+        assert reader.language == "en"
+
+    def test_a_language_the_site_does_not_speak_changes_nothing(self, reader_client, reader):
+        reader_client.post("/language/", {"language": "fr", "next": "/"})
+        reader.refresh_from_db()
+        assert reader.language == ""
+
+    def test_without_an_account_the_switcher_only_sets_its_cookie(self, client):
+        response = client.post("/language/", {"language": "id", "next": "/"})
+        assert response.cookies["django_language"].value == "id"
+        assert re.search(r"^/", response["Location"])
