@@ -83,7 +83,7 @@ class TestTheReadersLanguage:
         client = Client(headers={"accept-language": "id"})
         client.post("/accounts/signup/", {"email": "baru@example.com"})
         assert User.objects.get(email="baru@example.com").language == "id"
-        assert "Konfirmasi alamat e-mail kamu" in mail.outbox[-1].subject
+        assert "Kode masuk" in mail.outbox[-1].subject
 
     def test_changed_with_the_language_switcher_while_logged_in(self, reader_client, reader):
         response = reader_client.post("/language/", {"language": "id", "next": "/"})
