@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config import plainsql
-from lessons import caching, images, markdown, share, timelimit
+from lessons import budget, caching, images, markdown, share, timelimit
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -94,7 +94,10 @@ def validate_lesson_slug(value: str) -> None:
 
 def markdown_errors(**texts: str) -> dict[str, list[str]]:
     """{field: messages} for the Markdown fields with ```mermaid blocks that cannot be drawn
-    or images without alt text."""
+    or images without alt text. Nothing when the request may not render at all (another
+    render of the author's is running): the field's own validator says so."""
+    if (bound := budget.current()) is not None and bound.refusal:
+        return {}
     errors = {}
     for name, text in texts.items():
         problems = [str(problem) for problem in markdown.diagram_problems(text)]
@@ -109,17 +112,33 @@ def markdown_errors(**texts: str) -> dict[str, list[str]]:
     return errors
 
 
-@functools.lru_cache(maxsize=4)
 def render_text_within_limits(render, *args):
     """`render(*args)`, a text function of lessons.markdown, in a child process given
-    LESSON_RENDER_SECONDS. Raises markdown.RenderError, with a message for the author, when the
-    text passes the pipeline's limits or its time. The last few results are kept, so the save
+    LESSON_RENDER_SECONDS, or what is left of the request's budget when less (lessons.budget;
+    a newer live preview stops it). Raises markdown.RenderError, with a message for the author,
+    when the text passes the pipeline's limits or its time, or when the request may not render
+    (another render of the author's is running). The last few results are kept, so the save
     that follows validation does not render the same text again. Diagrams are drawn after,
     in this process, each within its own limits (lessons.diagrams)."""
-    seconds = settings.LESSON_RENDER_SECONDS
+    if (bound := budget.current()) is not None and bound.refusal:
+        raise markdown.RenderError([bound.refusal])
+    return _render_within_limits(render, *args)
+
+
+@functools.lru_cache(maxsize=4)
+def _render_within_limits(render, *args):
+    limit = settings.LESSON_RENDER_SECONDS
+    bound = budget.current()
+    seconds = limit if bound is None or limit <= 0 else bound.seconds_for(limit)
+    if limit > 0 and seconds <= 0.05:
+        raise markdown.RenderError([_out_of_budget(bound)])
     try:
-        return timelimit.call(render, *args, seconds=seconds)
+        return timelimit.call(
+            render, *args, seconds=seconds, check=bound.check if bound is not None else None
+        )
     except timelimit.TimeLimitExceeded:
+        if seconds < limit:
+            raise markdown.RenderError([_out_of_budget(bound)]) from None
         raise markdown.RenderError(
             [
                 gettext(
@@ -128,13 +147,20 @@ def render_text_within_limits(render, *args):
                     "short paragraphs are the usual cause: split it into two lessons, or "
                     "simplify it."
                 )
-                % {"seconds": f"{seconds:g}"}
+                % {"seconds": f"{limit:g}"}
             ]
         ) from None
     except timelimit.ChildFailed:
         raise markdown.RenderError(
             [gettext("This text could not be rendered (it needs too much memory); simplify it.")]
         ) from None
+
+
+def _out_of_budget(bound) -> str:
+    return gettext(
+        "The %(seconds)s seconds this request may spend rendering ran out before the text was "
+        "rendered. Try again: diagrams already drawn are kept, so the next try goes further."
+    ) % {"seconds": f"{bound.seconds:g}"}
 
 
 def render_markdown(source: str) -> str:
@@ -167,7 +193,12 @@ def validate_lesson_body(value: str) -> None:
 
 
 def validate_markdown(value: str) -> None:
-    """A series' Markdown field renders within the limits."""
+    """A series' Markdown field renders within the limits. When the request may not render
+    (see lessons.budget), the first field says why and the others stay quiet."""
+    if (bound := budget.current()) is not None and bound.refusal:
+        if message := bound.report_refusal():
+            raise ValidationError(message, code="busy")
+        return
     try:
         render_text_within_limits(markdown.render_short_text, value)
     except markdown.RenderError as error:
