@@ -197,6 +197,8 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
             )
         if warning := obj.teaser_warning:
             messages.warning(request, warning)
+        if warning := getattr(obj, "index_warning", ""):
+            messages.warning(request, warning)
 
     def get_urls(self):
         def view(function):

@@ -125,6 +125,7 @@ class Report:
     missing: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # stored by this run
+    warnings: list[str] = field(default_factory=list)  # saved, with something to fix
 
     @property
     def changed(self) -> bool:
@@ -506,6 +507,8 @@ def _save_lessons(series, lessons: list[LessonFile], existing: dict, report: Rep
             report.unchanged.append(file.label)
         elif _save(lesson, file.name, problems):
             (report.created if was_new else report.updated).append(file.label)
+            if lesson.index_warning:
+                report.warnings.append(f"{file.name}: {lesson.index_warning}")
 
 
 def _missing(existing: dict, lessons: list[LessonFile], report: Report, *, prune: bool) -> None:
