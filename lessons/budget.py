@@ -11,10 +11,12 @@ than LESSON_RENDER_BUDGET_SECONDS of rendering:
   already known (a drawing made before, in this process or any other: lessons.diagrams) costs
   nothing and is never refused. What the budget cuts short is named for the author and not
   remembered as too slow: the next preview or save carries on where this one stopped.
-- **One at a time per author.** A request that renders takes the author's slot in the shared
-  cache first (waiting up to SLOT_WAIT_SECONDS); while another of their renders holds it, the
-  request is refused with `refusal` (the live preview answers 429, a save shows it on the form)
-  instead of taking a second worker.
+- **One at a time per author, a few at a time for the site.** A request that renders takes the
+  author's slot in the shared cache first, then one of LESSON_RENDERS_AT_ONCE slots for the
+  whole site (waiting up to SLOT_WAIT_SECONDS in all); while another render of theirs, or as
+  many renders as the site allows, hold them, the request is refused with `refusal` (the live
+  preview answers 429, a save shows it on the form) instead of taking another worker: no
+  author holds more than one, and readers always have the rest.
 - **A newer preview wins.** Each preview or save advances the author's generation in the shared
   cache; a preview that sees a newer generation (checked at most every POLL_SECONDS, while
   waiting for a child process too) raises `Superseded`, its child processes are killed and it
@@ -108,18 +110,29 @@ def check() -> None:
 @contextlib.contextmanager
 def bounded(*, user=None, preview: bool = False, seconds: float | None = None):
     """Render within one budget for this block (see the module). `user`: the author, whose
-    slot is taken and whose generation is advanced; `preview`: a newer preview or save stops
-    this one (Superseded)."""
+    slot and one of the site's LESSON_RENDERS_AT_ONCE slots are taken, and whose generation is
+    advanced; `preview`: a newer preview or save stops this one (Superseded)."""
     total = settings.LESSON_RENDER_BUDGET_SECONDS if seconds is None else seconds
     budget = Budget(seconds=total, deadline=time.monotonic() + total)
-    token = None
+    held: list[tuple[str, str]] = []
     if user is not None and user.is_authenticated:
         budget.user_id = user.pk
         generation = _advance(user.pk)
         if preview:
             budget.generation = generation
-        token = _take_slot(budget)
-        if token is None:
+        give_up = time.monotonic() + SLOT_WAIT_SECONDS
+        if slot := _take_slot([f"render:slot:{user.pk}"], budget, give_up):
+            held.append(slot)
+            sites = [f"render:site:{n}" for n in range(settings.LESSON_RENDERS_AT_ONCE)]
+            if slot := _take_slot(sites, budget, give_up):
+                held.append(slot)
+            else:
+                budget.refusal = gettext(
+                    "Other authors’ texts are being rendered right now. Wait a moment, then "
+                    "try again: this one was not rendered, so that the site keeps workers free "
+                    "for its readers."
+                )
+        else:
             budget.refusal = gettext(
                 "Another preview or save of yours is still being rendered. Wait a moment, "
                 "then try again: this one was not rendered, so that your texts never hold "
@@ -130,16 +143,12 @@ def bounded(*, user=None, preview: bool = False, seconds: float | None = None):
         yield budget
     finally:
         _current.reset(context)
-        if token is not None:
-            _free_slot(budget.user_id, token)
+        for key, token in held:
+            _free_slot(key, token)
 
 
 def _generation_key(user_id) -> str:
     return f"render:generation:{user_id}"
-
-
-def _slot_key(user_id) -> str:
-    return f"render:slot:{user_id}"
 
 
 def _cache_call(method, *args, default=None, **kwargs):
@@ -158,22 +167,21 @@ def _advance(user_id) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _take_slot(budget: Budget) -> str | None:
-    """A token for the author's render slot, or None when another render keeps it past
-    SLOT_WAIT_SECONDS. A preview replaced while it waits raises Superseded."""
-    key, token = _slot_key(budget.user_id), secrets.token_hex(8)
+def _take_slot(keys: list[str], budget: Budget, give_up: float) -> tuple[str, str] | None:
+    """(key, token) of the first of these slots free in the shared cache, or None when they
+    stay taken until `give_up`. A preview replaced while it waits raises Superseded."""
+    token = secrets.token_hex(8)
     expires = round(budget.seconds + SLOT_MARGIN_SECONDS)
-    give_up = time.monotonic() + SLOT_WAIT_SECONDS
     while True:
-        if _cache_call(cache.add, key, token, expires, default=True):
-            return token
+        for key in keys:
+            if _cache_call(cache.add, key, token, expires, default=True):
+                return key, token
         if time.monotonic() >= give_up:
             return None
         budget.check()
         time.sleep(0.05)
 
 
-def _free_slot(user_id, token: str) -> None:
-    key = _slot_key(user_id)
+def _free_slot(key: str, token: str) -> None:
     if _cache_call(cache.get, key) == token:
         _cache_call(cache.delete, key)

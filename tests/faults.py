@@ -2,16 +2,20 @@
 PostgreSQL and Redis, each cut or hung through a TCP proxy while a reader keeps asking.
 
     .venv/bin/python -m tests.faults      # needs PostgreSQL and Redis on 127.0.0.1
+    .venv/bin/python -m tests.faults renderer    # only the rendering cases
 
 Prints, per fault, the requests made during it, their statuses, the time each took, and how
-long after the restore /healthz said all was well again. Not a test: timings are the output.
+long after the restore /healthz said all was well again; then hostile live previews and workers
+killed mid-drawing (tests/faults_renderer.py). Not a test: timings are the output.
 """
 
 import statistics
+import sys
 import time
 import uuid
 from collections import Counter
 
+from tests import faults_renderer
 from tests.e2e.servers import Browser, Gunicorn, Outage, create_reader, manage, server_env
 
 PG, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
@@ -67,7 +71,7 @@ def reader_requests(server):
     }
 
 
-def main():
+def main(cases=("outages", "renderer")):
     name = f"faults_{uuid.uuid4().hex[:8]}"
     psql(f"CREATE DATABASE {name}")
     pg, redis = Outage(*PG), Outage(*REDIS)
@@ -84,11 +88,17 @@ def main():
             REDIS_URL=f"redis://127.0.0.1:{redis.port}/7",
             CACHE_KEY_PREFIX=f"faults-{uuid.uuid4().hex}",
         )
-        with Gunicorn(env) as server:
-            for outage, label in ((redis, "Redis"), (pg, "PostgreSQL")):
-                print(f"\n{label} (page, /healthz and a log-in, {ROUNDS} times):")
-                for fault in ("cut", "hang"):
-                    measure(server, outage, fault, reader_requests)
+        if "outages" in cases:
+            with Gunicorn(env) as server:
+                for outage, label in ((redis, "Redis"), (pg, "PostgreSQL")):
+                    print(f"\n{label} (page, /healthz and a log-in, {ROUNDS} times):")
+                    for fault in ("cut", "hang"):
+                        measure(server, outage, fault, reader_requests)
+        if "renderer" in cases:
+            faults_renderer.run(
+                {**direct, "REDIS_URL": f"redis://127.0.0.1:{REDIS[1]}/7",
+                 "CACHE_KEY_PREFIX": f"faults-{uuid.uuid4().hex}"}
+            )  # fmt: skip
     finally:
         pg.close()
         redis.close()
@@ -96,4 +106,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]) or ("outages", "renderer"))

@@ -175,6 +175,18 @@ def test_a_second_render_by_the_same_author_is_refused_while_one_runs(
     assert preview(author_client, "Some *text*.").status_code == 200  # and once it is done
 
 
+def test_the_site_renders_at_most_so_many_texts_at_once(monkeypatch, settings, author):
+    monkeypatch.setattr(budget, "SLOT_WAIT_SECONDS", 0.1)
+    settings.LESSON_RENDERS_AT_ONCE = 1
+    other = Client()
+    other.force_login(make_staff(is_superuser=True))
+    with budget.bounded(user=author):
+        busy = preview(other, "Some *text*.")
+    assert busy.status_code == 429
+    assert "Other authors’ texts are being rendered right now" in busy.text
+    assert preview(other, "Some *text*.").status_code == 200
+
+
 def test_a_save_while_another_render_runs_keeps_the_text_and_says_why(
     monkeypatch, author, author_client
 ):
