@@ -1,10 +1,11 @@
 """Every diagram can be seen, at every width: each lesson of the demo series and of a series of
 very wide flowcharts, opened on two phones and a desktop, shows each `figure.diagram` with a
-box of some size holding a drawing that is displayed."""
+box of some size holding a drawing that is displayed; and a live preview refused while another
+render of its author's runs asks again by itself."""
 
 import pytest
 
-from tests.e2e.test_browser import Page, browser, demo, log_in_as_owner  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import browser, demo, log_in_as_owner, tab  # noqa: F401 (fixtures)
 from tests.factories import make_lesson, make_series
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,10 +74,9 @@ def wide_series():
     return series
 
 
-def test_every_diagram_of_every_lesson_is_shown_at_every_width(demo, browser, wide_series):  # noqa: F811
+def test_every_diagram_of_every_lesson_is_shown_at_every_width(demo, tab, wide_series):  # noqa: F811
     from lessons.models import Lesson
 
-    tab = Page(browser)
     page = tab.page
     log_in_as_owner(page, demo)  # staff read every premium lesson in full
     urls = [
@@ -96,4 +96,20 @@ def test_every_diagram_of_every_lesson_is_shown_at_every_width(demo, browser, wi
     assert hidden == []
     assert seen >= len(WIDTHS) * (len(WIDE) + 2)  # lessons 1 and 4 of the demo have one each
     assert tab.errors == []
-    tab.close()
+
+
+def test_a_live_preview_refused_while_another_render_runs_asks_again_by_itself(demo, tab):  # noqa: F811
+    """While a save of the author's is still rendering, the preview says so (429) and, once it
+    is done, shows the text without the author typing again."""
+    from lessons import budget
+    from lessons.models import Lesson
+
+    page = tab.page
+    owner = log_in_as_owner(page, demo)
+    lesson = Lesson.objects.get(number=2)
+    frame = page.frame_locator("iframe.writing__frame")
+    with budget.bounded(user=owner):  # the live server shares this process's cache
+        page.goto(f"{demo}/admin/lessons/lesson/{lesson.pk}/change/")
+        frame.locator("text=Another preview or save of yours is still being rendered").wait_for()
+    frame.locator(".teaser-cut").wait_for(timeout=15_000)
+    assert all("429" in error for error in tab.errors), tab.errors
