@@ -113,8 +113,13 @@ class Reader(threading.Thread):
     def run(self):
         while not self.stopped.is_set():
             started = time.monotonic()
-            try:
-                status, _ = Browser().request(self.url)
+            request = urllib.request.Request(self.url, headers={"Host": PUBLIC_HOST})
+            try:  # waiting as long as it takes (a browser waits minutes)
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    response.read()
+                    status = response.status
+            except urllib.error.HTTPError as error:
+                status = error.code
             except OSError as error:
                 status = type(error).__name__
             self.results.append((status, time.monotonic() - started))

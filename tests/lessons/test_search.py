@@ -4,9 +4,11 @@ SQLite (FTS5) and, in CI, on PostgreSQL (full-text search); PostgreSQL-only fact
 
 import re
 from datetime import timedelta
+from io import StringIO
 from urllib.parse import quote, quote_plus
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -361,6 +363,14 @@ class TestIndexingNeverFailsASave:
         assert not SearchEntry.objects.filter(vector__isnull=True).exists()
         if "zebra" in body:
             assert titles(page(client, "zebra")) == ["Long lines"]
+
+    def test_render_lessons_names_a_lesson_it_could_not_index_in_time(self, series, monkeypatch):
+        require_postgres()
+        make_lesson(series, number=3, title="Huge", body="zanzibar words and more. " * 10_000)
+        monkeypatch.setattr(models, "INDEX_SECONDS", 0.001)
+        err = StringIO()
+        call_command("render_lessons", stdout=StringIO(), stderr=err)
+        assert f"{series.title} 3. Huge: The lesson was saved, but its text" in err.getvalue()
 
     def test_ordinary_identifiers_stay_whole_in_snippets(self, client, series):
         make_lesson(series, number=1, title="Code", body="Call compute_embedding_vector(x).")
