@@ -59,7 +59,7 @@ class Budget:
     deadline: float  # time.monotonic()
     user_id: int | None = None
     generation: int | None = None  # a preview's, when a newer one may stop it
-    refusal: str = ""  # why this request may not render (another render of the author's)
+    refusal: str = ""  # why this request may not render (a render of theirs, the site's limit)
     refusal_reported: bool = False
     _checked_at: float = field(default=0.0, repr=False)
 
@@ -99,12 +99,6 @@ _current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
 def current() -> Budget | None:
     """The budget of the request being served, or None (a command, a test: no total bound)."""
     return _current.get()
-
-
-def check() -> None:
-    """Raise Superseded when the current request is a preview a newer one replaced."""
-    if (budget := current()) is not None:
-        budget.check()
 
 
 @contextlib.contextmanager
