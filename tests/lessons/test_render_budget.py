@@ -8,6 +8,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -262,9 +263,12 @@ def test_a_newer_preview_stops_the_older_ones_drawing_and_takes_its_place(monkey
     answers = {}
 
     def post(name, body):
-        client = Client()
-        client.force_login(author)
-        answers[name] = preview(client, body)
+        try:
+            client = Client()
+            client.force_login(author)
+            answers[name] = preview(client, body)
+        finally:
+            connection.close()  # this thread's own
 
     first = threading.Thread(target=post, args=("first", fence(every_pair(30, "q"))))
     first.start()
