@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lessons import markdown
+from lessons import budget, markdown
 from lessons.forms import (
     LessonAdminForm,
     LessonImageForm,
@@ -25,6 +25,18 @@ from lessons.forms import (
     body_help_text,
 )
 from lessons.models import Lesson, LessonImage, Series, render_markdown
+
+
+class BoundedRendering:
+    """Saving renders the author's text (validation, then the save, lessons inline included):
+    within one time budget per request, and one render at a time per author (lessons.budget),
+    whose refusal the form shows beside the text it keeps."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with budget.bounded(user=request.user):
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 class LessonInline(admin.TabularInline):
@@ -60,7 +72,7 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(BoundedRendering, admin.ModelAdmin):
     list_display = ["title", "slug", "language", "is_published", "position"]
     list_editable = ["is_published", "position"]
     prepopulated_fields = {"slug": ["title"]}
@@ -130,7 +142,7 @@ class GoLiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(BoundedRendering, admin.ModelAdmin):
     form = LessonAdminForm
     list_display = ["title", "preview", "series", "number", "access", "go_live"]
     list_display_links = ["title"]
@@ -185,6 +197,8 @@ class LessonAdmin(admin.ModelAdmin):
             )
         if warning := obj.teaser_warning:
             messages.warning(request, warning)
+        if warning := getattr(obj, "index_warning", ""):
+            messages.warning(request, warning)
 
     def get_urls(self):
         def view(function):
@@ -216,7 +230,8 @@ class LessonAdmin(admin.ModelAdmin):
     def live_preview_view(self, request):
         """The body being written, rendered by the real pipeline, as a page for the preview
         beside the textarea. POST only (the admin checks the CSRF token), for staff who may
-        write lessons."""
+        write lessons. Rendering is bounded as a save's is (lessons.budget): one at a time per
+        author (429 while another runs), and a newer preview stops this one (409)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
@@ -226,25 +241,43 @@ class LessonAdmin(admin.ModelAdmin):
         context = {"form": form}
         if status == 200:
             try:
-                context["preview"] = markdown.preview(
-                    form.cleaned_data["body"],
-                    premium=form.premium,
-                    word_budget=settings.LESSON_TEASER_WORDS,
-                    words_per_minute=settings.LESSON_WORDS_PER_MINUTE,
-                    cut_html=render_to_string(
-                        "admin/lessons/lesson/_teaser_cut.html", request=request
-                    ),
-                    # in a child process given LESSON_RENDER_SECONDS, as a save renders
-                    render=render_markdown,
+                with budget.bounded(user=request.user, preview=True) as bound:
+                    status = self._live_preview(request, form, bound, context)
+            except budget.Superseded:
+                response = HttpResponse(
+                    gettext("A newer preview replaced this one."),
+                    status=409,
+                    content_type="text/plain; charset=utf-8",
                 )
-            except markdown.RenderError as error:  # what a save would refuse, said the same way
-                form.add_error("body", error.problems)
-                status = 400
-            series = form.cleaned_data.get("series")
-            context["language"] = series.language if series else ""
+                add_never_cache_headers(response)
+                return response
         response = render(request, "admin/lessons/lesson/live_preview.html", context, status=status)
+        if status == 429:
+            response["Retry-After"] = str(budget.RETRY_AFTER_SECONDS)
         add_never_cache_headers(response)
         return response
+
+    def _live_preview(self, request, form, bound, context) -> int:
+        """Fill `context` with the preview of the form's text; the response's status."""
+        series = form.cleaned_data.get("series")
+        context["language"] = series.language if series else ""
+        if bound.refusal:
+            form.add_error("body", bound.refusal)
+            return 429
+        try:
+            context["preview"] = markdown.preview(
+                form.cleaned_data["body"],
+                premium=form.premium,
+                word_budget=settings.LESSON_TEASER_WORDS,
+                words_per_minute=settings.LESSON_WORDS_PER_MINUTE,
+                cut_html=render_to_string("admin/lessons/lesson/_teaser_cut.html", request=request),
+                # in a child process given LESSON_RENDER_SECONDS, as a save renders
+                render=render_markdown,
+            )
+        except markdown.RenderError as error:  # what a save would refuse, said the same way
+            form.add_error("body", error.problems)
+            return 400
+        return 200
 
 
 @admin.register(LessonImage)

@@ -170,6 +170,7 @@ class Report:
     missing: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # stored by this run
+    warnings: list[str] = field(default_factory=list)  # saved, with something to fix
 
     @property
     def changed(self) -> bool:
@@ -688,6 +689,8 @@ def _save_lessons(series, lessons: list[LessonFile], existing: dict, report: Rep
         if not problems:
             lesson.save()
             (report.created if was_new else report.updated).append(file.label)
+            if lesson.index_warning:
+                report.warnings.append(f"{file.name}: {lesson.index_warning}")
 
 
 def _missing(existing: dict, lessons: list[LessonFile], report: Report, *, prune: bool) -> None:

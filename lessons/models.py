@@ -1,11 +1,13 @@
+import contextlib
 import functools
+import logging
 import re
 from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, models, router, transaction
+from django.db import DatabaseError, connection, connections, models, router, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -13,7 +15,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config import plainsql
-from lessons import caching, images, markdown, share, timelimit
+from lessons import budget, caching, images, markdown, share, timelimit
+
+logger = logging.getLogger(__name__)
 
 # The languages lessons can be written in (not the interface's: a series in English can be
 # sold with Indonesian texts to readers who browse in Indonesian).
@@ -94,7 +98,10 @@ def validate_lesson_slug(value: str) -> None:
 
 def markdown_errors(**texts: str) -> dict[str, list[str]]:
     """{field: messages} for the Markdown fields with ```mermaid blocks that cannot be drawn
-    or images without alt text."""
+    or images without alt text. Nothing when the request may not render at all (another
+    render of the author's is running): the field's own validator says so."""
+    if (bound := budget.current()) is not None and bound.refusal:
+        return {}
     errors = {}
     for name, text in texts.items():
         problems = [str(problem) for problem in markdown.diagram_problems(text)]
@@ -109,17 +116,33 @@ def markdown_errors(**texts: str) -> dict[str, list[str]]:
     return errors
 
 
-@functools.lru_cache(maxsize=4)
 def render_text_within_limits(render, *args):
     """`render(*args)`, a text function of lessons.markdown, in a child process given
-    LESSON_RENDER_SECONDS. Raises markdown.RenderError, with a message for the author, when the
-    text passes the pipeline's limits or its time. The last few results are kept, so the save
+    LESSON_RENDER_SECONDS, or what is left of the request's budget when less (lessons.budget;
+    a newer live preview stops it). Raises markdown.RenderError, with a message for the author,
+    when the text passes the pipeline's limits or its time, or when the request may not render
+    (another render of the author's is running). The last few results are kept, so the save
     that follows validation does not render the same text again. Diagrams are drawn after,
     in this process, each within its own limits (lessons.diagrams)."""
-    seconds = settings.LESSON_RENDER_SECONDS
+    if (bound := budget.current()) is not None and bound.refusal:
+        raise markdown.RenderError([bound.refusal])
+    return _render_within_limits(render, *args)
+
+
+@functools.lru_cache(maxsize=4)
+def _render_within_limits(render, *args):
+    limit = settings.LESSON_RENDER_SECONDS
+    bound = budget.current()
+    seconds = limit if bound is None or limit <= 0 else bound.seconds_for(limit)
+    if limit > 0 and seconds <= 0.05:
+        raise markdown.RenderError([_out_of_budget(bound)])
     try:
-        return timelimit.call(render, *args, seconds=seconds)
+        return timelimit.call(
+            render, *args, seconds=seconds, check=bound.check if bound is not None else None
+        )
     except timelimit.TimeLimitExceeded:
+        if seconds < limit:
+            raise markdown.RenderError([_out_of_budget(bound)]) from None
         raise markdown.RenderError(
             [
                 gettext(
@@ -128,13 +151,20 @@ def render_text_within_limits(render, *args):
                     "short paragraphs are the usual cause: split it into two lessons, or "
                     "simplify it."
                 )
-                % {"seconds": f"{seconds:g}"}
+                % {"seconds": f"{limit:g}"}
             ]
         ) from None
     except timelimit.ChildFailed:
         raise markdown.RenderError(
             [gettext("This text could not be rendered (it needs too much memory); simplify it.")]
         ) from None
+
+
+def _out_of_budget(bound) -> str:
+    return gettext(
+        "The %(seconds)s seconds this request may spend rendering ran out before the text was "
+        "rendered. Try again: diagrams already drawn are kept, so the next try goes further."
+    ) % {"seconds": f"{bound.seconds:g}"}
 
 
 def render_markdown(source: str) -> str:
@@ -167,7 +197,12 @@ def validate_lesson_body(value: str) -> None:
 
 
 def validate_markdown(value: str) -> None:
-    """A series' Markdown field renders within the limits."""
+    """A series' Markdown field renders within the limits. When the request may not render
+    (see lessons.budget), the first field says why and the others stay quiet."""
+    if (bound := budget.current()) is not None and bound.refusal:
+        if message := bound.report_refusal():
+            raise ValidationError(message, code="busy")
+        return
     try:
         render_text_within_limits(markdown.render_short_text, value)
     except markdown.RenderError as error:
@@ -392,6 +427,13 @@ UNPUBLISHED_LABELS = {
 }
 
 
+INDEX_WARNING = _(
+    "The lesson was saved, but its text could not be added to search in time: search finds it "
+    "by its title only. Very long lines without spaces (code, data) are the usual cause: wrap "
+    "or shorten them, then save again."
+)
+
+
 class LessonQuerySet(ChangeRecordingQuerySet):
     # What the search index is made of: a bulk update of these writes the lessons' entries
     # again (a free lesson made premium must not stay searchable in full).
@@ -547,7 +589,8 @@ class Lesson(models.Model):
         self.render()
         with transaction.atomic():
             super().save(*args, **kwargs)
-            SearchEntry.objects.write(self)
+            indexed = SearchEntry.objects.write(self)
+        self.index_warning = "" if indexed else str(INDEX_WARNING)
         caching.changed()
         draw_share_images([share.lesson_card(self)])
 
@@ -716,25 +759,68 @@ class _MatchesQuery(models.Lookup):
         return f"{lhs} @@ {rhs}", (*lhs_params, *rhs_params)
 
 
+# What search indexes of a text, so that indexing is never why a save fails. PostgreSQL's
+# to_tsvector takes time quadratic in the length of underscore_joined_words (16 KB of "_a" take
+# four seconds), and splits them at the underscores anyway: in any run of characters without a
+# space longer than LONG_RUN_CHARS, "_" is indexed as a space (identifiers of ordinary length
+# stay whole in snippets). Text is indexed up to INDEXED_CHARS (a 500 KB lesson's first 30,000
+# words or so). A text that still takes longer than INDEX_SECONDS is left out of the index, and
+# the lesson is found by its title, with a warning to its author.
+INDEXED_CHARS = 200_000
+LONG_RUN_CHARS = 64
+INDEX_SECONDS = 2
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN_CHARS + 1},}}")
+
+
+def indexable(text: str) -> str:
+    """Plain text as search indexes it (see above)."""
+    if len(text) > INDEXED_CHARS:
+        text = text[:INDEXED_CHARS].rsplit(" ", 1)[0]
+    return _LONG_RUN.sub(lambda run: run[0].replace("_", " "), text)
+
+
+@contextlib.contextmanager
+def _statement_timeout(seconds: float):
+    """PostgreSQL's statement timeout for the statements of this block, in the transaction
+    (or savepoint) around it, which a cancelled statement rolls back with the setting."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, "
+            "true)",
+            [f"{seconds * 1000:.0f}"],
+        )
+        previous = cursor.fetchone()[0]
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+
+
+def _cancelled(error: DatabaseError) -> bool:
+    """Whether PostgreSQL cancelled the statement (its statement timeout)."""
+    return getattr(error.__cause__, "sqlstate", None) == "57014"
+
+
 class SearchEntryQuerySet(models.QuerySet):
-    def write(self, lesson) -> None:
+    def write(self, lesson) -> bool:
         """Replace the lesson's entries with ones made from its stored HTML (`lesson.series`
-        loaded): the public part always, the whole text too for a premium lesson."""
+        loaded): the public part always, the whole text too for a premium lesson. False when
+        its text could not be indexed in time (it is found by its title only)."""
         common = {
             "lesson": lesson,
             "config": SEARCH_CONFIGS.get(lesson.series.language, "simple"),
             "title": markdown.one_line(lesson.title),
-            "summary": markdown.one_line(lesson.summary),
+            "summary": indexable(markdown.one_line(lesson.summary)),
         }
         public = lesson.body_html if lesson.is_free else lesson.teaser_html
-        entries = [SearchEntry(part="public", text=markdown.plain_text(public), **common)]
+        entries = [
+            SearchEntry(part="public", text=indexable(markdown.plain_text(public)), **common)
+        ]
         if not lesson.is_free:
-            entries.append(
-                SearchEntry(part="full", text=markdown.plain_text(lesson.body_html), **common)
-            )
+            text = indexable(markdown.plain_text(lesson.body_html))
+            entries.append(SearchEntry(part="full", text=text, **common))
         self.filter(lesson=lesson).delete()
         self.bulk_create(entries)
-        self.filter(lesson=lesson)._write_vectors()
+        return self.filter(lesson=lesson)._write_vectors()
 
     def reconfigure(self, series) -> None:
         """After a series' language changed: its entries' configuration and vectors."""
@@ -746,19 +832,30 @@ class SearchEntryQuerySet(models.QuerySet):
             self.filter(pk__in=stale).update(config=config)
             self.filter(pk__in=stale)._write_vectors()
 
-    def _write_vectors(self) -> None:
+    def _write_vectors(self) -> bool:
         """On PostgreSQL, the stored tsvector: title weighted A, summary B, text C, in each
-        entry's configuration. (SQLite's FTS5 table follows the rows by itself.)"""
+        entry's configuration, within INDEX_SECONDS; past that, the title alone, and False.
+        (SQLite's FTS5 table follows the rows by itself.)"""
         if connection.vendor != "postgresql":
-            return
+            return True
         from django.contrib.postgres.search import SearchVector  # loads psycopg
 
         config = models.F("config")
-        self.update(
-            vector=SearchVector("title", weight="A", config=config)
-            + SearchVector("summary", weight="B", config=config)
-            + SearchVector("text", weight="C", config=config)
-        )
+        title = SearchVector("title", weight="A", config=config)
+        try:
+            with transaction.atomic(), _statement_timeout(INDEX_SECONDS):
+                self.update(
+                    vector=title
+                    + SearchVector("summary", weight="B", config=config)
+                    + SearchVector("text", weight="C", config=config)
+                )
+            return True
+        except DatabaseError as error:
+            if not _cancelled(error):
+                raise
+        logger.warning("Search vectors of %s took over %s s: titles only", self, INDEX_SECONDS)
+        self.update(vector=title)
+        return False
 
 
 class SearchEntry(models.Model):

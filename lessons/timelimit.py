@@ -3,16 +3,24 @@
 Rendering an author's text is pure computation whose cost depends on the text, some of it in C
 (regular expressions) that no in-process timer can interrupt. So it runs in a forked child: the
 caller gets the result, or the function's own exception, or `TimeLimitExceeded` after `seconds`,
-and the child is killed. Where the system cannot fork (Windows), the function runs in-process
-without a limit.
+and the child is killed; `check`, called while waiting, may raise to stop it early (a live
+preview a newer one replaced), and the child is killed then too. The child never outlives its
+parent: on Linux the kernel kills it when the parent dies (PR_SET_PDEATHSIG), and it ends itself
+after its time in any case (SIGALRM). Where the system cannot fork (Windows), the function runs
+in-process without a limit.
 """
 
+import contextlib
+import ctypes
 import math
 import os
 import pickle
 import selectors
 import signal
 import time
+
+PR_SET_PDEATHSIG = 1
+POLL_SECONDS = 0.2
 
 
 class TimeLimitExceeded(Exception):
@@ -25,18 +33,19 @@ class ChildFailed(Exception):
     """The child process ended without an answer (killed for memory, say)."""
 
 
-def call(func, *args, seconds: float):
+def call(func, *args, seconds: float, check=None):
     """func(*args), computed in a child process given `seconds`. The result and any exception
-    the function raises must be picklable."""
+    the function raises must be picklable. `check()` is called while waiting and may raise."""
     if seconds <= 0 or not hasattr(os, "fork"):
         return func(*args)
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child never returns
-        _child(read_end, write_end, seconds, func, args)
+        _child(read_end, write_end, seconds, parent, func, args)
     os.close(write_end)
     try:
-        data = _read_until(read_end, time.monotonic() + seconds)
+        data = _read_until(read_end, time.monotonic() + seconds, check)
     finally:
         os.close(read_end)
         _end(pid)
@@ -50,11 +59,22 @@ def call(func, *args, seconds: float):
     raise value
 
 
-def _child(read_end: int, write_end: int, seconds: float, func, args) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux); exit now if it has
+    died already."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _child(read_end: int, write_end: int, seconds: float, parent: int, func, args) -> None:
     status = 1
     try:
         os.close(read_end)
-        # The child also ends itself, in case its parent is killed before it can.
+        _die_with_parent(parent)
+        # The child also ends itself after its time, in case its parent cannot end it.
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(math.ceil(seconds) + 1)
         try:
@@ -73,8 +93,9 @@ def _child(read_end: int, write_end: int, seconds: float, func, args) -> None:
         os._exit(status)
 
 
-def _read_until(fd: int, deadline: float) -> bytes | None:
-    """Everything written to `fd` until it closes, or None when `deadline` passes first."""
+def _read_until(fd: int, deadline: float, check=None) -> bytes | None:
+    """Everything written to `fd` until it closes, or None when `deadline` passes first;
+    `check()`, called every POLL_SECONDS of waiting, may raise to stop."""
     chunks = []
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
@@ -82,7 +103,9 @@ def _read_until(fd: int, deadline: float) -> bytes | None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            if not selector.select(remaining):
+            if not selector.select(min(remaining, POLL_SECONDS)):
+                if check is not None:
+                    check()
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:

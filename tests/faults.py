@@ -4,11 +4,12 @@ the mail server (tests/smtp_server.py) down or hung while readers sign up, ask f
 reset passwords, with the e-mail worker (`manage.py db_worker`) beside gunicorn.
 
     .venv/bin/python -m tests.faults      # needs PostgreSQL and Redis on 127.0.0.1
-    .venv/bin/python -m tests.faults mail # only some of them: redis, postgresql, mail
+    .venv/bin/python -m tests.faults mail # only some of them: redis, postgresql, mail, renderer
 
 Prints, per fault, the requests made during it, their statuses, the time each took, and how
 long after the restore /healthz said all was well again (for the mail server: how many of the
-e-mails asked for during the fault arrived, and when). Not a test: timings are the output.
+e-mails asked for during the fault arrived, and when); then hostile live previews and workers
+killed mid-drawing (tests/faults_renderer.py). Not a test: timings are the output.
 """
 
 import statistics
@@ -19,6 +20,7 @@ import time
 import uuid
 from collections import Counter
 
+from tests import faults_renderer
 from tests.e2e.servers import (
     ROOT,
     Browser,
@@ -32,6 +34,7 @@ from tests.e2e.servers import (
 from tests.smtp_server import SMTPServer
 
 PG, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
+CASES = ("redis", "postgresql", "mail", "renderer")
 EMAIL, PASSWORD = "reader@example.com", "a-long-pass-phrase-9"
 ROUNDS = 10
 HEALTHY = '{"status": "ok", "database": "up", "cache": "up"}'
@@ -208,7 +211,7 @@ def mail_faults(server, smtp, *, env):
         mail_fault(server, smtp, fault, lesson, env=env)
 
 
-def main():
+def main(parts=CASES):
     name = f"faults_{uuid.uuid4().hex[:8]}"
     psql(f"CREATE DATABASE {name}")
     pg, redis, smtp = Outage(*PG), Outage(*REDIS), SMTPServer()
@@ -235,7 +238,6 @@ def main():
             [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"],
             cwd=ROOT, env=direct, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        parts = sys.argv[1:] or ["redis", "postgresql", "mail"]
         with Gunicorn(env) as server:
             for outage, label in ((redis, "Redis"), (pg, "PostgreSQL")):
                 if label.lower() not in parts:
@@ -245,6 +247,11 @@ def main():
                     measure(server, outage, fault, reader_requests)
             if "mail" in parts:
                 mail_faults(server, smtp, env=direct)
+        if "renderer" in parts:
+            faults_renderer.run(
+                {**direct, "REDIS_URL": f"redis://127.0.0.1:{REDIS[1]}/7",
+                 "CACHE_KEY_PREFIX": f"faults-{uuid.uuid4().hex}"}
+            )  # fmt: skip
     finally:
         if worker is not None:
             worker.terminate()
@@ -271,4 +278,4 @@ def create_buyer(email: str, *, env) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]) or CASES)

@@ -7,26 +7,45 @@ see engine.py); its SVG is then rebuilt from an allowlist by svg.py, so nothing 
 writes can become script.
 
 Flowcharts, sequence and state diagrams are drawn, with `style`/`classDef` colours; a line
-the renderer cannot read, an unknown diagram type, a diagram over the size or time limit is a
-DiagramError naming the line, which the lesson form and `import_series` show the author.
+the renderer cannot read, an unknown diagram type, a diagram over the size or time limit, or one
+that draws nothing that can be seen is a DiagramError naming the line, which the lesson form and
+`import_series` show the author.
+
+What the renderer made of a source is remembered, in this process and in the shared cache for
+every process (KEEP_SECONDS): its drawing, its error, or that it ran out of time or memory, so a
+diagram too slow to draw is refused at once until its source changes, not drawn again on every
+preview. New drawing work is bounded by the request's budget (lessons.budget); a diagram the
+budget cut short is named as such and not remembered as too slow.
 `accTitle:` and `accDescr:` lines give the diagram's text alternative; without them it is
 written from the diagram's nodes and arrows. Text is never drawn under 12 px: a wide diagram
 scrolls sideways, and a wide left-to-right flowchart is also drawn top to bottom for phones.
 """
 
+import hashlib
 import html
+import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
+from django.core.cache import cache as shared_cache
 from django.utils.translation import gettext
 
+from lessons import budget
 from lessons.diagrams import svg as svg_module
-from lessons.diagrams.engine import Engine, EngineError
+from lessons.diagrams.engine import BUNDLE, Engine, EngineError, OutOfTime
 
+logger = logging.getLogger(__name__)
 MAX_SOURCE_CHARS = 10_000
 MAX_SVG_CHARS = 1_000_000
 TIME_LIMIT_SECONDS = 5.0
+MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+# What the renderer made of a source is kept this long in the shared cache, and for the last
+# MEMO_SIZE sources in each process.
+KEEP_SECONDS = 7 * 24 * 3600
+MEMO_SIZE = 256
 # A 390 px phone's figure (site.css: the viewport less 3rem); the widest figure (64rem); the
 # viewport widths (rem) below which a narrow drawing replaces a wide one, in site.css.
 PHONE_COLUMN_PX = 342
@@ -42,7 +61,7 @@ KINDS = {
 _ACC_LINE = re.compile(r"^\s*(accTitle|accDescr)\s*:\s*(.*?)\s*$")
 _ACC_BLOCK = re.compile(r"^\s*accDescr\s*\{\s*(.*)$")
 
-engine = Engine(time_limit=TIME_LIMIT_SECONDS)
+engine = Engine(time_limit=TIME_LIMIT_SECONDS, memory_limit=MEMORY_LIMIT_BYTES)
 
 
 class DiagramError(Exception):
@@ -60,6 +79,7 @@ class _Source:
     kind: str
     title: str
     description: str
+    header_line: int  # the line naming the diagram's type, from 1
 
 
 def _read(source: str) -> _Source:
@@ -97,7 +117,7 @@ def _read(source: str) -> _Source:
                 % {"kind": words[0]},
                 number,
             )
-        return _Source("\n".join(lines), kind, title, description)
+        return _Source("\n".join(lines), kind, title, description, number)
     raise DiagramError(gettext("the diagram is empty"), 1)
 
 
@@ -115,29 +135,123 @@ def _line_of(source: str, text: str | None) -> int | None:
     return None
 
 
-@lru_cache(maxsize=256)
-def _draw(text: str) -> tuple[str, str | None, int | None]:
-    """("svg", svg, None) or ("error", message, line), for a diagram's source, once per
-    process (an in-process LRU keyed by the source). Running out of time or memory, which
-    may not happen next time, raises DiagramError instead and is not cached; so does an
-    engine that cannot answer (EngineError)."""
-    answer = engine.render(text)
+# (kind, value, line): ("svg", svg, None), ("error", the renderer's message, line or None), or
+# ("limit", "timeout" | "memory" | "too_large", None); the messages of limits are written when
+# shown, in the reader's language.
+Outcome = tuple[str, str, int | None]
+_memo: OrderedDict[str, Outcome] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+@cache
+def _version() -> str:
+    """What a drawing depends on besides its source: the renderer's bundle and the limits."""
+    digest = hashlib.sha256(BUNDLE.read_bytes())
+    digest.update(f"{TIME_LIMIT_SECONDS}|{MEMORY_LIMIT_BYTES}|{MAX_SVG_CHARS}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _key(text: str) -> str:
+    return f"diagram:{_version()}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def _recalled(key: str) -> Outcome | None:
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key]
+    try:
+        known = shared_cache.get(key)
+    except Exception as error:  # the shared cache is a speed-up: without it, draw
+        logger.warning("Diagram outcomes cannot be read from the cache: %s", error)
+        known = None
+    if not _is_outcome(known):
+        return None
+    _remember(key, known, share=False)
+    return known
+
+
+def _is_outcome(value) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and value[0] in ("svg", "error", "limit")
+        and isinstance(value[1], str)
+    )
+
+
+def _remember(key: str, outcome: Outcome, *, share: bool = True) -> None:
+    with _memo_lock:
+        _memo[key] = outcome
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    if share:
+        try:
+            shared_cache.set(key, outcome, KEEP_SECONDS)
+        except Exception as error:
+            logger.warning("Diagram outcomes cannot be kept in the cache: %s", error)
+
+
+def forget() -> None:
+    """Forget every outcome this process remembers (the shared cache keeps its own)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def _draw(text: str) -> Outcome:
+    """What the renderer makes of a diagram's source: remembered (see the module), else drawn
+    within the diagram's limits and the request's budget. Raises DiagramError when the budget
+    ran out first (nothing is remembered then), EngineError when the engine cannot answer, and
+    lessons.budget.Superseded when a newer preview replaced this one."""
+    key = _key(text)
+    if (known := _recalled(key)) is not None:
+        return known
+    bound = budget.current()
+    seconds, deadline, check = TIME_LIMIT_SECONDS, None, None
+    if bound is not None:
+        bound.check()
+        seconds = bound.seconds_for(TIME_LIMIT_SECONDS)
+        deadline, check = bound.deadline, bound.check
+        if seconds <= 0.05:
+            raise DiagramError(_out_of_budget(bound))
+    try:
+        answer = engine.render(text, seconds=seconds, deadline=deadline, check=check)
+    except OutOfTime:
+        raise DiagramError(_out_of_budget(bound)) from None
     if "svg" in answer:
         if len(answer["svg"]) > MAX_SVG_CHARS:
-            return "error", gettext("the drawing is too large; split the diagram"), None
-        return "svg", answer["svg"], None
-    error = answer.get("error") or "unknown error"
-    if error == "timeout":
-        raise DiagramError(
-            gettext("it takes longer than %(seconds)s s to draw; make it smaller")
-            % {"seconds": f"{TIME_LIMIT_SECONDS:g}"}
-        )
-    if error == "memory":
-        raise DiagramError(gettext("it needs too much memory to draw; make it smaller"))
-    line = answer.get("line")
-    if line is None and (header := re.match(r'Invalid mermaid header: "(.*?)"\. ', error)):
-        line = header[1]
-    return "error", error, _line_of(text, line)
+            outcome = ("limit", "too_large", None)
+        else:
+            outcome = ("svg", answer["svg"], None)
+    elif (error := answer.get("error") or "unknown error") in ("timeout", "memory"):
+        if error == "timeout" and seconds < TIME_LIMIT_SECONDS:
+            raise DiagramError(_out_of_budget(bound))  # cut short: it may fit next time
+        outcome = ("limit", error, None)
+    else:
+        line = answer.get("line")
+        if line is None and (header := re.match(r'Invalid mermaid header: "(.*?)"\. ', error)):
+            line = header[1]
+        outcome = ("error", error, _line_of(text, line))
+    _remember(key, outcome)
+    return outcome
+
+
+def _limit_message(limit: str) -> str:
+    if limit == "timeout":
+        return gettext("it takes longer than %(seconds)s s to draw; make it smaller") % {
+            "seconds": f"{TIME_LIMIT_SECONDS:g}"
+        }
+    if limit == "memory":
+        return gettext("it needs too much memory to draw; make it smaller")
+    return gettext("the drawing is too large; split the diagram")
+
+
+def _out_of_budget(bound) -> str:
+    return gettext(
+        "the %(seconds)s s this request may spend rendering ran out before it; preview or "
+        "save again to draw it (diagrams already drawn are kept)"
+    ) % {"seconds": f"{bound.seconds:g}"}
 
 
 def draw(source: str, *, prefix: str) -> str:
@@ -158,22 +272,34 @@ def _drawing(source: str, *, prefix: str, css_class: str = "diagram__svg") -> sv
         raise DiagramError(str(exc)) from None
     if outcome == "error":
         raise DiagramError(value, line)
-    root = svg_module.parse(value)
-    description = read.description or " ".join(
-        sentence.rstrip(".") + "." for sentence in svg_module.describe(root)
-    )
+    if outcome == "limit":
+        raise DiagramError(_limit_message(value))
     try:
-        return svg_module.sanitise(
+        root = svg_module.parse(value)
+        description = read.description or " ".join(
+            sentence.rstrip(".") + "." for sentence in svg_module.describe(root)
+        )
+        drawing = svg_module.sanitise(
             value,
             prefix=prefix,
             title=read.title or read.kind,
             description=description,
             css_class=css_class,
         )
+    except svg_module.NothingDrawn:
+        raise DiagramError(_nothing_drawn(), read.header_line) from None
     except svg_module.UnsafeSvg as exc:
         raise DiagramError(
             gettext("the renderer’s drawing cannot be used (%(why)s)") % {"why": exc}
         ) from None
+    return drawing
+
+
+def _nothing_drawn() -> str:
+    return gettext(
+        "it draws nothing that can be seen; give it at least one node with a label, or an "
+        "arrow between two"
+    )
 
 
 def _top_to_bottom(source: str) -> str | None:
@@ -197,8 +323,9 @@ def figure(source: str, *, number: int) -> str:
     The drawing is shown at its size (text never under 12 px) in a figure that scrolls
     sideways when it is wider than the page. A left-to-right flowchart too wide for a phone is
     also drawn top to bottom; the page's stylesheet shows that one on screens too narrow for
-    the first (a `diagram--narrow-below-N` class: below N rem), or only that one when the
-    first is wider than any page."""
+    the first (a `diagram--narrow-below-N` class: below N rem). When the first is wider than
+    any page, the top-to-bottom drawing is the figure's only one, shown at every width: the
+    class that hides a narrow drawing on wide screens is never on a figure's only drawing."""
     prefix = f"diagram-{number}"
     wide = _drawing(source, prefix=prefix, css_class="diagram__svg diagram__svg--wide")
     narrow = None
@@ -212,7 +339,8 @@ def figure(source: str, *, number: int) -> str:
     if narrow is None or narrow.width > 0.8 * wide.width:
         return f'<figure class="diagram" tabindex="0">{wide.svg}</figure>'
     if wide.width > WIDEST_FIGURE_PX:
-        return f'<figure class="diagram" tabindex="0">{narrow.svg}</figure>'
+        alone = _drawing(turned, prefix=prefix)
+        return f'<figure class="diagram" tabindex="0">{alone.svg}</figure>'
     # The wide drawing fits from a viewport of its width plus the figure's margins (3rem).
     below = next(rem for rem in NARROW_BREAKPOINTS_REM if rem * 16 >= wide.width + 48)
     return (

@@ -15,7 +15,10 @@ parsed and rebuilt from an allowlist, never passed through. What comes out has
   and text on an author-coloured shape gets a colour that contrasts with it;
 - a width and height at which its smallest text is at least 12 px;
 - `role="img"` with a `<title>` and a `<desc>` (the diagram's nodes and arrows in words) for
-  screen readers.
+  screen readers;
+- something to see: a drawing with no labelled text and no shape of any size outside its
+  markers, or no larger than the renderer's margins, is refused (NothingDrawn), never shown as
+  an empty box.
 
 The page's Content Security Policy allows no inline style, so nothing here relies on `<style>`
 or `style=""`: presentation attributes and classes only.
@@ -29,6 +32,9 @@ from xml.etree import ElementTree
 
 SVG_NS = "http://www.w3.org/2000/svg"
 MIN_TEXT_PX = 12
+# The renderer draws an 8-unit margin around everything: a drawing no larger than this in
+# either direction holds nothing a reader can see.
+MIN_DRAWING_UNITS = 24
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _LENGTH = re.compile(rf"^{_NUMBER}(?:px|em|%)?$")
@@ -166,6 +172,10 @@ _DARK_TEXT, _LIGHT_TEXT = "#111111", "#ffffff"
 
 class UnsafeSvg(ValueError):
     """The renderer's output could not be read as SVG."""
+
+
+class NothingDrawn(UnsafeSvg):
+    """The renderer's drawing holds nothing a reader could see."""
 
 
 @dataclass
@@ -363,6 +373,37 @@ def _keep_author_colours_readable(node) -> None:
             shape[1]["fill"] = "#1f2328" if rgb and _luminance(rgb) > 0.4 else "#ffffff"
 
 
+def _positive(attrs: dict, *names: str) -> bool:
+    try:
+        return all(float(re.match(_NUMBER, attrs.get(name, "0"))[0]) > 0 for name in names)
+    except (TypeError, ValueError):
+        return False
+
+
+def _visible(node) -> bool:
+    """Whether a built node (or one inside it) is something a reader can see: text with a
+    letter, digit or symbol in it, or a shape with a size. Markers (arrowheads) do not count:
+    they show only on a line."""
+    if isinstance(node, str):
+        return bool(node.strip())
+    name, attrs, _, text, children = node
+    if name in ("defs", "marker"):
+        return False
+    if name in _TEXT_ELEMENTS:
+        return bool(text.strip()) or any(_visible(child) for child in children)
+    if name == "rect":
+        return _positive(attrs, "width", "height")
+    if name == "circle":
+        return _positive(attrs, "r")
+    if name == "ellipse":
+        return _positive(attrs, "rx", "ry")
+    if name in ("path", "polygon", "polyline"):
+        return len(_NUMBER_RE.findall(attrs.get("d") or attrs.get("points") or "")) >= 4
+    if name == "line":
+        return any(attrs.get(a, "0") != attrs.get(b, "0") for a, b in (("x1", "x2"), ("y1", "y2")))
+    return any(_visible(child) for child in children)
+
+
 def _serialise(node) -> str:
     if isinstance(node, str):
         return html.escape(node, quote=False)
@@ -393,8 +434,10 @@ def sanitise(
 
     view_box = (root.get("viewBox") or "").strip()
     numbers = _NUMBER_LIST.match(view_box) and [float(n) for n in _NUMBER_RE.findall(view_box)]
-    if not numbers or len(numbers) != 4 or numbers[2] <= 0 or numbers[3] <= 0:
+    if not numbers or len(numbers) != 4 or numbers[2] < 0 or numbers[3] < 0:
         raise UnsafeSvg("no usable viewBox")
+    if min(numbers[2:]) < MIN_DRAWING_UNITS or not any(_visible(child) for child in children):
+        raise NothingDrawn("nothing visible")
     scale = max(1.0, MIN_TEXT_PX / min(builder.font_sizes, default=MIN_TEXT_PX))
     width, height = (math.ceil(n * scale * 10) / 10 for n in numbers[2:])
     title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"

@@ -1,20 +1,48 @@
 """The diagram renderer's own process: the pinned beautiful-mermaid bundle in an embedded V8.
 
-Started by `lessons.diagrams.engine` as `python worker.py TIME_LIMIT MEMORY_LIMIT IDLE`, it
-reads one JSON request per line on stdin ({"source": "..."}) and answers one JSON line on
-stdout: {"svg": "..."} or {"error": "...", "line": "the line it could not read" | null}. It
-imports nothing from the project, and exits when stdin closes or after IDLE seconds unused, so
-V8's memory (about 100 MB) is never held by a web worker for long.
+Started by `lessons.diagrams.engine` as `python worker.py TIME_LIMIT MEMORY_LIMIT IDLE PARENT
+DEATHSIG`, it reads one JSON request per line on stdin ({"source": "...", "seconds": 5.0}) and
+answers one JSON line on stdout: {"svg": "..."} or {"error": "...", "line": "the line it could
+not read" | null}. It imports nothing from the project.
+
+It never outlives its parent, whatever it is doing when the parent dies (V8 holds 100 to 200
+MB): on Linux the kernel kills it (PR_SET_PDEATHSIG, when DEATHSIG is 1: the parent started it
+from a thread that lives as long as the process), and a watcher thread ends it as soon as its
+parent process is gone (it is then adopted by another). It also exits when stdin closes, after
+IDLE seconds unused, and on SIGTERM; every way out is os._exit, so no interpreter shutdown can
+hang on V8's threads.
 """
 
+import contextlib
+import ctypes
 import json
 import os
+import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
 BUNDLE = Path(__file__).resolve().parent / "vendor" / "beautiful-mermaid.js"
+PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 0.2
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux), and exit now if the
+    parent is already gone (it died before the request could be made)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(WATCH_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _exit_when_idle(last_used: list[float], idle: float) -> None:
@@ -25,8 +53,11 @@ def _exit_when_idle(last_used: list[float], idle: float) -> None:
 
 
 def _answer(payload: dict) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):  # the parent is gone: nobody to answer
+        os._exit(0)
 
 
 def main(time_limit: float, memory_limit: int, idle: float) -> None:
@@ -43,10 +74,11 @@ def main(time_limit: float, memory_limit: int, idle: float) -> None:
     threading.Thread(target=_exit_when_idle, args=(last_used, idle), daemon=True).start()
     for line in sys.stdin:
         last_used[0] = time.monotonic()
-        source = json.loads(line)["source"]
+        request = json.loads(line)
+        seconds = min(time_limit, float(request.get("seconds") or time_limit))
         try:
             result = engine.call(
-                "renderDiagram", source, timeout_sec=time_limit, max_memory=memory_limit
+                "renderDiagram", request["source"], timeout_sec=seconds, max_memory=memory_limit
             )
             _answer(json.loads(result))
         except JSTimeoutException:
@@ -61,6 +93,15 @@ def main(time_limit: float, memory_limit: int, idle: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))
-    sys.stdout.flush()
-    os._exit(0)  # no interpreter teardown: V8's threads must not keep an orphan alive
+    try:
+        for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        parent = int(sys.argv[4])
+        if sys.argv[5] == "1":
+            die_with_parent(parent)
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+        main(float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+    finally:
+        os._exit(0)  # no interpreter teardown: V8's threads must not keep an orphan alive

@@ -1,7 +1,10 @@
 // The live preview beside a lesson's Markdown in the admin. The server renders the text through
 // the real pipeline (diagrams included) and answers with a page in the site's look, shown in a
 // sandboxed frame that runs no script. Sends at most one request per pause in typing; a newer
-// request cancels an older one. Without JavaScript the panel stays hidden.
+// request aborts an older one (and the server stops drawing the older one: it answers 409).
+// While another preview or save of the author's is being rendered the server answers 429 with
+// a Retry-After; the panel shows why and asks again then. Without JavaScript the panel stays
+// hidden.
 const panel = document.querySelector("[data-live-preview]");
 const source = document.querySelector("textarea.writing__textarea");
 
@@ -37,7 +40,14 @@ if (panel && source?.form) {
         credentials: "same-origin",
         signal: inFlight.signal,
       });
+      if (response.status === 409) return; // replaced by a newer preview
       const page = await response.text();
+      if (response.status === 429) {
+        lastSent = null;
+        window.clearTimeout(timer);
+        const seconds = Number(response.headers.get("Retry-After")) || 3;
+        timer = window.setTimeout(update, seconds * 1000);
+      }
       const scrolled = frame.contentWindow?.scrollY ?? 0;
       frame.addEventListener(
         "load",

@@ -4,8 +4,10 @@ alternative, the limits, and re-rendering stored lessons."""
 import re
 from html.parser import HTMLParser
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -287,6 +289,43 @@ def test_a_broken_diagram_is_refused_in_the_admin_naming_block_and_line(client, 
     assert not Lesson.objects.filter(slug="broken").exists()
 
 
+NOTHING_TO_SEE = {
+    "only a comment": "flowchart LR\n  %% to do",
+    "only a style": "flowchart LR\n  style A fill:#fff",
+    "only a class": "flowchart LR\n  classDef hot fill:#f00",
+    "an empty subgraph": "flowchart LR\n  subgraph Later\n  end",
+    "an empty sequence": "sequenceDiagram\n  %% nobody yet",
+    "an empty state diagram": "stateDiagram-v2\n",
+}
+
+
+@pytest.mark.parametrize("source", NOTHING_TO_SEE.values(), ids=NOTHING_TO_SEE.keys())
+def test_a_diagram_that_draws_nothing_visible_is_refused_at_its_type_line(client, series, source):
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    body = "Intro.\n\n" + fence("flowchart LR\n A --> B") + "\n\nThen.\n\n" + fence(source)
+    response = client.post(
+        reverse("admin:lessons_lesson_add"),
+        {"series": series.pk, "number": 9, "title": "Empty", "slug": "empty", "body": body,
+         "access": "free", "status": "draft"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["body"]
+    assert errors == [
+        "Diagram 2 (line 11) cannot be drawn: it draws nothing that can be seen; give it at "
+        "least one node with a label, or an arrow between two."
+    ]
+    assert body.split("\n")[10] == source.split("\n")[0]
+    assert not Lesson.objects.filter(slug="empty").exists()
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["flowchart LR\n  A", 'flowchart LR\n  A[" "] --> B[" "]', "sequenceDiagram\n  A->>B: x"],
+)
+def test_a_diagram_with_one_node_or_an_arrow_is_something_to_see(source):
+    assert "<svg" in diagrams.draw(source, prefix="x")
+
+
 def test_model_validation_reports_every_broken_field(series):
     series.description = fence("pie\n a : 1")
     with pytest.raises(ValidationError) as error:
@@ -345,11 +384,16 @@ def test_a_diagram_over_the_time_limit_is_refused_and_the_engine_recovers():
 def test_the_same_diagram_is_drawn_once(monkeypatch):
     calls = []
     real = diagrams.engine.render
-    monkeypatch.setattr(diagrams.engine, "render", lambda source: calls.append(1) or real(source))
-    diagrams._draw.cache_clear()
+    monkeypatch.setattr(
+        diagrams.engine, "render", lambda source, **limits: calls.append(1) or real(source)
+    )
+    diagrams.forget()
     source = fence("flowchart LR\n Once --> Only")
     render(source)
     render("Another text.\n\n" + source)
+    assert len(calls) == 1
+    diagrams.forget()  # as another worker process, which shares only the cache
+    render(source)
     assert len(calls) == 1
 
 
@@ -411,11 +455,19 @@ def test_a_left_to_right_flowchart_too_wide_for_a_phone_also_comes_top_to_bottom
     assert html.count('fill="#d7f0e9"') == 2  # the author's colours in both
 
 
-def test_a_flowchart_wider_than_any_page_is_drawn_top_to_bottom_only():
+def test_a_flowchart_wider_than_any_page_is_drawn_top_to_bottom_only_and_always_shown():
     html = render(fence(COLOURED))
     (width,) = widths(html)
     assert width < 400
-    assert "diagram__svg--narrow" in html and "diagram--narrow-below" not in html
+    # Its only drawing carries no class the stylesheet hides at any width.
+    assert re.search(r'<figure class="diagram" tabindex="0"><svg [^>]*class="diagram__svg"', html)
+    assert "diagram__svg--narrow" not in html and "diagram--narrow-below" not in html
+
+
+def test_the_stylesheet_hides_a_narrow_drawing_only_beside_a_wide_one():
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "site.css").read_text()
+    hidden = [rule for rule in css.split("}") if "diagram__svg--narrow { display: none" in rule]
+    assert hidden and all("diagram--narrow-below-" in rule for rule in hidden)
 
 
 @pytest.mark.parametrize(

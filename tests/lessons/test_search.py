@@ -4,17 +4,20 @@ SQLite (FTS5) and, in CI, on PostgreSQL (full-text search); PostgreSQL-only fact
 
 import re
 from datetime import timedelta
+from io import StringIO
 from urllib.parse import quote, quote_plus
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from access import services
 from access.models import Entitlement
-from lessons import search
-from lessons.models import SearchEntry
+from lessons import models, search
+from lessons.models import INDEXED_CHARS, Lesson, SearchEntry, indexable
 from tests.factories import make_lesson, make_series, make_staff, make_user
 from tests.postgres import require_postgres
 
@@ -332,6 +335,77 @@ class TestPostgreSQL:
         series.save()
         assert set(SearchEntry.objects.values_list("config", flat=True)) == {"simple"}
         assert not Client().get("/search/", {"q": "run"}).text.count("search-result__title")
+
+
+class TestIndexingNeverFailsASave:
+    """PostgreSQL's to_tsvector takes time quadratic in the length of underscore-joined words:
+    a lesson of them hit the statement timeout and could not be saved (503)."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param("_a" * 20_000, id="40 KB of _a"),
+            pytest.param("x = " + "_".join(["zebra_count"] * 4_000), id="48 KB snake_case line"),
+        ],
+    )
+    def test_underscore_joined_text_is_saved_and_searchable(self, client, series, body):
+        require_postgres()
+        staff = Client()
+        staff.force_login(make_staff(is_superuser=True))
+        response = staff.post(
+            reverse("admin:lessons_lesson_add"),
+            {"series": series.pk, "number": 1, "title": "Long lines", "slug": "long",
+             "summary": "_b" * 5_000, "body": body, "access": "free", "status": "published",
+             "published_at_0": "2020-01-01", "published_at_1": "00:00"},
+        )  # fmt: skip
+        assert response.status_code == 302, response.text[-2000:]
+        assert Lesson.objects.filter(slug="long").exists()
+        assert not SearchEntry.objects.filter(vector__isnull=True).exists()
+        if "zebra" in body:
+            assert titles(page(client, "zebra")) == ["Long lines"]
+
+    def test_render_lessons_names_a_lesson_it_could_not_index_in_time(self, series, monkeypatch):
+        require_postgres()
+        make_lesson(series, number=3, title="Huge", body="zanzibar words and more. " * 10_000)
+        monkeypatch.setattr(models, "INDEX_SECONDS", 0.001)
+        err = StringIO()
+        call_command("render_lessons", stdout=StringIO(), stderr=err)
+        assert f"{series.title} 3. Huge: The lesson was saved, but its text" in err.getvalue()
+
+    def test_ordinary_identifiers_stay_whole_in_snippets(self, client, series):
+        make_lesson(series, number=1, title="Code", body="Call compute_embedding_vector(x).")
+        assert "compute_<mark>embedding</mark>_vector" in page(client, "embedding").text
+
+    def test_text_is_indexed_up_to_a_capped_prefix_split_at_long_runs(self):
+        long_run = "_".join(["zebra"] * 20)
+        assert indexable(f"keep_this_name and {long_run}") == (
+            f"keep_this_name and {long_run.replace('_', ' ')}"
+        )
+        capped = indexable("word " * 100_000)
+        assert len(capped) <= INDEXED_CHARS and capped.endswith("word")
+
+    def test_a_text_that_cannot_be_indexed_in_time_is_saved_with_a_warning(
+        self, client, series, monkeypatch
+    ):
+        require_postgres()
+        monkeypatch.setattr(models, "INDEX_SECONDS", 0.001)
+        staff = Client()
+        staff.force_login(make_staff(is_superuser=True))
+        response = staff.post(
+            reverse("admin:lessons_lesson_add"),
+            {"series": series.pk, "number": 1, "title": "Quokka notes", "slug": "big",
+             "body": "zanzibar words and more words. " * 10_000, "access": "free",
+             "status": "published", "published_at_0": "2020-01-01", "published_at_1": "00:00"},
+            follow=True,
+        )  # fmt: skip
+        assert response.status_code == 200
+        assert "its text could not be added to search in time" in response.text
+        assert Lesson.objects.get(slug="big").body_html  # saved, and readable
+        assert titles(page(client, "quokka")) == ["Quokka notes"]  # found by its title
+        assert titles(page(client, "zanzibar")) == []
+        with connection.cursor() as cursor:  # the connection's own timeout is back
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] != "1ms"
 
 
 def test_a_free_lesson_made_premium_in_bulk_is_no_longer_searchable_in_full(client, site):

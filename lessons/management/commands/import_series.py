@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 out.write(f"  {verb} lesson {item}")
         for item in report.images:
             out.write(f"  stored image {item}")
+        for warning in report.warnings:
+            out.write(self.style.WARNING(f"  {warning}"))
         if report.unchanged:
             out.write(f"  {len(report.unchanged)} lesson(s) unchanged")
         if report.missing and not prune:

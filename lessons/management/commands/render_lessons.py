@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from lessons import markdown, share
-from lessons.models import Lesson, SearchEntry, Series
+from lessons.models import INDEX_WARNING, Lesson, SearchEntry, Series
 
 SERIES_FIELDS = list(Series.RENDERED_FIELDS)
 LESSON_FIELDS = list(Lesson.RENDERED_FIELDS)
@@ -41,12 +41,16 @@ class Command(BaseCommand):
             total += 1
             cards.append(share.lesson_card(lesson))
             label = f"{lesson.series.title} {lesson}"
+            indexed = True
             if _changed(lesson, LESSON_FIELDS, lesson.render):
                 changed_lessons.append(label)
                 if not dry_run:
                     lesson.save(update_fields=[*LESSON_FIELDS, "updated_at"])
+                    indexed = not lesson.index_warning
             elif not dry_run:
-                SearchEntry.objects.write(lesson)  # written from the stored HTML as it is
+                indexed = SearchEntry.objects.write(lesson)  # from the stored HTML as it is
+            if not indexed:
+                problems.append(f"{label}: {INDEX_WARNING}")
             problems += [
                 f"{label}: {problem}" for problem in markdown.diagram_problems(lesson.body)
             ]
