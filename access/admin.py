@@ -31,6 +31,7 @@ from access.models import (
     RedemptionAttempt,
     pin_status_counts,
 )
+from config.permissions import requires
 from lessons.models import Lesson, Series
 
 
@@ -171,7 +172,10 @@ class AccessPinAdmin(admin.ModelAdmin):
             _("All attempts with this PIN (%(count)s)") % {"count": pin.attempts.count()},
         )
 
-    @admin.action(description=_("Revoke selected PINs (readers keep what they unlocked)"))
+    @admin.action(
+        description=_("Revoke selected PINs (readers keep what they unlocked)"),
+        permissions=["change"],
+    )
     def revoke(self, request, queryset):
         pins, _ended = _revoke_and_log(request, queryset, reason=_revoked_by(request))
         self.message_user(
@@ -180,7 +184,10 @@ class AccessPinAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Revoke selected PINs and the access they granted"))
+    @admin.action(
+        description=_("Revoke selected PINs and the access they granted"),
+        permissions=["change", "end_access"],
+    )
     def revoke_with_access(self, request, queryset):
         pins, ended = _revoke_and_log(
             request, queryset, reason=_revoked_by(request), revoke_access=True
@@ -194,6 +201,10 @@ class AccessPinAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the log keeps pointing at the PIN
+
+    def has_end_access_permission(self, request):
+        """Ending the access a PIN gave changes readers' entitlements."""
+        return request.user.has_perm("access.change_entitlement")
 
     def get_urls(self):
         def view(function):
@@ -223,11 +234,10 @@ class AccessPinAdmin(admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
+    @requires("access.view_dashboard")
     def dashboard_view(self, request):
         """Sales figures for a period and series: PINs, redemptions over time, attempts
         that failed or were throttled, sign-ups, and which teaser sells (access.dashboard)."""
-        if not request.user.has_perm("access.view_dashboard"):
-            raise PermissionDenied
         form = DashboardForm(request.GET or None, initial={"period": "30"})
         period = form.period_value()
         series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
@@ -243,10 +253,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         }
         return self._render(request, "admin/access/dashboard.html", context)
 
+    @requires("access.view_accesspin", "access.change_accesspin", any_of=True)
     def batches_view(self, request):
         """Every batch label with what became of its PINs; PINs without one as "No batch"."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         rows = list(
             AccessPin.objects.values("batch")
             .annotate(
@@ -269,10 +278,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         }
         return self._render(request, "admin/access/accesspin/batches.html", context)
 
+    @requires("access.view_accesspin", "access.change_accesspin", any_of=True)
     def batch_csv_view(self, request):
         """A batch's PINs as they stand, as CSV: hints, never PINs."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         batch = request.GET.get("batch")
         if batch is None or not batch.isprintable():
             return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
@@ -286,11 +294,10 @@ class AccessPinAdmin(admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
+    @requires("access.change_accesspin")
     def batch_revoke_view(self, request):
         """Revoke a whole batch, after a page saying how many PINs and entitlements that
         touches."""
-        if not self.has_change_permission(request):
-            raise PermissionDenied
         batch = request.GET.get("batch")
         if batch is None or not batch.isprintable():
             return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
@@ -325,10 +332,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         }
         return self._render(request, "admin/access/accesspin/batch_revoke.html", context)
 
+    @requires("access.add_accesspin")
     def issue_view(self, request):
         """Issue one PIN or a batch. The result page is the only time the PINs are shown."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
         form = IssuePinsForm(request.POST or None, initial=request.GET.dict())
         if request.method == "POST" and form.is_valid():
             issued = form.issue(issued_by=request.user)
@@ -351,11 +357,10 @@ class AccessPinAdmin(admin.ModelAdmin):
         context = {"title": _("Issue PINs"), "form": form}
         return self._render(request, "admin/access/accesspin/issue.html", context)
 
+    @requires("access.add_accesspin")
     def for_buyer_view(self, request):
         """One PIN for one buyer, then the hand-off page: the PIN to copy and a message
         ready to paste into their DM."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
         last_used = (
             AccessPin.objects.filter(issued_by=request.user)
             .order_by("-created_at", "-pk")
@@ -374,11 +379,10 @@ class AccessPinAdmin(admin.ModelAdmin):
         context = {"title": _("Issue a PIN for a buyer"), "form": form, "once": _once(request)}
         return self._render(request, "admin/access/accesspin/for_buyer.html", context)
 
+    @requires("access.add_accesspin", "access.change_accesspin")
     def replace_view(self, request, pk):
         """A buyer lost their PIN: confirm, then revoke it (keeping what it unlocked) and
         issue a new one for the same buyer."""
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
-            raise PermissionDenied
         pin = get_object_or_404(AccessPin.objects.select_related("series"), pk=pk)
         problem = ""
         if sent := self._sent_before(request):
@@ -587,7 +591,7 @@ class EntitlementAdmin(admin.ModelAdmin):
             return _("revoked")
         return _("active") if entitlement.is_active() else _("ended")
 
-    @admin.action(description=_("Revoke selected entitlements"))
+    @admin.action(description=_("Revoke selected entitlements"), permissions=["change"])
     def revoke(self, request, queryset):
         reason = _revoked_by(request)
         ending = list(queryset.filter(revoked_at__isnull=True).select_related("user", "series"))
@@ -620,10 +624,9 @@ class EntitlementAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "all_series": Series.objects.all()}
         return super().changelist_view(request, extra_context)
 
+    @requires("access.view_entitlement", "access.change_entitlement", any_of=True)
     def buyers_csv_view(self, request):
         """Readers with active access to a series, as CSV: email, since, until, how."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         series_id = request.GET.get("series", "")
         series = get_object_or_404(Series, pk=int(series_id) if series_id.isdecimal() else 0)
         response = HttpResponse(exports.buyers_csv(series), content_type="text/csv; charset=utf-8")
@@ -751,11 +754,10 @@ class AnnouncementAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @requires("access.add_announcement")
     def announce_view(self, request, lesson_pk):
         """Confirm, then queue the e-mails for a published lesson (never sent in this
         request: the command sends them)."""
-        if not request.user.has_perm("access.add_announcement"):
-            raise PermissionDenied
         lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=lesson_pk)
         problem = ""
         if not Lesson.objects.published().filter(pk=lesson.pk).exists():

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.permissions import requires
 from lessons import markdown
 from lessons.forms import (
     LessonAdminForm,
@@ -196,6 +197,7 @@ class LessonAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @requires("lessons.view_lesson", "lessons.change_lesson", any_of=True)
     def preview_view(self, request, pk):
         """The lesson through the real pipeline, in the site's look: the full text, and what
         a reader without access gets (the teaser and the paywall box)."""
@@ -213,14 +215,13 @@ class LessonAdmin(admin.ModelAdmin):
         response["X-Robots-Tag"] = "noindex"
         return response
 
+    @requires("lessons.add_lesson", "lessons.change_lesson", any_of=True)
     def live_preview_view(self, request):
         """The body being written, rendered by the real pipeline, as a page for the preview
         beside the textarea. POST only (the admin checks the CSRF token), for staff who may
         write lessons."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not (self.has_add_permission(request) or self.has_change_permission(request)):
-            raise PermissionDenied
         form = LivePreviewForm(request.POST)
         status = 200 if form.is_valid() else 400
         context = {"form": form}
