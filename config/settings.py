@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "access.middleware.AccessMiddleware",
     "config.middleware.NoIndexMiddleware",
     "config.middleware.AccountPagesNotStoredMiddleware",
+    "config.middleware.AdminControlCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

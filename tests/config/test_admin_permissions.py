@@ -7,8 +7,8 @@ with the roles that may use it."""
 
 import pytest
 from django.contrib import admin, messages
-from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -152,7 +152,7 @@ def test_every_action_declares_its_permission(db):
 
 
 def test_every_custom_view_of_ours_declares_its_permission(db):
-    for model_admin, pattern in custom_views():
+    for _model_admin, pattern in custom_views():
         if pattern.name in {"auth_user_password_change"}:
             continue  # Django's own
         assert getattr(pattern.callback, "required_permissions", None), pattern.name
