@@ -86,8 +86,9 @@ class PinStatusFilter(admin.SimpleListFilter):
 
 @admin.register(AccessPin)
 class AccessPinAdmin(admin.ModelAdmin):
+    # What a seller looks for first, on a phone too: the state, who it is for, who used it.
     list_display = [
-        "masked", "buyer", "series", "status_display", "uses_left_display", "redeemed_by",
+        "masked", "status_display", "buyer", "redeemed_by", "series", "uses_left_display",
         "expires_at", "batch_display", "created_at",
     ]  # fmt: skip
     list_filter = [PinStatusFilter, "series", BatchFilter]
@@ -301,6 +302,14 @@ class AccessPinAdmin(admin.ModelAdmin):
         batch = request.GET.get("batch")
         if batch is None or not batch.isprintable():
             return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
+        if not batch:
+            # PINs issued without a label belong to every single buyer: one by one, never all.
+            return HttpResponseBadRequest(
+                gettext(
+                    "PINs without a batch are each a buyer’s own: revoke them one by one from "
+                    "the list of PINs."
+                )
+            )
         pins = exports.batch_pins(batch)
         form = BatchRevokeForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
@@ -335,7 +344,8 @@ class AccessPinAdmin(admin.ModelAdmin):
     @requires("access.add_accesspin")
     def issue_view(self, request):
         """Issue one PIN or a batch. The result page is the only time the PINs are shown."""
-        form = IssuePinsForm(request.POST or None, initial=request.GET.dict())
+        initial = {"series": _last_series(request), **request.GET.dict()}
+        form = IssuePinsForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             issued = form.issue(issued_by=request.user)
             series = form.cleaned_data["series"]
@@ -361,15 +371,12 @@ class AccessPinAdmin(admin.ModelAdmin):
     def for_buyer_view(self, request):
         """One PIN for one buyer, then the hand-off page: the PIN to copy and a message
         ready to paste into their DM."""
-        last_used = (
-            AccessPin.objects.filter(issued_by=request.user)
-            .order_by("-created_at", "-pk")
-            .values_list("series", flat=True)
-            .first()
-        ) or Series.objects.values_list("pk", flat=True).first()
+        last_used = _last_series(request)
         if sent := self._sent_before(request):
             return sent
-        form = BuyerPinForm(request.POST or None, initial={"series": last_used})
+        form = BuyerPinForm(
+            request.POST or None, initial={"series": last_used.pk if last_used else None}
+        )
         if request.method == "POST" and form.is_valid():
             if not _claim(request):
                 return self._sent(request, None)
@@ -473,6 +480,20 @@ def _claim(request) -> bool:
 def _once(request) -> str:
     """The token for a form that issues a PIN (the one posted, when it is shown again)."""
     return _posted_once(request) or secrets.token_urlsafe(16)
+
+
+def _last_series(request) -> Series | None:
+    """The series the seller issued a PIN for last (else the first series): what the forms
+    that issue PINs preselect."""
+    last = (
+        AccessPin.objects.filter(issued_by=request.user)
+        .order_by("-created_at", "-pk")
+        .values_list("series", flat=True)[:1]
+    )
+    return (
+        Series.objects.filter(pk__in=last).first()
+        or Series.objects.order_by("position", "title").first()
+    )
 
 
 def _revoked_by(request) -> str:

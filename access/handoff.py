@@ -1,6 +1,5 @@
 """The message a seller pastes into a buyer's DM with their new PIN."""
 
-from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
@@ -8,8 +7,7 @@ from lessons.models import (
     LINK_PLACEHOLDER,
     PIN_PLACEHOLDER,
     SERIES_PLACEHOLDER,
-    normalise_instagram_handle,
-    validate_instagram_handle,
+    instagram_handle_from,
 )
 
 DEFAULT_MESSAGE = gettext_noop(
@@ -42,12 +40,7 @@ def message(*, series, pin: str, link: str) -> str:
 
 
 def instagram_dm_url(buyer: str) -> str:
-    """A link that opens a DM with the buyer, when the buyer field is an Instagram handle."""
-    buyer = buyer.strip()
-    if not buyer.startswith("@"):
-        return ""
-    try:
-        validate_instagram_handle(buyer)
-    except ValidationError:
-        return ""
-    return f"https://ig.me/m/{normalise_instagram_handle(buyer)}"
+    """A link that opens a DM with the buyer, when the buyer field names an Instagram
+    account: "name", "@name" or a profile address (see instagram_handle_from)."""
+    handle = instagram_handle_from(buyer)
+    return f"https://ig.me/m/{handle}" if handle else ""
