@@ -3,12 +3,8 @@
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-from lessons.models import (
-    LINK_PLACEHOLDER,
-    PIN_PLACEHOLDER,
-    SERIES_PLACEHOLDER,
-    instagram_handle_from,
-)
+from access import offer
+from lessons.models import instagram_handle_from
 
 DEFAULT_MESSAGE = gettext_noop(
     "Hi! Thank you for buying “{series}”.\n"
@@ -26,17 +22,14 @@ DEFAULT_MESSAGE = gettext_noop(
 
 def message(*, series, pin: str, link: str) -> str:
     """The series' own PIN message, or the standard one in the language of its selling
-    texts, with the PIN, the redeem page's address and the title filled in. Only these
-    three placeholders are replaced; nothing else in the author's text is interpreted."""
+    texts, with the PIN, the redeem page's address and the selling placeholders ({series},
+    {price}, {first_premium}…: access.offer) filled in. Only placeholders are replaced;
+    nothing else in the author's text is interpreted."""
     text = series.pin_message.strip()
     if not text:
         with translation.override(series.selling_language):
             text = gettext(DEFAULT_MESSAGE)
-    return (
-        text.replace(SERIES_PLACEHOLDER, series.title)
-        .replace(LINK_PLACEHOLDER, link)
-        .replace(PIN_PLACEHOLDER, pin)
-    )
+    return offer.fill_text(text, series, pin=pin, link=link)
 
 
 def instagram_dm_url(buyer: str) -> str:

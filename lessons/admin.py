@@ -92,6 +92,7 @@ class SeriesAdmin(admin.ModelAdmin):
                 "fields": [
                     "cta_message",
                     "paywall_message",
+                    ("price_amount", "currency"),
                     "price",
                     "instagram_handle",
                     "whatsapp_number",

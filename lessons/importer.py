@@ -51,6 +51,7 @@ from lessons.models import (
     Series,
     normalise_instagram_handle,
     normalise_whatsapp_number,
+    split_price_text,
 )
 
 SERIES_FILE = "series.yaml"
@@ -63,13 +64,13 @@ SERIES_TEXT_FIELDS = {
     "author": "author",
     "call_to_action": "cta_message",
     "paywall_message": "paywall_message",
-    "price": "price",
+    "price_line": "price",
     "instagram": "instagram_handle",
     "whatsapp": "whatsapp_number",
     "sales_language": "sales_language",
     "pin_message": "pin_message",
 }
-SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
+SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position", "price", "currency"}
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 # ![alt](target "title") and <img ... src="target">, outside fenced code.
 _MARKDOWN_IMAGE = re.compile(r"(?P<head>!\[(?P<alt>[^\]\n]*)\]\(\s*)(?P<target><[^>\n]+>|[^)\s]+)")
@@ -262,6 +263,7 @@ def _series_values(data: dict, problems: list[str]) -> dict:
     for key in ("title", "slug"):
         if not values[key]:
             problems.append(f"{name}: '{key}' is missing")
+    _price_values(data, values, problems)
     published = _flag(data, "published", name, problems)
     if published is not None:
         values["is_published"] = published
@@ -272,6 +274,25 @@ def _series_values(data: dict, problems: list[str]) -> dict:
         else:
             values["position"] = position
     return values
+
+
+def _price_values(data: dict, values: dict, problems: list[str]) -> None:
+    """`price`: a whole number (149000), or a price written as text as it used to be
+    ("Rp 149.000 · for lessons 2-7", read as lessons.models.split_price_text reads it: the
+    amount, and the rest as the price line unless `price_line` is given); `currency`."""
+    name, price = SERIES_FILE, data.get("price")
+    values["price_amount"] = None
+    if isinstance(price, int) and not isinstance(price, bool) and price >= 0:
+        values["price_amount"] = price
+    elif isinstance(price, str):
+        amount, line = split_price_text(price.strip())
+        values["price_amount"] = amount
+        values["price"] = values["price"] or line
+    elif price is not None:
+        problems.append(
+            f"{name}: 'price' must be a whole number such as 149000 (got {_shown(price)})"
+        )
+    values["currency"] = _text(data, "currency", name, problems).strip().upper() or "IDR"
 
 
 def _lesson_values(meta: dict, body: str, name: str, problems: list[str]) -> dict | None:

@@ -105,6 +105,7 @@ def series_detail(request, slug):
             tuple(sorted(opened)),
             tuple(sorted(done)),
             request.access.has_whole_series(series.pk),
+            series.premium_range,  # the numbers the call to action fills in
         )
         response = sharing.render_page(request, "lessons/series.html", context, key)
     else:
@@ -151,6 +152,7 @@ def lesson_detail(request, series_slug, slug):
             # the call to action under a free lesson offers the series or the next lesson
             lesson.is_free and request.access.has_whole_series(lesson.series_id),
             context["unpublished_state"],
+            lesson.series.premium_range,  # the numbers the selling texts fill in
         )
         response = sharing.render_page(request, "lessons/lesson.html", context, key)
     else:

@@ -7,10 +7,23 @@ PINs or entitlements. Every decision goes through `request.access`.
 from django import template
 from django.urls import reverse
 
-from access import pending
+from access import offer, pending
 from access.forms import RedeemForm
 
 register = template.Library()
+
+
+@register.filter
+def filled(html, series):
+    """A series' stored selling HTML (call to action, paywall message) with its placeholders
+    filled in from the lessons readers can see (access.offer)."""
+    return offer.fill_html(html, series)
+
+
+@register.filter
+def price_line(series):
+    """What is shown beside the buttons: the price line filled in, or the price alone."""
+    return offer.price_line(series)
 
 
 def _base(context) -> dict:
