@@ -7,6 +7,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
@@ -31,6 +32,7 @@ from access.models import (
     RedemptionAttempt,
     pin_status_counts,
 )
+from config import timezones
 from config.permissions import requires
 from lessons.models import Lesson, Series
 
@@ -46,6 +48,16 @@ def log(request, objects, flag: int, message: str) -> None:
 
 
 NO_BATCH = "__none__"
+
+
+class TimesInTheSiteZone:
+    """Date-and-time fields say which zone their times are in (TIME_ZONE, config.timezones)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(db_field, models.DateTimeField):
+            field.help_text = timezones.with_zone(field.help_text)
+        return field
 
 
 class BatchFilter(admin.SimpleListFilter):
@@ -85,7 +97,7 @@ class PinStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessPin)
-class AccessPinAdmin(admin.ModelAdmin):
+class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
     # What a seller looks for first, on a phone too: the state, who it is for, who used it.
     list_display = [
         "masked", "status_display", "buyer", "redeemed_by", "series", "uses_left_display",
@@ -572,7 +584,7 @@ class EntitlementForm(forms.ModelForm):
 
 
 @admin.register(Entitlement)
-class EntitlementAdmin(admin.ModelAdmin):
+class EntitlementAdmin(TimesInTheSiteZone, admin.ModelAdmin):
     form = EntitlementForm
     list_display = [
         "user", "series", "scope", "source", "pin_hint", "granted_at", "expires_at", "status",

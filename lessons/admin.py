@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config import timezones
 from config.permissions import requires
 from lessons import markdown
 from lessons.forms import (
@@ -47,7 +48,8 @@ class LessonInline(admin.TabularInline):
             return "—"
         state = lesson.unpublished_state
         if state == "scheduled" and lesson.published_at:
-            when = date_format(timezone.localtime(lesson.published_at), "j M Y, H:i")
+            moment = timezone.localtime(lesson.published_at)
+            when = f"{date_format(moment, 'j M Y, H:i')} {moment.tzname()}"
             label = gettext("Scheduled: %(date)s") % {"date": when}
             return format_html('<span class="go-live go-live--scheduled">{}</span>', label)
         return lesson.go_live_label
@@ -92,7 +94,7 @@ class SeriesAdmin(admin.ModelAdmin):
                 "fields": [
                     "cta_message",
                     "paywall_message",
-                    ("price_amount", "currency"),
+                    "price_amount",  # in the series' currency: rupiah, the only one so far
                     "price",
                     "instagram_handle",
                     "whatsapp_number",
@@ -162,6 +164,10 @@ class LessonAdmin(admin.ModelAdmin):
         return lesson.go_live_label if lesson.pk else "—"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "published_at":
+            field = super().formfield_for_dbfield(db_field, request, **kwargs)
+            field.help_text = timezones.with_zone(field.help_text)
+            return field
         if db_field.name == "body":
             url = reverse("admin:lessons_lesson_live_preview")
             kwargs["widget"] = MarkdownWithPreview(url)

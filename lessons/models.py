@@ -752,13 +752,12 @@ class Lesson(models.Model):
     @property
     def go_live_label(self) -> str:
         """When readers see it, in a few words: "Draft", "Scheduled for 3 December 2026,
-        09:00", "Published"..."""
+        09:00 WIB" (in TIME_ZONE, named), "Published"..."""
         state = self.unpublished_state
         if state == "scheduled" and self.published_at:
+            moment = timezone.localtime(self.published_at)
             return gettext("Scheduled for %(date)s") % {
-                "date": formats.date_format(
-                    timezone.localtime(self.published_at), "DATETIME_FORMAT"
-                )
+                "date": f"{formats.date_format(moment, 'DATETIME_FORMAT')} {moment.tzname()}"
             }
         return str(UNPUBLISHED_LABELS.get(state) or self.Status.PUBLISHED.label)
 

@@ -239,7 +239,6 @@ class TestRefused:
         data.update(
             {
                 "cta_message": "Pelajaran {from}–{to}",
-                "currency": "IDR",
                 "lessons-TOTAL_FORMS": "0",
                 "lessons-INITIAL_FORMS": "0",
             }
