@@ -251,7 +251,7 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
     def dashboard_view(self, request):
         """Sales figures for a period and series: PINs, redemptions over time, attempts
         that failed or were throttled, sign-ups, and which teaser sells (access.dashboard)."""
-        form = DashboardForm(request.GET or None, initial={"period": "30"})
+        form = DashboardForm(request.GET or None, initial={"period": "week"})
         period = form.period_value()
         series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
         figures = dashboard.figures(period=period, series=series)
@@ -259,9 +259,12 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
             "title": _("Sales dashboard"),
             "form": form,
             "figures": figures,
+            "cards": dashboard.headline_cards(figures.headline),
             "charts": dashboard.charts_for(figures),
             "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
             "period": period,
+            "before": period.previous(),
+            "time_zone": timezones.name(),
             "series": series,
         }
         return self._render(request, "admin/access/dashboard.html", context)

@@ -7,6 +7,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
+from config import ratelimit
 from config.pagecache import anonymous_page
 from lessons import caching, feeds, pages, search, share, sharing, structured
 from lessons.models import Lesson, Progress, Series
@@ -266,6 +267,8 @@ def record_progress(request, series_slug, slug):
     done" form, which works without JavaScript (then back to the end of the lesson)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.path)
+    if not ratelimit.allow(request, "progress"):
+        return HttpResponse(status=429)  # a loop, not a reader: nothing more is written
     lesson = get_object_or_404(
         Lesson.objects.published().select_related("series").only("access", "slug", "series__slug"),
         series__slug=series_slug,
