@@ -264,7 +264,7 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
             "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
             "period": period,
             "before": period.previous(),
-            "time_zone": timezones.name(),
+            "zone_name": timezones.name(),
             "series": series,
         }
         return self._render(request, "admin/access/dashboard.html", context)
