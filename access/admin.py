@@ -7,6 +7,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
@@ -31,6 +32,8 @@ from access.models import (
     RedemptionAttempt,
     pin_status_counts,
 )
+from config import timezones
+from config.permissions import requires
 from lessons.models import Lesson, Series
 
 
@@ -45,6 +48,16 @@ def log(request, objects, flag: int, message: str) -> None:
 
 
 NO_BATCH = "__none__"
+
+
+class TimesInTheSiteZone:
+    """Date-and-time fields say which zone their times are in (TIME_ZONE, config.timezones)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(db_field, models.DateTimeField):
+            field.help_text = timezones.with_zone(field.help_text)
+        return field
 
 
 class BatchFilter(admin.SimpleListFilter):
@@ -84,9 +97,10 @@ class PinStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessPin)
-class AccessPinAdmin(admin.ModelAdmin):
+class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
+    # What a seller looks for first, on a phone too: the state, who it is for, who used it.
     list_display = [
-        "masked", "buyer", "series", "status_display", "uses_left_display", "redeemed_by",
+        "masked", "status_display", "buyer", "redeemed_by", "series", "uses_left_display",
         "expires_at", "batch_display", "created_at",
     ]  # fmt: skip
     list_filter = [PinStatusFilter, "series", BatchFilter]
@@ -171,7 +185,10 @@ class AccessPinAdmin(admin.ModelAdmin):
             _("All attempts with this PIN (%(count)s)") % {"count": pin.attempts.count()},
         )
 
-    @admin.action(description=_("Revoke selected PINs (readers keep what they unlocked)"))
+    @admin.action(
+        description=_("Revoke selected PINs (readers keep what they unlocked)"),
+        permissions=["change"],
+    )
     def revoke(self, request, queryset):
         pins, _ended = _revoke_and_log(request, queryset, reason=_revoked_by(request))
         self.message_user(
@@ -180,7 +197,10 @@ class AccessPinAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Revoke selected PINs and the access they granted"))
+    @admin.action(
+        description=_("Revoke selected PINs and the access they granted"),
+        permissions=["change", "end_access"],
+    )
     def revoke_with_access(self, request, queryset):
         pins, ended = _revoke_and_log(
             request, queryset, reason=_revoked_by(request), revoke_access=True
@@ -194,6 +214,10 @@ class AccessPinAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the log keeps pointing at the PIN
+
+    def has_end_access_permission(self, request):
+        """Ending the access a PIN gave changes readers' entitlements."""
+        return request.user.has_perm("access.change_entitlement")
 
     def get_urls(self):
         def view(function):
@@ -223,12 +247,11 @@ class AccessPinAdmin(admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
+    @requires("access.view_dashboard")
     def dashboard_view(self, request):
         """Sales figures for a period and series: PINs, redemptions over time, attempts
         that failed or were throttled, sign-ups, and which teaser sells (access.dashboard)."""
-        if not request.user.has_perm("access.view_dashboard"):
-            raise PermissionDenied
-        form = DashboardForm(request.GET or None, initial={"period": "30"})
+        form = DashboardForm(request.GET or None, initial={"period": "week"})
         period = form.period_value()
         series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
         figures = dashboard.figures(period=period, series=series)
@@ -236,17 +259,19 @@ class AccessPinAdmin(admin.ModelAdmin):
             "title": _("Sales dashboard"),
             "form": form,
             "figures": figures,
+            "cards": dashboard.headline_cards(figures.headline),
             "charts": dashboard.charts_for(figures),
             "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
             "period": period,
+            "before": period.previous(),
+            "zone_name": timezones.name(),
             "series": series,
         }
         return self._render(request, "admin/access/dashboard.html", context)
 
+    @requires("access.view_accesspin", "access.change_accesspin", any_of=True)
     def batches_view(self, request):
         """Every batch label with what became of its PINs; PINs without one as "No batch"."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         rows = list(
             AccessPin.objects.values("batch")
             .annotate(
@@ -269,10 +294,9 @@ class AccessPinAdmin(admin.ModelAdmin):
         }
         return self._render(request, "admin/access/accesspin/batches.html", context)
 
+    @requires("access.view_accesspin", "access.change_accesspin", any_of=True)
     def batch_csv_view(self, request):
         """A batch's PINs as they stand, as CSV: hints, never PINs."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         batch = request.GET.get("batch")
         if batch is None or not batch.isprintable():
             return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
@@ -286,14 +310,21 @@ class AccessPinAdmin(admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
+    @requires("access.change_accesspin")
     def batch_revoke_view(self, request):
         """Revoke a whole batch, after a page saying how many PINs and entitlements that
         touches."""
-        if not self.has_change_permission(request):
-            raise PermissionDenied
         batch = request.GET.get("batch")
         if batch is None or not batch.isprintable():
             return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
+        if not batch:
+            # PINs issued without a label belong to every single buyer: one by one, never all.
+            return HttpResponseBadRequest(
+                gettext(
+                    "PINs without a batch are each a buyer’s own: revoke them one by one from "
+                    "the list of PINs."
+                )
+            )
         pins = exports.batch_pins(batch)
         form = BatchRevokeForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
@@ -325,11 +356,11 @@ class AccessPinAdmin(admin.ModelAdmin):
         }
         return self._render(request, "admin/access/accesspin/batch_revoke.html", context)
 
+    @requires("access.add_accesspin")
     def issue_view(self, request):
         """Issue one PIN or a batch. The result page is the only time the PINs are shown."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = IssuePinsForm(request.POST or None, initial=request.GET.dict())
+        initial = {"series": _last_series(request), **request.GET.dict()}
+        form = IssuePinsForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             issued = form.issue(issued_by=request.user)
             series = form.cleaned_data["series"]
@@ -351,20 +382,16 @@ class AccessPinAdmin(admin.ModelAdmin):
         context = {"title": _("Issue PINs"), "form": form}
         return self._render(request, "admin/access/accesspin/issue.html", context)
 
+    @requires("access.add_accesspin")
     def for_buyer_view(self, request):
         """One PIN for one buyer, then the hand-off page: the PIN to copy and a message
         ready to paste into their DM."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        last_used = (
-            AccessPin.objects.filter(issued_by=request.user)
-            .order_by("-created_at", "-pk")
-            .values_list("series", flat=True)
-            .first()
-        ) or Series.objects.values_list("pk", flat=True).first()
+        last_used = _last_series(request)
         if sent := self._sent_before(request):
             return sent
-        form = BuyerPinForm(request.POST or None, initial={"series": last_used})
+        form = BuyerPinForm(
+            request.POST or None, initial={"series": last_used.pk if last_used else None}
+        )
         if request.method == "POST" and form.is_valid():
             if not _claim(request):
                 return self._sent(request, None)
@@ -374,11 +401,10 @@ class AccessPinAdmin(admin.ModelAdmin):
         context = {"title": _("Issue a PIN for a buyer"), "form": form, "once": _once(request)}
         return self._render(request, "admin/access/accesspin/for_buyer.html", context)
 
+    @requires("access.add_accesspin", "access.change_accesspin")
     def replace_view(self, request, pk):
         """A buyer lost their PIN: confirm, then revoke it (keeping what it unlocked) and
         issue a new one for the same buyer."""
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
-            raise PermissionDenied
         pin = get_object_or_404(AccessPin.objects.select_related("series"), pk=pk)
         problem = ""
         if sent := self._sent_before(request):
@@ -471,6 +497,20 @@ def _once(request) -> str:
     return _posted_once(request) or secrets.token_urlsafe(16)
 
 
+def _last_series(request) -> Series | None:
+    """The series the seller issued a PIN for last (else the first series): what the forms
+    that issue PINs preselect."""
+    last = (
+        AccessPin.objects.filter(issued_by=request.user)
+        .order_by("-created_at", "-pk")
+        .values_list("series", flat=True)[:1]
+    )
+    return (
+        Series.objects.filter(pk__in=last).first()
+        or Series.objects.order_by("position", "title").first()
+    )
+
+
 def _revoked_by(request) -> str:
     return gettext("Revoked by %(user)s") % {"user": request.user}
 
@@ -547,7 +587,7 @@ class EntitlementForm(forms.ModelForm):
 
 
 @admin.register(Entitlement)
-class EntitlementAdmin(admin.ModelAdmin):
+class EntitlementAdmin(TimesInTheSiteZone, admin.ModelAdmin):
     form = EntitlementForm
     list_display = [
         "user", "series", "scope", "source", "pin_hint", "granted_at", "expires_at", "status",
@@ -587,7 +627,7 @@ class EntitlementAdmin(admin.ModelAdmin):
             return _("revoked")
         return _("active") if entitlement.is_active() else _("ended")
 
-    @admin.action(description=_("Revoke selected entitlements"))
+    @admin.action(description=_("Revoke selected entitlements"), permissions=["change"])
     def revoke(self, request, queryset):
         reason = _revoked_by(request)
         ending = list(queryset.filter(revoked_at__isnull=True).select_related("user", "series"))
@@ -620,10 +660,9 @@ class EntitlementAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "all_series": Series.objects.all()}
         return super().changelist_view(request, extra_context)
 
+    @requires("access.view_entitlement", "access.change_entitlement", any_of=True)
     def buyers_csv_view(self, request):
         """Readers with active access to a series, as CSV: email, since, until, how."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         series_id = request.GET.get("series", "")
         series = get_object_or_404(Series, pk=int(series_id) if series_id.isdecimal() else 0)
         response = HttpResponse(exports.buyers_csv(series), content_type="text/csv; charset=utf-8")
@@ -751,11 +790,10 @@ class AnnouncementAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @requires("access.add_announcement")
     def announce_view(self, request, lesson_pk):
         """Confirm, then queue the e-mails for a published lesson (never sent in this
         request: the worker sends them)."""
-        if not request.user.has_perm("access.add_announcement"):
-            raise PermissionDenied
         lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=lesson_pk)
         problem = ""
         if not Lesson.objects.published().filter(pk=lesson.pk).exists():

@@ -1,30 +1,32 @@
 """The seller's figures for a period and, optionally, one series: a handful of aggregate
-queries, whatever the size of the log.
+queries, whatever the size of the log. One word per figure, the same on every card:
 
-- PINs issued in the period, each counted once by what became of it (see
-  `models.pin_status_counts`): revoked, redeemed, expired unused, or unused.
-- Redemptions (PINs that unlocked access) per day, week or month.
-- Failed attempts (unknown, expired, revoked or used-up PINs) and throttled ones, on the whole
-  site whatever the series: an unknown PIN belongs to no series, and an attack is site-wide.
-- New sign-ups, on the whole site.
-- Per premium lesson: logged-in readers who first reached its paywall in the period, how many
-  of them redeemed a PIN for its series afterwards (at any time up to now), and how many PINs
-  were redeemed by typing them into that paywall (logged in or not: a reader who signs up on
-  the way is counted too). Anonymous readers' paywall views are not counted: their pages are
-  the same for everyone (and may come from a shared cache), so nothing ties a view to a buyer.
+- Sold: PINs made one at a time for a buyer (AccessPin.Kind.SALE) in the period; promotion and
+  batch PINs and replacements of lost PINs are counted apart.
+- Redeemed: times a PIN unlocked the lessons for a reader in the period.
+- Revenue: sold times the series' price (its number, in its currency), series by series.
+  Each of the three beside the same figure for the period just before, as long.
+- Rejected (unknown, expired, revoked or used-up PINs typed) and blocked (throttled) attempts,
+  on the whole site whatever the series: an unknown PIN belongs to no series, and an attack is
+  site-wide. Sign-ups, on the whole site.
+- Per lesson, "which teaser sells": every reader's paywall views and taps on the DM and
+  WhatsApp buttons (OfferCount: counted without knowing who, logged in or not, so readers
+  arriving from Instagram count), PINs redeemed by typing them into that paywall, and of the
+  logged-in readers who first reached it in the period, how many redeemed a PIN for its series
+  afterwards (at any time up to now).
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from access import charts
-from access.models import AccessPin, Entitlement, PaywallView, RedemptionAttempt
+from access import charts, offer
+from access.models import AccessPin, Entitlement, OfferCount, PaywallView, RedemptionAttempt
 from lessons.models import Series
 
 Outcome = RedemptionAttempt.Outcome
@@ -71,18 +73,67 @@ class Period:
     def label(self, bucket: date) -> str:
         return date_format(bucket, "M Y" if self.bucket == "month" else "j M")
 
+    def previous(self) -> "Period":
+        """What this period is compared with: the same days a week before for a period of a
+        week or less (this week so far against the same days of last week), else the period
+        just before, as long (the last 30 days against the 30 before)."""
+        back = timedelta(days=max(self.days, 7))
+        return Period(self.first - back, self.last - back)
+
     @classmethod
     def last_days(cls, days: int, today: date | None = None) -> "Period":
         today = today or timezone.localdate()
         return cls(today - timedelta(days=days - 1), today)
 
+    @classmethod
+    def this_week(cls, today: date | None = None) -> "Period":
+        """From Monday to today."""
+        today = today or timezone.localdate()
+        return cls(today - timedelta(days=today.weekday()), today)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure of the period, and the same figure in the period before."""
+
+    now: int
+    before: int
+
+    @property
+    def difference(self) -> int:
+        return self.now - self.before
+
+    @property
+    def percent(self) -> int | None:
+        """The change in percent, rounded; None when there was nothing before."""
+        return round(100 * self.difference / self.before) if self.before else None
+
+
+@dataclass(frozen=True)
+class Revenue:
+    currency: str
+    amount: Change
+
+
+@dataclass
+class Headline:
+    sold: Change
+    redeemed: Change
+    revenue: list[Revenue]  # one per currency (the series' prices)
+    unpriced: list[str]  # series sold in the period that have no price: not in the revenue
+    promotions: int  # promotion and batch PINs made in the period, counted apart
+    replacements: int  # replacements of lost PINs made in the period
+
 
 @dataclass
 class LessonFunnel:
-    lesson_id: int
-    number: int
+    lesson_id: int | None  # None: the series page and the home page
+    number: int | None
     title: str
     series: str
+    views: int = 0  # times its paywall came into view, for any reader
+    dm_taps: int = 0  # taps on the Instagram button there
+    whatsapp_taps: int = 0  # taps on the WhatsApp button there
     readers: int = 0  # logged-in readers who first reached the paywall in the period
     converted: int = 0  # ...of whom redeemed a PIN for the series afterwards
     redeemed_here: int = 0  # PINs redeemed by typing them into this paywall, in the period
@@ -105,7 +156,7 @@ class TimeSeries:
 class Figures:
     period: Period
     series: Series | None
-    pins: dict[str, int]
+    headline: Headline
     redemptions: list[int]
     failed: list[int]
     throttled: list[int]
@@ -120,11 +171,6 @@ class Figures:
             "throttled": sum(self.throttled),
             "signups": sum(self.signups),
         }
-
-    @property
-    def redemption_rate(self) -> float | None:
-        issued = self.pins["issued"]
-        return self.pins["redeemed"] / issued if issued else None
 
 
 def _bucketed(queryset, field_name: str, period: Period, *, by: str | None = None):
@@ -163,23 +209,26 @@ def _per_bucket(counts: dict, period: Period, keys) -> list[int]:
     return [sum(counts.get((day, key), 0) for key in keys) for day in period.buckets()]
 
 
-def figures(*, period: Period, series: Series | None = None, now=None) -> Figures:
-    """Every figure of the dashboard, in six queries."""
-    now = now or timezone.now()
-    pins = AccessPin.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    if series:
-        pins = pins.filter(series=series)
+def figures(*, period: Period, series: Series | None = None) -> Figures:
+    """Every figure of the dashboard, in seven queries (eight for one series)."""
     attempts = _bucketed(RedemptionAttempt.objects.all(), "created_at", period, by="outcome")
+    unlocked = RedemptionAttempt.objects.filter(outcome=Outcome.UNLOCKED)
     if series:
-        unlocked = RedemptionAttempt.objects.filter(outcome=Outcome.UNLOCKED, pin__series=series)
+        unlocked = unlocked.filter(pin__series=series)
         redemptions = _per_bucket(_bucketed(unlocked, "created_at", period), period, [None])
     else:
         redemptions = _per_bucket(attempts, period, [Outcome.UNLOCKED])
+    before = period.previous()
+    redeemed_before = unlocked.filter(
+        created_at__gte=before.start, created_at__lt=before.end
+    ).count()
     signups = _bucketed(get_user_model().objects.all(), "date_joined", period)
     return Figures(
         period=period,
         series=series,
-        pins=pins.status_counts(now),
+        headline=headline(
+            period=period, series=series, redeemed=Change(sum(redemptions), redeemed_before)
+        ),
         redemptions=redemptions,
         failed=_per_bucket(attempts, period, RedemptionAttempt.FAILURES),
         throttled=_per_bucket(attempts, period, [Outcome.THROTTLED]),
@@ -188,11 +237,101 @@ def figures(*, period: Period, series: Series | None = None, now=None) -> Figure
     )
 
 
+@dataclass(frozen=True)
+class Card:
+    """A headline figure as the page shows it: its word, its value, and how it changed."""
+
+    key: str
+    label: str
+    value: str
+    change: str  # "+2 (+67%)", a minus sign when fewer, "0"
+    before: str  # "was 3"
+    direction: str  # "up", "down" or "same"
+
+
+def headline_cards(headline: Headline) -> list[Card]:
+    """Sold, redeemed and revenue (one card per currency), each with its change."""
+    cards = [
+        _card("sold", _("Sold"), headline.sold, str),
+        _card("redeemed", _("Redeemed"), headline.redeemed, str),
+    ]
+    for revenue in headline.revenue or [Revenue("IDR", Change(0, 0))]:
+        cards.append(
+            _card(
+                "revenue",
+                _("Revenue"),
+                revenue.amount,
+                lambda amount, currency=revenue.currency: offer.format_price(amount, currency),
+            )
+        )
+    return cards
+
+
+def _card(key: str, label: str, change: Change, shown) -> Card:
+    difference = change.difference
+    sign = "+" if difference > 0 else "−" if difference < 0 else ""
+    text = sign + shown(abs(difference)) if difference else "0"
+    if change.percent is not None and difference:
+        text += f" ({sign}{abs(change.percent)}%)"
+    return Card(
+        key=key,
+        label=label,
+        value=shown(change.now),
+        change=text,
+        before=_("was %(before)s") % {"before": shown(change.before)},
+        direction="up" if difference > 0 else "down" if difference < 0 else "same",
+    )
+
+
+def headline(*, period: Period, series: Series | None, redeemed: Change) -> Headline:
+    """Sold, revenue, promotions and replacements, now and in the period before, series by
+    series (one query); `redeemed` as worked out with the charts."""
+    before = period.previous()
+    now = Q(created_at__gte=period.start)
+    sale, kind = Q(kind=AccessPin.Kind.SALE), AccessPin.Kind
+    pins = AccessPin.objects.filter(created_at__gte=before.start, created_at__lt=period.end)
+    if series:
+        pins = pins.filter(series=series)
+    rows = (
+        pins.values("series", "series__title", "series__price_amount", "series__currency")
+        .annotate(
+            sold=Count("pk", filter=sale & now),
+            sold_before=Count("pk", filter=sale & ~now),
+            promotions=Count("pk", filter=Q(kind=kind.PROMOTION) & now),
+            replacements=Count("pk", filter=Q(kind=kind.REPLACEMENT) & now),
+        )
+        .order_by()
+    )
+    money: dict[str, list[int]] = {}
+    unpriced, totals = [], {"sold": 0, "sold_before": 0, "promotions": 0, "replacements": 0}
+    for row in rows:
+        for name in totals:
+            totals[name] += row[name]
+        price = row["series__price_amount"]
+        if price is None:
+            if row["sold"] or row["sold_before"]:
+                unpriced.append(row["series__title"])
+            continue
+        amounts = money.setdefault(row["series__currency"], [0, 0])
+        amounts[0] += row["sold"] * price
+        amounts[1] += row["sold_before"] * price
+    return Headline(
+        sold=Change(totals["sold"], totals["sold_before"]),
+        redeemed=redeemed,
+        revenue=[Revenue(currency, Change(*amounts)) for currency, amounts in money.items()],
+        unpriced=sorted(unpriced),
+        promotions=totals["promotions"],
+        replacements=totals["replacements"],
+    )
+
+
 def lesson_funnels(*, period: Period, series: Series | None = None) -> list[LessonFunnel]:
-    """Per lesson: who reached its paywall, who bought afterwards, and the PINs typed into
-    it (two queries)."""
+    """Per lesson: its paywall views and taps on its buttons, who reached its paywall logged
+    in and bought afterwards, and the PINs typed into it (three queries)."""
     in_period = {"created_at__gte": period.start, "created_at__lt": period.end}
-    lesson_fields = ["lesson", "lesson__number", "lesson__title", "lesson__series__title"]
+    lesson_fields = [
+        "lesson", "lesson__number", "lesson__title", "lesson__series", "lesson__series__title",
+    ]  # fmt: skip
     later_redeemed = Exists(
         Entitlement.objects.filter(
             user=OuterRef("user"),
@@ -205,20 +344,39 @@ def lesson_funnels(*, period: Period, series: Series | None = None) -> list[Less
     typed = RedemptionAttempt.objects.filter(
         outcome=Outcome.UNLOCKED, lesson__isnull=False, **in_period
     )
+    counted = OfferCount.objects.filter(day__gte=period.first, day__lte=period.last)
     if series:
         views, typed = views.filter(lesson__series=series), typed.filter(lesson__series=series)
-    funnels: dict[int, LessonFunnel] = {}
+        counted = counted.filter(series=series)
+    funnels: dict[tuple, LessonFunnel] = {}
 
     def funnel(row) -> LessonFunnel:
+        series_id = row.get("lesson__series") or row.get("series")
+        series_title = row.get("lesson__series__title") or row.get("series__title")
         return funnels.setdefault(
-            row["lesson"],
+            (series_id, row["lesson"]),
             LessonFunnel(
                 row["lesson"],
                 row["lesson__number"],
-                row["lesson__title"],
-                row["lesson__series__title"],
+                row["lesson__title"] or _("Series page and home page"),
+                series_title,
             ),
         )
+
+    events = {
+        OfferCount.Event.PAYWALL: "views",
+        OfferCount.Event.DM: "dm_taps",
+        OfferCount.Event.WHATSAPP: "whatsapp_taps",
+    }
+    for row in (
+        counted.values(
+            "lesson", "lesson__number", "lesson__title", "series", "series__title", "event"
+        )
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        entry = funnel(row)
+        setattr(entry, events[row["event"]], getattr(entry, events[row["event"]]) + row["n"])
 
     for row in (
         views.values(*lesson_fields)
@@ -229,31 +387,33 @@ def lesson_funnels(*, period: Period, series: Series | None = None) -> list[Less
         entry.readers, entry.converted = row["readers"], row["converted"]
     for row in typed.values(*lesson_fields).annotate(n=Count("pk")).order_by():
         funnel(row).redeemed_here = row["n"]
-    return sorted(funnels.values(), key=lambda f: (f.series, f.number))
+    # Lessons in order, each series' own pages last.
+    return sorted(funnels.values(), key=lambda f: (f.series, f.number is None, f.number or 0))
 
 
 def charts_for(figures: Figures) -> list[TimeSeries]:
-    """The dashboard's three charts: redemptions, failed and throttled attempts, sign-ups."""
+    """The dashboard's three charts: redeemed, rejected and blocked attempts, sign-ups (each
+    named with the word its card uses)."""
     return [
         time_series(
             figures,
             "redemptions",
-            _("Redemptions over time"),
-            [charts.Layer(_("Redemptions"), figures.redemptions, "chart__bar--a")],
+            _("Redeemed"),
+            [charts.Layer(_("Redeemed"), figures.redemptions, "chart__bar--a")],
         ),
         time_series(
             figures,
             "attempts",
-            _("Failed and throttled attempts over time"),
+            _("Rejected and blocked"),
             [
-                charts.Layer(_("Failed"), figures.failed, "chart__bar--b"),
-                charts.Layer(_("Throttled"), figures.throttled, "chart__bar--c"),
+                charts.Layer(_("Rejected"), figures.failed, "chart__bar--b"),
+                charts.Layer(_("Blocked"), figures.throttled, "chart__bar--c"),
             ],
         ),
         time_series(
             figures,
             "signups",
-            _("New sign-ups over time"),
+            _("Sign-ups"),
             [charts.Layer(_("Sign-ups"), figures.signups, "chart__bar--d")],
         ),
     ]

@@ -213,6 +213,7 @@ class DashboardForm(forms.Form):
     """The dashboard's period and series (a GET form: its address can be bookmarked)."""
 
     PERIODS = [
+        ("week", _("This week")),
         ("7", _("Last 7 days")),
         ("30", _("Last 30 days")),
         ("90", _("Last 90 days")),
@@ -254,11 +255,12 @@ class DashboardForm(forms.Form):
         return data
 
     def period_value(self):
-        """The chosen Period (the last 30 days when nothing, or nothing valid, is chosen)."""
+        """The chosen Period (this week when nothing, or nothing valid, is chosen)."""
         data = self.cleaned_data if self.is_valid() else {}
-        if data.get("period") == "custom":
+        choice = data.get("period") or "week"
+        if choice == "custom":
             return Period(data["start"], data["end"])
-        return Period.last_days(int(data.get("period") or 30))
+        return Period.this_week() if choice == "week" else Period.last_days(int(choice))
 
 
 class BatchRevokeForm(forms.Form):

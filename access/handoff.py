@@ -1,16 +1,10 @@
 """The message a seller pastes into a buyer's DM with their new PIN."""
 
-from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-from lessons.models import (
-    LINK_PLACEHOLDER,
-    PIN_PLACEHOLDER,
-    SERIES_PLACEHOLDER,
-    normalise_instagram_handle,
-    validate_instagram_handle,
-)
+from access import offer
+from lessons.models import instagram_handle_from
 
 DEFAULT_MESSAGE = gettext_noop(
     "Hi! Thank you for buying “{series}”.\n"
@@ -28,29 +22,21 @@ DEFAULT_MESSAGE = gettext_noop(
 
 def message(*, series, pin: str, link: str) -> str:
     """The series' own PIN message, or the standard one in the language of its selling
-    texts, with the PIN, the redeem page's address and the title filled in. Only these
-    three placeholders are replaced; nothing else in the author's text is interpreted."""
+    texts, with the PIN, the redeem page's address and the selling placeholders ({series},
+    {price}, {first_premium}…: access.offer) filled in. Only placeholders are replaced;
+    nothing else in the author's text is interpreted."""
     text = series.pin_message.strip()
     if not text:
         with translation.override(series.selling_language):
             text = gettext(DEFAULT_MESSAGE)
-    return (
-        text.replace(SERIES_PLACEHOLDER, series.title)
-        .replace(LINK_PLACEHOLDER, link)
-        .replace(PIN_PLACEHOLDER, pin)
-    )
+    return offer.fill_text(text, series, pin=pin, link=link)
 
 
 def instagram_dm_url(buyer: str) -> str:
-    """A link that opens a DM with the buyer, when the buyer field is an Instagram handle."""
-    buyer = buyer.strip()
-    if not buyer.startswith("@"):
-        return ""
-    try:
-        validate_instagram_handle(buyer)
-    except ValidationError:
-        return ""
-    return f"https://ig.me/m/{normalise_instagram_handle(buyer)}"
+    """A link that opens a DM with the buyer, when the buyer field names an Instagram
+    account: "name", "@name" or a profile address (see instagram_handle_from)."""
+    handle = instagram_handle_from(buyer)
+    return f"https://ig.me/m/{handle}" if handle else ""
 
 
 def redeem_link(address: str, pin: str) -> str:

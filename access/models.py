@@ -109,6 +109,13 @@ class AccessPin(Scope):
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
 
+    class Kind(models.TextChoices):
+        """Why it was made: the sales dashboard counts sales apart from everything else."""
+
+        SALE = "sale", _("Sold to a buyer")
+        PROMOTION = "promotion", _("Promotion or batch")
+        REPLACEMENT = "replacement", _("Replacement of a lost PIN")
+
     pin_hash = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(
         _("hint"), max_length=4, editable=False, help_text=_("The PIN’s last four characters.")
@@ -147,6 +154,17 @@ class AccessPin(Scope):
     )
     note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("For staff."))
     batch = models.CharField(_("batch"), max_length=100, blank=True, db_index=True)
+    kind = models.CharField(
+        _("kind"),
+        max_length=12,
+        choices=Kind,
+        default=Kind.PROMOTION,
+        editable=False,
+        help_text=_(
+            "Sold: one PIN for one reader, made for a buyer; a promotion or batch: made several "
+            "at a time, with several uses or a batch label; a replacement: for a lost PIN."
+        ),
+    )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -168,6 +186,8 @@ class AccessPin(Scope):
         indexes = [
             models.Index(fields=["created_at"], name="pin_issued_at"),
             models.Index(fields=["series", "created_at"], name="pin_series_issued_at"),
+            # The dashboard's sales: PINs of a kind made in a period, by series.
+            models.Index(fields=["kind", "created_at", "series"], name="pin_kind_issued_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -461,6 +481,47 @@ class PaywallView(models.Model):
 
     def __str__(self):
         return f"{self.user_id} → {self.lesson_id}"
+
+
+class OfferCount(models.Model):
+    """How often readers met a series' offer, per lesson and day, counted without knowing who
+    they were: the paywall came into view, or they tapped its Instagram or WhatsApp button.
+    One row per series, lesson (none: the series page or the home page), day and event, whose
+    `count` is incremented (access.services.count_offer_event): no row per view, no personal
+    data, no cookie; the pages themselves stay the same for every anonymous reader."""
+
+    class Event(models.TextChoices):
+        PAYWALL = "paywall", _("Paywall views")
+        DM = "dm", _("DM taps")
+        WHATSAPP = "whatsapp", _("WhatsApp taps")
+
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="+", verbose_name=_("series")
+    )
+    lesson = models.ForeignKey(
+        Lesson,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("lesson"),
+        help_text=_("Empty: on the series page or the home page."),
+    )
+    day = models.DateField(_("day"))
+    event = models.CharField(_("event"), max_length=10, choices=Event)
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("offer count")
+        verbose_name_plural = _("offer counts")
+        indexes = [
+            # The increment's lookup, and the dashboard's days (a period, or a series' days).
+            models.Index(fields=["series", "lesson", "day", "event"], name="offer_count_key"),
+            models.Index(fields=["day", "series"], name="offer_count_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.event} {self.lesson_id or self.series_id}: {self.count}"
 
 
 class Announcement(models.Model):

@@ -17,6 +17,7 @@ from access.models import (
     AccessPin,
     Entitlement,
     FeedToken,
+    OfferCount,
     PaywallView,
     RedemptionAttempt,
     ThrottleBucket,
@@ -233,11 +234,16 @@ def issue_pins(
     note: str = "",
     batch: str = "",
     issued_by=None,
+    kind: str | None = None,
 ) -> list[IssuedPin]:
     """Create `count` PINs in one transaction and return them with their plaintext, which is
-    not stored anywhere and cannot be shown again."""
+    not stored anywhere and cannot be shown again. Their `kind`, unless given: a sale when it
+    is one PIN of one use for a buyer, without a batch label; else a promotion or batch."""
     if count < 1:
         raise ValueError("count must be at least 1")
+    if kind is None:
+        sale = count == 1 and max_uses == 1 and buyer.strip() and not batch
+        kind = AccessPin.Kind.SALE if sale else AccessPin.Kind.PROMOTION
     if any(lesson.series_id != series.pk for lesson in lessons):
         raise ValueError("every lesson must belong to the series")
     plaintexts: set[str] = set()
@@ -260,6 +266,7 @@ def issue_pins(
                 note=note,
                 batch=batch,
                 issued_by=issued_by,
+                kind=kind,
             )
         )
     with transaction.atomic():
@@ -340,6 +347,7 @@ def replace_pin(*, pin: AccessPin, issued_by=None, reason: str = "") -> IssuedPi
             note=old.note,
             batch=old.batch,
             issued_by=issued_by,
+            kind=AccessPin.Kind.REPLACEMENT,
         )[0]
         if old.revoked_at is None:
             old.revoked_at = now
@@ -382,6 +390,31 @@ def record_paywall_view(*, user, lesson_id: int) -> bool:
     PaywallView.objects.bulk_create(
         [PaywallView(user=user, lesson_id=lesson_id)], ignore_conflicts=True
     )
+    return True
+
+
+def count_offer_event(*, event: str, series_id: int, lesson_id: int | None) -> bool:
+    """Count one anonymous meeting with a series' offer (OfferCount) on today's row: the
+    paywall of a published premium lesson came into view, or its DM or WhatsApp button was
+    tapped there, on a published lesson's page, or (no lesson) on the series or home page.
+    One read and one increment (an insert the first time that day). Returns whether it
+    counted (False for a lesson or series readers cannot see)."""
+    lessons = Lesson.objects.published().filter(series=series_id)
+    if event == OfferCount.Event.PAYWALL:
+        found = lesson_id is not None and (
+            lessons.filter(pk=lesson_id, access=Lesson.Access.PREMIUM).exists()
+        )
+    elif lesson_id is not None:
+        found = lessons.filter(pk=lesson_id).exists()
+    else:
+        found = Series.objects.published().filter(pk=series_id).exists()
+    if not found:
+        return False
+    key = {"series_id": series_id, "lesson_id": lesson_id, "day": timezone.localdate()}
+    counted = OfferCount.objects.filter(**key, event=event).update(count=F("count") + 1)
+    if not counted:
+        # Two first counts of the day at once may make two rows; the dashboard adds rows up.
+        OfferCount.objects.create(**key, event=event, count=1)
     return True
 
 

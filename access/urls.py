@@ -7,6 +7,7 @@ urlpatterns = [
     path("redeem/", views.redeem, name="redeem"),
     path("mine/", views.my_access, name="mine"),
     path("seen/", views.paywall_seen, name="paywall_seen"),
+    path("counted/", views.offer_counted, name="offer_counted"),
     path("mine/emails/", views.lesson_emails, name="lesson_emails"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("follow/<slug:slug>/", views.follow, name="follow"),

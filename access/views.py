@@ -1,4 +1,5 @@
 import hashlib
+import re
 
 from allauth.core import ratelimit
 from django.conf import settings
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access import announcements, feedback, follows, http, pending, policy, services
 from access.forms import FollowForm, LessonEmailsForm, RedeemForm
 from access.middleware import ReaderAccess
-from access.models import Entitlement, FeedToken, Follow
+from access.models import Entitlement, FeedToken, Follow, OfferCount
+from config import beacons
 from lessons import feeds
 from lessons.models import Series
 
@@ -80,19 +82,56 @@ def _redeem(request):
     return response
 
 
+def _beacon_answer(status=204) -> HttpResponse:
+    response = HttpResponse(status=status)
+    add_never_cache_headers(response)
+    return response
+
+
 @require_POST
 def paywall_seen(request):
     """A logged-in reader's page reports, after it has loaded, that its paywall came into
     view (static/js/paywall.js): remembered once per reader and lesson, for the dashboard's
     conversion per lesson. Kept out of the lesson page's own request so that page does not
     write, and anonymous pages, which never send it, stay the same for everyone."""
+    if not beacons.allow(request, "paywall-seen"):
+        return _beacon_answer(429)
     if request.user.is_authenticated:
         value = request.POST.get("lesson", "")
         if value.isascii() and value.isdecimal():
             services.record_paywall_view(user=request.user, lesson_id=int(value))
-    response = HttpResponse(status=204)
-    add_never_cache_headers(response)
-    return response
+    return _beacon_answer()
+
+
+# User agents that announce a program, not a reader: crawlers, link previews, scripts.
+_NOT_A_READER = re.compile(
+    r"bot|crawl|spider|slurp|preview|facebookexternalhit|whatsapp|telegram|headless|"
+    r"lighthouse|python|curl|wget|httpclient|okhttp|java/|go-http|node-fetch|axios|scrapy",
+    re.IGNORECASE,
+)
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdecimal() and len(value) < 12 else None
+
+
+@csrf_exempt  # anonymous pages carry no token; all a forged request can do is add one count
+@require_POST
+def offer_counted(request):
+    """A page reports, after it has loaded, that a reader met the series' offer: its paywall
+    came into view, or they tapped its Instagram or WhatsApp button (static/js/offer.js).
+    Counted per lesson and day (services.count_offer_event), for anyone, logged in or not,
+    without a cookie: the request reads no session and the count keeps nobody's data.
+    Programs that say so in their user agent are not counted, and each address is limited
+    (config/beacons.py)."""
+    agent = request.headers.get("user-agent", "")
+    if not beacons.allow(request, "offer"):
+        return _beacon_answer(429)
+    event, series = request.POST.get("event", ""), _number(request.POST.get("series", ""))
+    lesson = _number(request.POST.get("lesson", ""))
+    if event in OfferCount.Event.values and series and agent and not _NOT_A_READER.search(agent):
+        services.count_offer_event(event=event, series_id=series, lesson_id=lesson)
+    return _beacon_answer()
 
 
 @csrf_exempt

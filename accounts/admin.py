@@ -1,3 +1,5 @@
+from allauth.account import admin as allauth_admin
+from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -46,3 +48,18 @@ class LogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EmailAddressAdmin(allauth_admin.EmailAddressAdmin):
+    """allauth's, with its action declaring what it changes: marking an address verified
+    needs the permission to change e-mail addresses, not only to see them."""
+
+    @admin.action(
+        description=_("Mark selected email addresses as verified"), permissions=["change"]
+    )
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)
+
+
+admin.site.unregister(EmailAddress)
+admin.site.register(EmailAddress, EmailAddressAdmin)

@@ -1,7 +1,11 @@
 """Site-wide request handling that belongs to no app."""
 
+import unicodedata
+
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 
 class HeadAsGetMiddleware:
@@ -62,3 +66,33 @@ class AccountPagesNotStoredMiddleware:
         if request.path.startswith("/accounts/"):
             add_never_cache_headers(response)
         return response
+
+
+class AdminControlCharactersMiddleware:
+    """An admin address whose query holds a control character (NUL and the like, which no
+    filter value, search or e-mail address contains, and which PostgreSQL refuses in a
+    query) is answered 400 with a sentence, before any list filters or searches with it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = f"/{settings.ADMIN_PATH}"
+
+    def __call__(self, request):
+        if request.path.startswith(self.prefix) and _has_control_characters(request.GET):
+            return HttpResponseBadRequest(
+                gettext(
+                    "This address holds characters that no filter or search can contain. "
+                    "Go back and choose the filter again."
+                ),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _has_control_characters(query) -> bool:
+    return any(
+        unicodedata.category(character) == "Cc"
+        for key, values in query.lists()
+        for text in (key, *values)
+        for character in text
+    )

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "access.middleware.AccessMiddleware",
     "config.middleware.NoIndexMiddleware",
     "config.middleware.AccountPagesNotStoredMiddleware",
+    "config.middleware.AdminControlCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -204,6 +205,9 @@ CACHES = {
 # Anonymous readers' pages are kept whole this long (config/pagecache.py); a write to a series
 # or lesson makes them stale within seconds. 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 60, minimum=0)
+# Beacons (reading progress, paywall views, taps on the contact buttons) one client address
+# may send in a minute (config/beacons.py).
+BEACONS_PER_MINUTE = env.get_int("BEACONS_PER_MINUTE", 120, minimum=1)
 
 # The interface speaks English (the source) and Indonesian. A page's language is the reader's
 # choice (the switcher's cookie), else their browser's Accept-Language, else LANGUAGE_CODE.

@@ -14,6 +14,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config import timezones
+from config.permissions import requires
 from lessons import budget, markdown
 from lessons.forms import (
     LessonAdminForm,
@@ -58,7 +60,8 @@ class LessonInline(admin.TabularInline):
             return "—"
         state = lesson.unpublished_state
         if state == "scheduled" and lesson.published_at:
-            when = date_format(timezone.localtime(lesson.published_at), "j M Y, H:i")
+            moment = timezone.localtime(lesson.published_at)
+            when = f"{date_format(moment, 'j M Y, H:i')} {moment.tzname()}"
             label = gettext("Scheduled: %(date)s") % {"date": when}
             return format_html('<span class="go-live go-live--scheduled">{}</span>', label)
         return lesson.go_live_label
@@ -103,6 +106,7 @@ class SeriesAdmin(BoundedRendering, admin.ModelAdmin):
                 "fields": [
                     "cta_message",
                     "paywall_message",
+                    "price_amount",  # in the series' currency: rupiah, the only one so far
                     "price",
                     "instagram_handle",
                     "whatsapp_number",
@@ -172,6 +176,10 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
         return lesson.go_live_label if lesson.pk else "—"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "published_at":
+            field = super().formfield_for_dbfield(db_field, request, **kwargs)
+            field.help_text = timezones.with_zone(field.help_text)
+            return field
         if db_field.name == "body":
             url = reverse("admin:lessons_lesson_live_preview")
             kwargs["widget"] = MarkdownWithPreview(url)
@@ -210,6 +218,7 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @requires("lessons.view_lesson", "lessons.change_lesson", any_of=True)
     def preview_view(self, request, pk):
         """The lesson through the real pipeline, in the site's look: the full text, and what
         a reader without access gets (the teaser and the paywall box)."""
@@ -227,6 +236,7 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
         response["X-Robots-Tag"] = "noindex"
         return response
 
+    @requires("lessons.add_lesson", "lessons.change_lesson", any_of=True)
     def live_preview_view(self, request):
         """The body being written, rendered by the real pipeline, as a page for the preview
         beside the textarea. POST only (the admin checks the CSRF token), for staff who may
@@ -234,8 +244,6 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
         author (429 while another runs), and a newer preview stops this one (409)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not (self.has_add_permission(request) or self.has_change_permission(request)):
-            raise PermissionDenied
         form = LivePreviewForm(request.POST)
         status = 200 if form.is_valid() else 400
         context = {"form": form}

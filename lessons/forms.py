@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
+from config import timezones
 from lessons import images
 from lessons.models import Lesson, LessonImage, Series, validate_body_size
 
@@ -105,10 +107,11 @@ class MinuteDateTimeField(forms.DateTimeField):
 class LessonInlineForm(forms.ModelForm):
     """A lesson as one compact row of its series' page."""
 
+    # The rows' heading names the zone of the times typed in them: "published at (WIB)".
     published_at = MinuteDateTimeField(
-        label=_("published at"),
+        label=format_lazy("{} ({})", _("published at"), lazy(timezones.abbreviation, str)()),
         required=False,
-        help_text=Lesson._meta.get_field("published_at").help_text,
+        help_text=lazy(timezones.with_zone, str)(Lesson._meta.get_field("published_at").help_text),
     )
 
     class Meta:

@@ -54,6 +54,7 @@ from lessons.models import (
     normalise_instagram_handle,
     normalise_whatsapp_number,
     render_short_markdown,
+    split_price_text,
 )
 
 SERIES_FILE = "series.yaml"
@@ -66,17 +67,19 @@ SERIES_TEXT_FIELDS = {
     "author": "author",
     "call_to_action": "cta_message",
     "paywall_message": "paywall_message",
-    "price": "price",
+    "price_line": "price",
     "instagram": "instagram_handle",
     "whatsapp": "whatsapp_number",
     "sales_language": "sales_language",
     "pin_message": "pin_message",
 }
-SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
+SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position", "price", "currency"}
 SERIES_KEY_OF_FIELD = {
     **{fld: key for key, fld in SERIES_TEXT_FIELDS.items()},
     "is_published": "published",
     "position": "position",
+    "price_amount": "price",
+    "currency": "currency",
 }
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 # ![alt](target "title") and <img ... src="target">, outside fenced code.
@@ -366,6 +369,7 @@ def _series_values(data: dict, source: _Source) -> dict:
         if key not in source.bad and not values.get(key):
             source.problem(f"'{key}' is missing", key=key)
             values.pop(key, None)
+    _price_values(data, values, source)
     published = _flag(data, "published", source)
     if published is not None:
         values["is_published"] = published
@@ -378,6 +382,28 @@ def _series_values(data: dict, source: _Source) -> dict:
         else:
             values["position"] = position
     return values
+
+
+def _price_values(data: dict, values: dict, source: _Source) -> None:
+    """`price`: a whole number (149000), or a price written as text as it used to be
+    ("Rp 149.000 · for lessons 2-7", read as lessons.models.split_price_text reads it: the
+    amount, and the rest as the price line unless `price_line` is given); `currency`."""
+    price = data.get("price")
+    values["price_amount"] = None
+    if isinstance(price, int) and not isinstance(price, bool) and price >= 0:
+        values["price_amount"] = price
+    elif isinstance(price, str):
+        amount, line = split_price_text(price.strip())
+        values["price_amount"] = amount
+        if "price_line" not in source.bad:
+            values["price"] = values.get("price") or line
+    elif price is not None:
+        source.problem(
+            f"'price' must be a whole number such as 149000 (got {_shown(price)})", key="price"
+        )
+    currency = _text(data, "currency", source).strip().upper()
+    if "currency" not in source.bad:
+        values["currency"] = currency or "IDR"
 
 
 def _lesson_values(meta: dict, body: str, source: _Source) -> dict:

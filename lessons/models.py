@@ -2,13 +2,16 @@ import contextlib
 import functools
 import logging
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, models, router, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -28,14 +31,74 @@ SEARCH_CONFIGS = {"en": "english", "id": "simple"}
 PIN_PLACEHOLDER = "{pin}"
 LINK_PLACEHOLDER = "{link}"
 SERIES_PLACEHOLDER = "{series}"
+PRICE_PLACEHOLDER = "{price}"
+# What the selling texts (call to action, paywall message, price line) may say and have filled
+# in from the published lessons when a page shows them (access/offer.py); the PIN message may
+# also say {pin} and {link}.
+SELLING_PLACEHOLDERS = ("price", "first_premium", "last_premium", "premium_count", "series")
+PIN_MESSAGE_PLACEHOLDERS = (*SELLING_PLACEHOLDERS, "pin", "link")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# The currencies a price can be in, and how an amount is written in each (access/offer.py).
+CURRENCIES = [("IDR", _("Indonesian rupiah (Rp)"))]
+
+# A price as sellers wrote it before it had its own number: "Rp 149.000 for lessons 2-7",
+# "IDR 149,000", "Rp149.000,-". The amount is whole rupiah, grouped by threes or not at all.
+_PRICE_TEXT = re.compile(
+    r"^\s*(?:Rp\.?|IDR)\s*(?P<amount>\d{1,3}(?:[.,]\d{3})+|\d+)(?:,-|,00|\.00)?"
+    # not a decimal ("Rp 1.5 juta") nor an abbreviation ("Rp 150rb", "IDR 150k")
+    r"(?![.,]?\d|\s*(?:rb|ribu|k|jt|juta)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_price_text(text: str) -> tuple[int | None, str]:
+    """(amount, line) from a price written as text: "Rp 149.000 · for lessons 2-7" gives
+    (149000, "{price} · for lessons 2-7"), so the line follows the amount from then on ("" when
+    the text was the price alone); a text that does not start with a rupiah amount gives
+    (None, the text)."""
+    match = _PRICE_TEXT.match(text or "")
+    if not match:
+        return None, text or ""
+    amount = int(re.sub(r"[.,]", "", match["amount"]))
+    rest = text[match.end() :]
+    return amount, PRICE_PLACEHOLDER + rest if rest.strip() else ""
+
 
 _INSTAGRAM_HANDLE = re.compile(r"^(?!.*\.\.)(?!\.)[A-Za-z0-9._]{1,30}(?<!\.)$")
 _WHATSAPP_NUMBER = re.compile(r"^[1-9][0-9]{7,14}$")
 
 
+# A profile's address as Instagram's app and site share it: instagram.com/name, with or without
+# https:// and www. (or m.), a trailing slash or a query ("?igsh=…"); also instagr.am/name and
+# ig.me/m/name. Paths that are pages of Instagram, not profiles, are not usernames.
+_INSTAGRAM_PROFILE = re.compile(
+    r"^(?:https?://)?(?:(?:www|m)\.)?(?:instagram\.com|instagr\.am|ig\.me/m)/([^/?#\s]+)/?"
+    r"(?:[?#]\S*)?$",
+    re.IGNORECASE,
+)
+_INSTAGRAM_PAGES = frozenset(
+    {"p", "reel", "reels", "stories", "explore", "accounts", "direct", "tv"}
+)
+
+
+def instagram_handle_from(text: str) -> str:
+    """The Instagram username in what a seller typed or pasted: "name", "@name" or a profile
+    address (https://instagram.com/name/?igsh=…); "" when it holds none (an e-mail address,
+    a name with spaces, a note)."""
+    value = (text or "").strip()
+    if match := _INSTAGRAM_PROFILE.match(value):
+        value = match[1]
+        if value.lower() in _INSTAGRAM_PAGES:
+            return ""
+    value = value.removeprefix("@")
+    return value if _INSTAGRAM_HANDLE.match(value) else ""
+
+
 def normalise_instagram_handle(value: str) -> str:
-    """ "@Some.Seller " → "Some.Seller"."""
-    return (value or "").strip().removeprefix("@")
+    """ "@Some.Seller " or "https://www.instagram.com/some.seller/" → the username; anything
+    else as typed, without spaces around it or a leading @ (for the validator to refuse)."""
+    return instagram_handle_from(value) or (value or "").strip().removeprefix("@")
 
 
 def normalise_whatsapp_number(value: str) -> str:
@@ -76,11 +139,33 @@ def validate_body_size(value: str) -> None:
         )
 
 
+def _refuse_unknown_placeholders(value: str, allowed: tuple[str, ...]) -> None:
+    unknown = sorted({name for name in PLACEHOLDER.findall(value) if name not in allowed})
+    if unknown:
+        raise ValidationError(
+            _(
+                "%(unknown)s cannot be filled in. The placeholders are %(allowed)s: the price, "
+                "the first and last premium lesson, how many there are, and the title."
+            ),
+            code="unknown_placeholder",
+            params={
+                "unknown": ", ".join(f"{{{name}}}" for name in unknown),
+                "allowed": ", ".join(f"{{{name}}}" for name in allowed),
+            },
+        )
+
+
+def validate_selling_text(value: str) -> None:
+    """Only the placeholders the site fills in (SELLING_PLACEHOLDERS)."""
+    _refuse_unknown_placeholders(value, SELLING_PLACEHOLDERS)
+
+
 def validate_pin_message(value: str) -> None:
     if value.strip() and PIN_PLACEHOLDER not in value:
         raise ValidationError(
             _("Put %(pin)s where the PIN goes."), code="no_pin", params={"pin": PIN_PLACEHOLDER}
         )
+    _refuse_unknown_placeholders(value, PIN_MESSAGE_PLACEHOLDERS)
 
 
 # Lesson slugs that would shadow a page of their series (/series/<slug>/feed/).
@@ -238,6 +323,41 @@ class SeriesQuerySet(ChangeRecordingQuerySet):
         """Series readers may see: those marked published."""
         return self.filter(is_published=True)
 
+    def with_premium_range(self):
+        """Each series with its PremiumRange worked out in the same query (see
+        `premium_range_annotations`); read it as `series.premium_range`."""
+        return self.annotate(**premium_range_annotations(OuterRef("pk")))
+
+
+@dataclass(frozen=True)
+class PremiumRange:
+    """A series' premium lessons that readers can see (published and due), as its selling
+    texts name them: "lessons {first_premium}-{last_premium}", "{premium_count} lessons". It
+    holds until `next_due`, when a scheduled lesson of the series comes out (None: none is)."""
+
+    first: int | None = None
+    last: int | None = None
+    count: int = 0
+    next_due: datetime | None = None
+
+
+def premium_range_annotations(series) -> dict:
+    """Annotations giving the PremiumRange of `series` (an OuterRef to it), for a query that
+    loads a series or its lessons anyway: the range costs no query of its own."""
+    premium = Lesson.objects.released().filter(series=series, access=Lesson.Access.PREMIUM)
+    scheduled = Lesson.objects.filter(
+        series=series, status=Lesson.Status.PUBLISHED, published_at__gt=timezone.now()
+    )
+    return {
+        "premium_first": Subquery(premium.order_by("number").values("number")[:1]),
+        "premium_last": Subquery(premium.order_by("-number").values("number")[:1]),
+        "premium_count": Coalesce(
+            Subquery(premium.order_by().values("series").annotate(n=Count("pk")).values("n")[:1]),
+            Value(0),
+        ),
+        "premium_next_due": Subquery(scheduled.order_by("published_at").values("published_at")[:1]),
+    }
+
 
 class Series(models.Model):
     title = models.CharField(_("title"), max_length=200)
@@ -271,29 +391,48 @@ class Series(models.Model):
     cta_message = models.TextField(
         _("call to action"),
         blank=True,
-        validators=[validate_markdown],
+        validators=[validate_markdown, validate_selling_text],
         help_text=_(
             "Markdown shown at the end of free lessons, on the series page above the locked "
             "lessons and on the home page, to readers who do not have the whole series: "
-            "what the premium lessons give and how to get them."
+            "what the premium lessons give and how to get them. {price}, {first_premium}, "
+            "{last_premium}, {premium_count} and {series} are filled in from the published "
+            "lessons, so “lessons {first_premium}–{last_premium}” stays true when you add one."
         ),
     )
     cta_html = models.TextField(blank=True, editable=False)
     paywall_message = models.TextField(
         _("paywall message"),
         blank=True,
-        validators=[validate_markdown],
+        validators=[validate_markdown, validate_selling_text],
         help_text=_(
-            "Markdown shown under the teaser of a premium lesson to readers without access. "
-            "Empty: the call to action is shown there too."
+            "Markdown shown under the teaser of a premium lesson to readers without access, "
+            "with the same placeholders as the call to action. Empty: the call to action is "
+            "shown there too."
         ),
     )
     paywall_html = models.TextField(blank=True, editable=False)
-    price = models.CharField(
+    price_amount = models.PositiveIntegerField(
         _("price"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "What access to the premium lessons costs, as a whole number such as 149000: "
+            "readers see Rp149.000 (Rp 149,000 in English), {price} in the texts is it, and "
+            "the sales dashboard counts revenue with it. Leave it empty to show no price."
+        ),
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="IDR")
+    price = models.CharField(
+        _("price line"),
         max_length=120,
         blank=True,
-        help_text=_("Optional, shown beside the buttons, such as “Rp 149.000 for lessons 2–7”."),
+        validators=[validate_selling_text],
+        help_text=_(
+            "Shown beside the buttons, such as “{price} · once, for lessons "
+            "{first_premium}–{last_premium}”, with the call to action’s placeholders. Leave it "
+            "empty to show the price alone."
+        ),
     )
     instagram_handle = models.CharField(
         _("Instagram username"),
@@ -327,9 +466,9 @@ class Series(models.Model):
         validators=[validate_pin_message],
         help_text=_(
             "The message prepared for a buyer when a PIN is issued for them, to paste into the "
-            "DM. {pin} is replaced by the PIN, {link} by the page where it is redeemed and "
-            "{series} by the title. Empty: a standard message in the language of the selling "
-            "texts."
+            "DM. {pin} is replaced by the PIN, {link} by the page where it is redeemed, and the "
+            "call to action’s placeholders ({series}, {price}…) as there. Empty: a standard "
+            "message in the language of the selling texts."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -401,12 +540,49 @@ class Series(models.Model):
         return bool(self.instagram_handle or self.whatsapp_number)
 
     def clean(self):
-        if errors := markdown_errors(
+        errors = markdown_errors(
             description=self.description,
             cta_message=self.cta_message,
             paywall_message=self.paywall_message,
-        ):
+        )
+        if self.price_amount is None:
+            for name in ("cta_message", "paywall_message", "price", "pin_message"):
+                if PRICE_PLACEHOLDER in getattr(self, name):
+                    errors.setdefault(name, []).append(
+                        gettext("Set the price to use %(placeholder)s.")
+                        % {"placeholder": PRICE_PLACEHOLDER}
+                    )
+        if errors:
             raise ValidationError(errors)
+
+    @functools.cached_property
+    def premium_range(self) -> PremiumRange:
+        """Its premium lessons readers can see, as the selling texts name them: from the
+        annotations of `Series.objects.with_premium_range()` (or of a lesson's query, see
+        lessons.pages) when the series came with them, else in one query."""
+        first = getattr(self, "premium_first", None)
+        if not hasattr(self, "premium_count"):
+            row = self.premium_ranges(self.pk).get(self.pk)
+            return row or PremiumRange()
+        return PremiumRange(first, self.premium_last, self.premium_count, self.premium_next_due)
+
+    def take_premium_range(self, source) -> None:
+        """Take the range annotated on `source` (a lesson of this series loaded with
+        `premium_range_annotations`)."""
+        self.premium_range = PremiumRange(
+            source.premium_first,
+            source.premium_last,
+            source.premium_count,
+            source.premium_next_due,
+        )
+
+    @classmethod
+    def premium_ranges(cls, pk=None) -> dict:
+        """{series id: PremiumRange}, of one series (`pk`) or all, in one query."""
+        queryset = cls.objects.all() if pk is None else cls.objects.filter(pk=pk)
+        return {
+            row.pk: row.premium_range for row in queryset.with_premium_range().only("pk").order_by()
+        }
 
     RENDERED_FIELDS = ("description_html", "cta_html", "paywall_html")  # what render() writes
 
@@ -452,11 +628,12 @@ class LessonQuerySet(ChangeRecordingQuerySet):
     def published(self):
         """Lessons readers may see: published, due (`published_at` has passed), in a
         published series. Every reader-facing list and page starts from here."""
-        return self.filter(
-            status=Lesson.Status.PUBLISHED,
-            published_at__lte=timezone.now(),
-            series__is_published=True,
-        )
+        return self.released().filter(series__is_published=True)
+
+    def released(self):
+        """Lessons published and due, whether or not their series is published yet: what a
+        series' selling texts count (so staff preparing a series see them as readers will)."""
+        return self.filter(status=Lesson.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def next_publication(self):
         """When the next scheduled lesson becomes visible (None when none is scheduled):
@@ -618,13 +795,12 @@ class Lesson(models.Model):
     @property
     def go_live_label(self) -> str:
         """When readers see it, in a few words: "Draft", "Scheduled for 3 December 2026,
-        09:00", "Published"..."""
+        09:00 WIB" (in TIME_ZONE, named), "Published"..."""
         state = self.unpublished_state
         if state == "scheduled" and self.published_at:
+            moment = timezone.localtime(self.published_at)
             return gettext("Scheduled for %(date)s") % {
-                "date": formats.date_format(
-                    timezone.localtime(self.published_at), "DATETIME_FORMAT"
-                )
+                "date": f"{formats.date_format(moment, 'DATETIME_FORMAT')} {moment.tzname()}"
             }
         return str(UNPUBLISHED_LABELS.get(state) or self.Status.PUBLISHED.label)
 

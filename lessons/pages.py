@@ -1,7 +1,8 @@
 """What reader pages show that is the same for every reader: worked out once, kept in the
 worker, and dropped when series or lessons change (the page cache's generation, see
-config/pagecache.py) or after PAGE_CACHE_SECONDS (so scheduled lessons appear). Each store is
-bounded in bytes as well as in entries.
+config/pagecache.py), after PAGE_CACHE_SECONDS, and when a scheduled lesson of a series shown
+comes out (its `premium_range.next_due`), so the lists, the neighbours and the numbers in the
+selling texts change with it. Each store is bounded in bytes as well as in entries.
 
 Only shared facts live here (a lesson with its series and neighbours, a series' lesson list,
 the home page's series); what depends on the reader (the access decision, their progress) is
@@ -24,9 +25,10 @@ from django.db.models import Count, Exists, F, Model, OuterRef, Window
 from django.db.models.base import ModelState
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.utils import timezone
 
 from config import pagecache
-from lessons.models import Lesson, Series
+from lessons.models import Lesson, Series, premium_range_annotations
 
 MAX_ENTRIES = 256
 # What each store may hold in a worker, in bytes of keys and values (`footprint`); the least
@@ -86,24 +88,37 @@ class _Memo:
 
     def __init__(self, *, max_bytes: int, max_entries: int = MAX_ENTRIES):
         self.lock = threading.Lock()
-        self.entries: OrderedDict = OrderedDict()  # key: (generation, expires, value, size)
+        # key: (generation, expires, value, due, size)
+        self.entries: OrderedDict = OrderedDict()
         self.size = 0
         self.max_bytes, self.max_entries = max_bytes, max_entries
 
-    def get(self, key, compute: Callable):
+    def get(self, key, compute: Callable, due: Callable | None = None):
+        """The value `compute()` gives for `key`, kept; `due(value)` may name the moment
+        (an aware datetime, or None) it stops holding, when sooner than PAGE_CACHE_SECONDS."""
         generation, now = pagecache.pages.current_generation(), time.monotonic()
         with self.lock:
             entry = self.entries.get(key)
-            if entry and entry[0] == generation and entry[1] > now:
-                self.entries.move_to_end(key)
-                return entry[2]
+        if (
+            entry
+            and entry[0] == generation
+            and entry[1] > now
+            and (entry[3] is None or timezone.now() < entry[3])
+        ):
+            with self.lock:
+                if key in self.entries:
+                    self.entries.move_to_end(key)
+            return entry[2]
         value = compute()
         size = footprint(key) + footprint(value)
         if size > self.max_bytes:
             return value
+        until = due(value) if due else None
         with self.lock:
             self._drop(key)
-            self.entries[key] = (generation, now + settings.PAGE_CACHE_SECONDS, value, size)
+            self.entries[key] = (
+                generation, now + settings.PAGE_CACHE_SECONDS, value, until, size
+            )
             self.size += size
             while self.size > self.max_bytes or len(self.entries) > self.max_entries:
                 self._drop(next(iter(self.entries)))
@@ -112,7 +127,7 @@ class _Memo:
     def _drop(self, key) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.size -= entry[3]
+            self.size -= entry[4]
 
     def clear(self):
         with self.lock:
@@ -123,6 +138,10 @@ class _Memo:
 memo = _Memo(max_bytes=MEMO_MAX_BYTES)
 # Rendered parts of pages and whole logged-in pages: lessons/sharing.py.
 fragments = _Memo(max_bytes=FRAGMENTS_MAX_BYTES)
+
+
+def _soonest(moments):
+    return min((moment for moment in moments if moment), default=None)
 
 
 def visible_lessons(staff: bool):
@@ -153,13 +172,15 @@ def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
             .annotate(
                 series_has_premium=Exists(
                     visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
-                )
+                ),
+                **premium_range_annotations(OuterRef("series")),
             )
             .filter(series__slug=series_slug, slug=slug)
             .first()
         )
         if lesson is None or not (staff or lesson.series.is_published):
             return None
+        lesson.series.take_premium_range(lesson)
         neighbours = listed_lessons(staff).filter(series=lesson.series_id)
         neighbours = neighbours.only("number", "title", "slug")
         return LessonPage(
@@ -168,7 +189,11 @@ def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
             _link(neighbours.filter(number__gt=lesson.number).first()),
         )
 
-    page = memo.get(("lesson", series_slug, slug, staff), compute)
+    page = memo.get(
+        ("lesson", series_slug, slug, staff),
+        compute,
+        due=lambda page: page and page.lesson.series.premium_range.next_due,
+    )
     if page is None:
         raise Http404
     return page
@@ -209,7 +234,7 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
     their lessons; their first premium lessons)."""
 
     def compute():
-        listing = _page(Series.objects.published(), page, SERIES_PER_PAGE)
+        listing = _page(Series.objects.published().with_premium_range(), page, SERIES_PER_PAGE)
         if listing is None:
             return None
         ids = [series.pk for series in listing.items]
@@ -237,7 +262,11 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
             series.first_premium = first_premium.get(series.pk)
         return listing
 
-    listing = memo.get(("home", staff, page), compute)
+    listing = memo.get(
+        ("home", staff, page),
+        compute,
+        due=lambda listing: listing and _soonest(s.premium_range.next_due for s in listing.items),
+    )
     if listing is None:
         raise Http404
     return listing
@@ -247,7 +276,7 @@ def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listi
     """The series and a page of its listed lessons; Http404 when the reader may not see it."""
 
     def compute():
-        series = visible_series(staff).filter(slug=slug).first()
+        series = visible_series(staff).with_premium_range().filter(slug=slug).first()
         if series is None:
             return None
         listing = _page(listed_lessons(staff).filter(series=series), page, LESSONS_PER_PAGE)
@@ -257,7 +286,11 @@ def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listi
             lesson.series = series
         return series, listing
 
-    found = memo.get(("series", slug, staff, page), compute)
+    found = memo.get(
+        ("series", slug, staff, page),
+        compute,
+        due=lambda found: found and found[0].premium_range.next_due,
+    )
     if found is None:
         raise Http404
     return found

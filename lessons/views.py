@@ -7,6 +7,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
+from config import beacons
 from config.pagecache import anonymous_page
 from lessons import caching, feeds, pages, search, share, sharing, structured
 from lessons.models import Lesson, Progress, Series
@@ -106,6 +107,7 @@ def series_detail(request, slug):
             tuple(sorted(done)),
             request.access.has_whole_series(series.pk),
             series.is_published and request.access.follows(series.pk),
+            series.premium_range,  # the numbers the call to action fills in
         )
         response = sharing.render_page(request, "lessons/series.html", context, key)
     else:
@@ -156,6 +158,7 @@ def lesson_detail(request, series_slug, slug):
             lesson.is_free
             and not context["unpublished_state"]
             and request.access.follows(lesson.series_id),
+            lesson.series.premium_range,  # the numbers the selling texts fill in
         )
         response = sharing.render_page(request, "lessons/lesson.html", context, key)
     else:
@@ -269,6 +272,8 @@ def record_progress(request, series_slug, slug):
     done" form, which works without JavaScript (then back to the end of the lesson)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.path)
+    if not beacons.allow(request, "progress"):
+        return HttpResponse(status=429)  # a loop, not a reader: nothing more is written
     lesson = get_object_or_404(
         Lesson.objects.published().select_related("series").only("access", "slug", "series__slug"),
         series__slug=series_slug,

@@ -7,10 +7,23 @@ PINs or entitlements. Every decision goes through `request.access`.
 from django import template
 from django.urls import reverse
 
-from access import pending
+from access import offer, pending
 from access.forms import FollowForm, RedeemForm
 
 register = template.Library()
+
+
+@register.filter
+def filled(html, series):
+    """A series' stored selling HTML (call to action, paywall message) with its placeholders
+    filled in from the lessons readers can see (access.offer)."""
+    return offer.fill_html(html, series)
+
+
+@register.filter
+def price_line(series):
+    """What is shown beside the buttons: the price line filled in, or the price alone."""
+    return offer.price_line(series)
 
 
 def _base(context) -> dict:
@@ -36,10 +49,11 @@ def paywall(context, series, lesson=None):
 
 
 @register.inclusion_tag("access/_call_to_action.html", takes_context=True)
-def call_to_action(context, series, *, locked=True, next_lesson=None, compact=False):
+def call_to_action(context, series, *, locked=True, next_lesson=None, compact=False, at=None):
     """The series' call to action, for readers who cannot read the whole series and when it
     has lessons they cannot read (`locked`). A reader who has the whole series gets a link to
-    `next_lesson` instead, when there is one."""
+    `next_lesson` instead, when there is one. Taps on its buttons are counted for the lesson
+    it ends (`at`), else for the series (its page, the home page)."""
     request = context["request"]
     whole = request.access.has_whole_series(series.pk)
     return {
@@ -48,6 +62,7 @@ def call_to_action(context, series, *, locked=True, next_lesson=None, compact=Fa
         "show_offer": bool(locked) and not whole,
         "continue_to": next_lesson if whole else None,
         "compact": compact,
+        "at": at,
         # a reader who redeems from here lands on the lesson they were about to unlock
         "after_redeem": (
             reverse("lessons:lesson", args=[series.slug, next_lesson.slug])

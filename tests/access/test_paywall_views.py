@@ -29,7 +29,7 @@ def writes(queries) -> list[str]:
 
 def test_a_logged_in_readers_paywall_carries_the_beacon(reader_client, premium_lesson):
     page = reader_client.get(premium_lesson.get_absolute_url()).text
-    assert f'data-paywall-seen="{SEEN}" data-lesson="{premium_lesson.pk}"' in page
+    assert f'data-lesson="{premium_lesson.pk}" data-count-view data-paywall-seen="{SEEN}"' in page
     assert "js/paywall.js" in page
 
 
@@ -128,3 +128,4 @@ def test_the_staff_preview_sends_no_beacon(premium_lesson):
     client.force_login(make_user(is_staff=True, is_superuser=True))
     page = client.get(f"/admin/lessons/lesson/{premium_lesson.pk}/preview/").text
     assert "data-paywall-seen" not in page
+    assert "data-offer=" not in page and "offer.js" not in page  # nothing counted either

@@ -117,11 +117,11 @@ DIAGRAM_FACTS = """() => {
     scrollWidth: figure.scrollWidth,
     clientWidth: figure.clientWidth,
     pageWidth: document.documentElement.scrollWidth,
-    // Structured data (never run) and the site's own copy-button, progress and paywall
+    // Structured data (never run) and the site's own copy-button, progress, paywall and offer
     // scripts aside, no script: none draws diagrams.
     scripts: [...document.scripts]
       .filter((s) => s.type !== "application/ld+json")
-      .filter((s) => !/[/]static[/]js[/](copy|progress|paywall)[.]/.test(s.src)).length,
+      .filter((s) => !/[/]static[/]js[/](copy|progress|paywall|offer)[.]/.test(s.src)).length,
     colouredNode: fill("AI engineers", "rect"),
     colouredText: fill("AI engineers", "text"),
     plainNode: fill("ML researchers", "rect"),

@@ -203,10 +203,11 @@ def test_the_demo_series_imports_with_lesson_1_free_and_2_to_7_premium(tmp_path)
         assert lesson.teaser_html and len(lesson.teaser_html) < len(lesson.body_html) / 2
     series = Series.objects.get()
     assert "premium" in series.paywall_html
-    assert "Lanjutkan Series Ini" in series.cta_html
+    assert "Lanjutkan series ini" in series.cta_html
     assert series.instagram_url == "https://ig.me/m/became.ai.engineer"
     assert (series.language, series.sales_language) == ("en", "id")
     assert "{pin}" in series.pin_message and series.price
+    assert (series.price_amount, series.currency) == (149000, "IDR")
 
 
 def test_the_selling_fields_are_imported_and_checked(folder):
@@ -218,7 +219,7 @@ def test_the_selling_fields_are_imported_and_checked(folder):
     run(folder)
     series = Series.objects.get()
     assert (series.instagram_handle, series.whatsapp_number) == ("Some.Seller", "6281234567890")
-    assert series.price == "Rp 99.000"
+    assert (series.price_amount, series.price) == (99000, "")  # the price alone
     assert "<h3" in series.cta_html and "DM aku." in series.cta_html
     assert "Nothing changed" in run(folder)
 
