@@ -25,4 +25,3 @@ def from_this_site(request) -> bool:
     return origin == f"{request.scheme}://{request.get_host()}" or (
         origin in settings.CSRF_TRUSTED_ORIGINS
     )
-

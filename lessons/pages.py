@@ -116,9 +116,7 @@ class _Memo:
         until = due(value) if due else None
         with self.lock:
             self._drop(key)
-            self.entries[key] = (
-                generation, now + settings.PAGE_CACHE_SECONDS, value, until, size
-            )
+            self.entries[key] = (generation, now + settings.PAGE_CACHE_SECONDS, value, until, size)
             self.size += size
             while self.size > self.max_bytes or len(self.entries) > self.max_entries:
                 self._drop(next(iter(self.entries)))
