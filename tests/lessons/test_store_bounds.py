@@ -76,7 +76,7 @@ def test_each_pages_store_filled_past_its_bound_drops_its_oldest_entries(name):
     for n, value in enumerate(values):
         assert store.get(("key", n), lambda value=value: value) is value
         assert store.size <= store.max_bytes
-    assert store.size == sum(entry[3] for entry in store.entries.values())
+    assert store.size == sum(entry[4] for entry in store.entries.values())
     assert store.size > store.max_bytes - 200_000  # full, not emptied
     kept = [key[1] for key in store.entries]
     assert kept == list(range(len(values) - len(kept), len(values)))  # the newest ones
@@ -114,5 +114,5 @@ def test_a_kept_lesson_counts_everything_it_holds(big_lesson):
     lesson page counts at least its HTML."""
     page = pages.lesson_page(big_lesson.series.slug, big_lesson.slug, staff=False)
     (entry,) = pages.memo.entries.values()
-    assert entry[3] >= len(page.lesson.body_html) + len(page.lesson.series.paywall_message)
-    assert pages.footprint(page) == entry[3] - pages.footprint(next(iter(pages.memo.entries)))
+    assert entry[4] >= len(page.lesson.body_html) + len(page.lesson.series.paywall_message)
+    assert pages.footprint(page) == entry[4] - pages.footprint(next(iter(pages.memo.entries)))
