@@ -44,13 +44,15 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml | $(PY)
 
 venv: $(VENV)/.installed ## create or update the virtual environment from the lock files
 
-# The lock files: every dependency pinned with its hashes, from pyproject.toml's ranges.
+# The lock files: every dependency pinned with its hashes, from pyproject.toml's ranges. They
+# name no index or local folder (whatever this machine's pip configuration adds), so an
+# install elsewhere reads them without a warning.
+LOCK_OPTIONS := --quiet --strip-extras --generate-hashes --allow-unsafe \
+  --no-emit-index-url --no-emit-find-links
 lock: | $(PY) ## re-pin requirements.txt and requirements-dev.txt (after changing pyproject.toml)
 	$(PY) -m pip install --quiet "pip-tools>=7.4,<8"
-	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
-	  --output-file requirements.txt pyproject.toml
-	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --extra dev \
-	  --output-file requirements-dev.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra dev --output-file requirements-dev.txt pyproject.toml
 
 # A local .env for development; never overwritten once written.
 .env: | $(PY)
