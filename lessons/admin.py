@@ -92,6 +92,7 @@ class SeriesAdmin(admin.ModelAdmin):
                     "cta_message",
                     "paywall_message",
                     "price",
+                    "payments_enabled",
                     "instagram_handle",
                     "whatsapp_number",
                     "sales_language",
