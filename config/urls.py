@@ -17,6 +17,7 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("access/", include("access.urls")),
+    path("pay/", include("payments.urls")),
     # The language switcher posts here. Its only effect is a cookie holding the reader's
     # language, so a forged request can do no harm, and pages need no CSRF token for it.
     path("language/", csrf_exempt(set_language), name="set_language"),
