@@ -116,7 +116,11 @@ def apply(order_pk: int, txn: Transaction | None) -> Applied:
     under the order's row lock."""
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("series").get(pk=order_pk)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("series", "user")
+            .get(pk=order_pk)
+        )
         if txn is None:
             if order.is_pending and order.expires_at <= now:
                 return _set(order, Order.Status.EXPIRED, gettext("Not paid in time."))
