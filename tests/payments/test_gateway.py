@@ -107,7 +107,7 @@ def silent_gateway(settings):
                 continue
 
     threading.Thread(target=accept, daemon=True).start()
-    url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     settings.PAYMENTS_SIMULATOR = True
     settings.MIDTRANS_SERVER_KEY = SERVER_KEY
     settings.MIDTRANS_SNAP_URL, settings.MIDTRANS_API_URL = f"{url}/snap/v1", url
