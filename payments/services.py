@@ -42,7 +42,9 @@ def start_checkout(
         return existing  # a page being made by a request at the same moment: see order()
     if existing:
         existing.delete()  # its request died between saving and asking the gateway
-    _close_overdue(series=series, owner=owner, now=now)
+    paid_meanwhile = _close_overdue(series=series, owner=owner, now=now)
+    if paid_meanwhile:
+        return paid_meanwhile
     price = offers.price_of(series)
     gateway = gateways.get_gateway()
     order = Order(
@@ -90,13 +92,21 @@ def _raise_unavailable():
     raise Unavailable("the order made at the same moment is gone")
 
 
-def _close_overdue(*, series, owner, now) -> None:
-    """The reader's pending orders past their time: asked about once more (a payment in the
-    last minute counts), then closed, so that a new order can be made."""
-    for order in Order.objects.filter(
+def _close_overdue(*, series, owner, now) -> Order | None:
+    """The reader's pending orders past their time: asked about once more, then closed, so
+    that a new order can be made. One paid in its last minute is returned instead."""
+    overdue = Order.objects.filter(
         series=series, status=Order.Status.PENDING, expires_at__lte=now, **owner
-    ):
-        refresh(order)
+    )
+    for order in overdue:
+        try:
+            refresh(order)
+        except gateways.GatewayError as error:
+            raise Unavailable(str(error)) from None
+        order.refresh_from_db(fields=["status"])
+        if order.status == Order.Status.PAID:
+            return order
+    return None
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def checkout(request, slug):
     except services.Unavailable:
         return _unavailable(request, series, back, status=503)
     _remember(request, order)
-    response = redirect(order.redirect_url or reverse("payments:order", args=[order.order_id]))
+    to_pay = order.is_pending and order.redirect_url
+    response = redirect(to_pay or reverse("payments:order", args=[order.order_id]))
     response.status_code = 303  # see the payment page (a GET), whatever was posted
     return response
 

@@ -1,4 +1,5 @@
 import json
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,13 +13,18 @@ SERVER_KEY = "SB-Mid-server-tests-only"
 
 class Gateway(Simulator):
     """The simulator on a port of its own, for one test. Its notifications go to the site
-    through a test client of their own, in the test's thread (so in its transaction)."""
+    through a test client of their own, in the test's thread (so in its transaction); those
+    it sends from its own threads (a refund asked over HTTP) wait in `queued`."""
 
     def __init__(self):
         self.site = Client()
+        self.queued = []
         super().__init__(SERVER_KEY, retry_delays=(), post=self.deliver)
 
-    def deliver(self, url, payload) -> int:
+    def deliver(self, url, payload) -> int | None:
+        if threading.current_thread() is not threading.main_thread():
+            self.queued.append((url, payload))
+            return None
         return self.notify_site(urlsplit(url).path, json.dumps(payload)).status_code
 
     def notify_site(self, path, body, **extra):
