@@ -76,7 +76,11 @@ demo: migrate ## import the demo series (and a superuser when DJANGO_SUPERUSER_*
 	  echo "For the admin at /admin/, run: $(PY) manage.py createsuperuser"; \
 	fi
 
-run: demo ## set everything up and serve the demo on http://127.0.0.1:8000
+# The payment gateway's simulator (payments/simulator.py; PAYMENTS_SIMULATOR, on with DEBUG)
+# runs beside the development server, in the same terminal, and stops with it.
+run: demo ## set everything up and serve the demo on http://127.0.0.1:8000 (and the payment simulator)
+	@$(PY) manage.py simulate_gateway & simulator=$$!; \
+	trap 'kill $$simulator 2>/dev/null; wait $$simulator 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The production server, locally: DEBUG off, gunicorn, compressed static files with hashed names.
