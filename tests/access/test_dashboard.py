@@ -159,8 +159,8 @@ def test_a_bad_period_says_why_and_shows_the_last_30_days(db, query, error):
 
 
 def test_the_query_count_does_not_grow_with_the_log(shop, django_assert_num_queries):
-    """Session, user and permissions, the series list, then the figures: the same with a few
-    rows as with thousands."""
+    """Session, user and permissions, the series list, then the figures (and those of orders
+    paid on the site): the same with a few rows as with thousands."""
     client = dashboard_client()
     client.get(URL)  # warm the content types cache
 
@@ -187,7 +187,7 @@ def test_the_query_count_does_not_grow_with_the_log(shop, django_assert_num_quer
     PaywallView.objects.bulk_create(PaywallView(user=u, lesson=shop["two"]) for u in users)
     with django_assert_num_queries(few):
         client.get(URL, {"period": "30", "series": shop["a"].pk})
-    assert few <= 12
+    assert few <= 13
 
 
 @pytest.mark.parametrize(

@@ -163,3 +163,22 @@ def test_only_the_notification_address_skips_the_csrf_check():
     assert exempt == ["notification"]
     assert get_resolver()  # the site's URLs load with payments in them
     assert Notification.MAX_BODY < 1024 * 1024
+
+
+def test_the_sales_dashboard_counts_revenue_from_paid_orders(
+    gateway, premium, reader_client, seller_client, other_series
+):
+    paid = start_order(reader_client, premium)
+    gateway.change(paid.order_id, "settlement")
+    refunded = start_order(Client(), premium, email="b@example.com")
+    gateway.change(refunded.order_id, "settlement")
+    gateway.refund(refunded.order_id, {})
+    start_order(Client(), premium, email="c@example.com")  # never paid
+    page = seller_client.get("/admin/access/accesspin/dashboard/").content.decode()
+    section = page[page.index('id="desk-paid"') :][:900]
+    figures = [dd.split("</dd>")[0] for dd in section.split("<dd>")[1:4]]
+    assert figures == ["2", "Rp 149,000", "1"]
+    other = seller_client.get(
+        "/admin/access/accesspin/dashboard/", {"period": "30", "series": other_series.pk}
+    ).content.decode()
+    assert "<dd>Rp 0</dd>" in other
