@@ -448,7 +448,7 @@ def _back(txn: dict) -> str:
 
 def _page(title: str, body: str) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>{html.escape(title)} · Payment simulator</title><style>
 body{{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}}
 main{{max-width:26rem;margin:0 auto;padding:1.25rem}}

@@ -105,6 +105,7 @@ def order(request, order_id):
         and offers.has_whole_series(request, order.series),
         "can_pay": order.is_pending and order.redirect_url,
         "retry_lesson": order.lesson_id or "",
+        "pin_hint": "\u2060" + order.pin_hint,  # kept on the line of the "…" before it
     }
     return _page(request, "payments/order.html", context)
 

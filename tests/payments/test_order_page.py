@@ -72,7 +72,7 @@ def test_logged_out_paid_the_page_shows_the_pin_s_end_and_the_next_step(gateway,
     gateway.change(order.order_id, "settlement")
     order.refresh_from_db()
     text = page(client, order).content.decode()
-    assert "Paid: one step left" in text and f"…{order.pin_hint}" in text
+    assert "Paid: one step left" in text and f"…\u2060{order.pin_hint}" in text
     assert "buyer@example.com" in text and "Lesson 2 opens by itself" in text
     assert f"/accounts/signup/?next={premium.get_absolute_url()}" in text.replace("%2F", "/")
 
