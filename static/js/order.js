@@ -1,6 +1,6 @@
 // The order page while it waits for the payment: asks the site every few seconds (less often
 // as time goes by) and shows the page again once the order has changed. Without this script
-// the page refreshes itself every 10 seconds (a <noscript> meta refresh).
+// the page's "Check now" link does the same by hand.
 (() => {
   const box = document.querySelector("[data-order-status]");
   if (!box) return;
@@ -9,7 +9,10 @@
   let delay = 2000;
   const ask = async () => {
     try {
-      const answer = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+      const answer = await fetch(url, {
+        headers: { Accept: "application/json" },
+        cache: "no-store",
+      });
       if (answer.ok && (await answer.json()).status !== status) {
         window.location.reload();
         return;
