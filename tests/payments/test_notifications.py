@@ -259,3 +259,29 @@ def test_the_handler_runs_a_fixed_number_of_queries(
         assert post(client, body).status_code == 200
     with django_assert_num_queries(6):  # a repeat: read, lock, unchanged, log
         assert post(client, body).status_code == 200
+
+
+def test_the_receipt_is_in_the_language_the_reader_bought_in(
+    gateway, premium, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.cookies["django_language"] = "id"
+    order = start_order(client, premium, email="pembeli@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        settle(gateway, order)
+    receipt = mailoutbox[0]
+    assert receipt.subject.startswith("[Lessons] PIN akses kamu untuk")
+    assert "PIN akses kamu:" in receipt.body and "Rp149.000" in receipt.body
+    assert "Daftar (atau masuk) dengan pembeli@example.com" in receipt.body
+
+
+def test_a_receipt_the_mail_server_refuses_leaves_the_payment_applied(
+    gateway, order, reader, django_capture_on_commit_callbacks, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("the mail server is away")
+
+    monkeypatch.setattr("payments.emails.send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        settle(gateway, order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID and Entitlement.objects.get().user == reader

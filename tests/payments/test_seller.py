@@ -182,3 +182,10 @@ def test_the_sales_dashboard_counts_revenue_from_paid_orders(
         "/admin/access/accesspin/dashboard/", {"period": "30", "series": other_series.pk}
     ).content.decode()
     assert "<dd>Rp 0</dd>" in other
+
+
+def test_the_simulator_command_starts_nothing_when_it_is_off(settings):
+    settings.PAYMENTS_SIMULATOR = False
+    out = io.StringIO()
+    call_command("simulate_gateway", stdout=out)
+    assert "no simulator started" in out.getvalue()
