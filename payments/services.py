@@ -248,6 +248,9 @@ def receive(body: bytes, *, too_large: bool = False) -> Received:
     entry = Notification(body=body[: Notification.MAX_BODY].decode("utf-8", "replace"))
     received = _receive(body, entry, too_large)
     entry.outcome, entry.detail = received.outcome, received.detail[:300]
+    for name in ("body", "sent_order_id", "transaction_status", "detail"):
+        # as it came, but without NUL, which PostgreSQL's text cannot hold
+        setattr(entry, name, getattr(entry, name).replace("\x00", "\ufffd"))
     entry.save()
     return received
 

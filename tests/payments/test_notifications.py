@@ -121,8 +121,16 @@ def test_a_notification_for_another_environment_is_ignored_on_purpose(gateway, o
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json at all", b"\xff\xfe\x00", b"[1, 2, 3]", b'{"order_id": 5}', b"", b'"text"'],
-    ids=["text", "not utf-8", "a list", "fields not text", "empty", "a string"],
+    [
+        b"not json at all",
+        b"\xff\xfe\x00",
+        b"[1, 2, 3]",
+        b'{"order_id": 5}',
+        b"",
+        b'"text"',
+        b'{"order_id": "sim-\\u0000", "status_code": "\\u0000"}',
+    ],
+    ids=["text", "not utf-8", "a list", "fields not text", "empty", "a string", "NUL"],
 )
 def test_bodies_that_are_not_notifications_are_refused(gateway, client, body):
     response = post(client, body)
@@ -285,3 +293,13 @@ def test_a_receipt_the_mail_server_refuses_leaves_the_payment_applied(
         settle(gateway, order)
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and Entitlement.objects.get().user == reader
+
+
+def test_a_nul_in_a_field_is_logged_without_it(gateway, client):
+    """PostgreSQL's text holds no NUL: the log keeps the rest, and the answer is not a 500."""
+    body = b'{"order_id": "sim-a\\u0000b", "status_code": "200", "gross_amount": "1.00",'
+    body += b' "signature_key": "00", "transaction_status": "settle\\u0000ment"}'
+    response = post(client, body)
+    assert response.status_code == 403
+    entry = Notification.objects.get()
+    assert entry.sent_order_id == "sim-a\ufffdb" and entry.transaction_status == "settle\ufffdment"
