@@ -20,11 +20,10 @@ def new_order_id(environment: str) -> str:
 
 
 class OrderQuerySet(models.QuerySet):
-    def waiting_for(self, *, series, user=None, email: str = "", now=None):
-        """The reader's pending order for `series` that can still be paid, if any: an account's,
-        or (logged out) an e-mail address's."""
+    def waiting_for(self, *, series, owner: dict, now=None):
+        """The reader's pending order for `series` that can still be paid, if any; `owner`
+        filters the reader's orders (see services.start_checkout)."""
         now = now or timezone.now()
-        owner = {"user": user} if user is not None else {"user": None, "email": email}
         return self.filter(
             series=series, status=Order.Status.PENDING, expires_at__gt=now, **owner
         ).first()
@@ -147,16 +146,12 @@ class Order(models.Model):
             models.Index(fields=["email"], name="order_email"),
         ]
         constraints = [
-            # A reader who comes back gets the order they started, never a second one.
+            # A reader who comes back gets the order they started, never a second one (logged
+            # out, the browser that made it does: services.start_checkout).
             models.UniqueConstraint(
                 fields=["series", "user"],
                 condition=Q(status="pending", user__isnull=False),
                 name="one_pending_order_per_reader",
-            ),
-            models.UniqueConstraint(
-                fields=["series", "email"],
-                condition=Q(status="pending", user__isnull=True),
-                name="one_pending_order_per_email",
             ),
         ]
 

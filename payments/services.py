@@ -29,15 +29,17 @@ class Unavailable(Exception):
 
 
 def start_checkout(
-    *, series, lesson, user, email: str, language: str, site_url: str, urls
+    *, series, lesson, user, email: str, made_here=(), language: str, site_url: str, urls
 ) -> Order:
     """The reader's order for `series`: the pending one they started, if it can still be
-    paid (never a second charge), else a new one with its payment page. `urls(order)` gives
-    the (finish, notification) addresses. Raises Unavailable when the gateway does not answer;
-    then nothing is kept."""
+    paid (never a second charge), else a new one with its payment page. Logged in, the
+    account's; logged out, the one made for this address in this browser (`made_here`, the
+    order ids its session knows: typing someone's address elsewhere finds none of theirs).
+    `urls(order)` gives the (finish, notification) addresses. Raises Unavailable when the
+    gateway does not answer; then nothing is kept."""
     now = timezone.now()
-    owner = {"user": user} if user else {"email": email}
-    existing = Order.objects.waiting_for(series=series, **owner, now=now)
+    owner = {"user": user} if user else {"user": None, "email": email, "order_id__in": made_here}
+    existing = Order.objects.waiting_for(series=series, owner=owner, now=now)
     if existing and (existing.redirect_url or not _abandoned(existing, now)):
         return existing  # a page being made by a request at the same moment: see order()
     if existing:
@@ -65,7 +67,9 @@ def start_checkout(
         with transaction.atomic():
             order.save()
     except IntegrityError:  # the same reader's other tap made one just now
-        return Order.objects.waiting_for(series=series, **owner, now=now) or _raise_unavailable()
+        return (
+            Order.objects.waiting_for(series=series, owner=owner, now=now) or _raise_unavailable()
+        )
     finish, notification = urls(order)
     try:
         checkout = gateway.create_checkout(

@@ -51,6 +51,7 @@ def checkout(request, slug):
             lesson=lesson,
             user=user,
             email=user.email if user else form.cleaned_data["email"],
+            made_here=request.session.get(SESSION_KEY, []),
             language=get_language(),
             site_url=request.build_absolute_uri("/"),
             urls=lambda order: _gateway_urls(request, order),

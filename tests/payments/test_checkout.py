@@ -2,6 +2,7 @@
 logged out, the same order when they come back, and the DM when the gateway is down."""
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from access import services as access_services
@@ -87,11 +88,15 @@ def test_a_reader_who_comes_back_gets_the_same_order_never_a_second(
     assert again == first and Order.objects.count() == 1 and len(gateway.transactions) == 1
 
 
-def test_logged_out_the_same_address_gets_the_same_order(gateway, premium, client):
-    assert start_order(client, premium, email="b@example.com") == start_order(
-        client, premium, email="B@example.com"
-    )
+def test_logged_out_the_same_address_gets_the_same_order_in_the_same_browser(
+    gateway, premium, client
+):
+    first = start_order(client, premium, email="b@example.com")
+    assert start_order(client, premium, email="B@example.com") == first
     assert Order.objects.count() == 1
+    # someone else typing that address elsewhere gets an order of their own, not this one
+    elsewhere = start_order(Client(), premium, email="b@example.com")
+    assert elsewhere != first and Order.objects.count() == 2
 
 
 def test_after_its_time_an_unpaid_order_is_closed_and_a_new_one_made(
