@@ -33,8 +33,12 @@ class Price:
 
 
 def price_of(series: Series) -> Price | None:
-    """What the series costs, read from the start of its price line; None when the line does
-    not start with a rupiah amount (then it is not sold here)."""
+    """What the series costs: its numeric price where the series has one (`price_amount`, a
+    field that the selling texts' own change brings), else read from the start of its price
+    line; None when there is neither (then it is not sold here)."""
+    amount = getattr(series, "price_amount", None)
+    if amount:
+        return Price(amount, getattr(series, "currency", "IDR"))
     match = _PRICE.match(series.price or "")
     if not match:
         return None
