@@ -678,3 +678,26 @@ class FeedToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · …{self.token[-4:]}"
+
+
+class HeldPin(models.Model):
+    """A PIN bought by a reader who was not logged in, held for the e-mail address they gave:
+    redeemed for whoever logs in or signs up with that address, once it is verified
+    (access.pending.redeem_held). The PIN itself was e-mailed to that address too, so it can
+    also be typed; then the hold finds it redeemed and ends."""
+
+    email = models.EmailField(_("e-mail address"), db_index=True)
+    pin = models.OneToOneField(
+        AccessPin, on_delete=models.CASCADE, related_name="hold", verbose_name=_("PIN")
+    )
+    next_url = models.CharField(
+        _("go to"), max_length=300, blank=True, help_text=_("Where the reader lands after it.")
+    )
+    created_at = models.DateTimeField(_("held since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("held PIN")
+        verbose_name_plural = _("held PINs")
+
+    def __str__(self):
+        return f"{self.pin} → {self.email}"

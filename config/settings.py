@@ -3,8 +3,10 @@
 Fails closed: DEBUG is off unless asked for, and without DEBUG a SECRET_KEY must be given.
 """
 
+import hashlib
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "lessons",
     "access",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +339,38 @@ PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60,
 # allauth's rate limits (logins, sign-ups) read the client IP the same way.
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Payments on the site (payments/): Midtrans, through its official client. With
+# PAYMENTS_SIMULATOR (on by default only with DEBUG, refused by `check --deploy`) a simulator
+# speaking the same API stands in for it: `make run` starts it beside the site, with a server
+# key of its own. MIDTRANS_SNAP_URL and MIDTRANS_API_URL point the client elsewhere (the
+# simulator, or any stand-in for Midtrans' API).
+PAYMENTS_SIMULATOR = env.get_bool("PAYMENTS_SIMULATOR", default=DEBUG)
+PAYMENTS_SIMULATOR_PORT = env.get_int("PAYMENTS_SIMULATOR_PORT", 8001, minimum=1)
+MIDTRANS_IS_PRODUCTION = env.get_bool("MIDTRANS_IS_PRODUCTION", default=False)
+MIDTRANS_SERVER_KEY = env.get("MIDTRANS_SERVER_KEY") or (
+    "SB-Mid-server-simulator-" + hashlib.sha256(f"sim:{SECRET_KEY}".encode()).hexdigest()[:24]
+    if PAYMENTS_SIMULATOR
+    else ""
+)
+MIDTRANS_CLIENT_KEY = env.get("MIDTRANS_CLIENT_KEY")
+_midtrans = "midtrans.com" if MIDTRANS_IS_PRODUCTION else "sandbox.midtrans.com"  # its own
+_simulator = f"http://127.0.0.1:{PAYMENTS_SIMULATOR_PORT}"
+MIDTRANS_SNAP_URL = env.get("MIDTRANS_SNAP_URL") or (
+    f"{_simulator}/snap/v1" if PAYMENTS_SIMULATOR else f"https://app.{_midtrans}/snap/v1"
+)
+MIDTRANS_API_URL = env.get("MIDTRANS_API_URL") or (
+    _simulator if PAYMENTS_SIMULATOR else f"https://api.{_midtrans}"
+)
+# How long the gateway may take to answer (creating a payment page, a status, a refund).
+PAYMENTS_GATEWAY_TIMEOUT_SECONDS = env.get_int("PAYMENTS_GATEWAY_TIMEOUT_SECONDS", 10, minimum=1)
+# How long an order can be paid; a reader who comes back within it gets the same order.
+PAYMENTS_ORDER_MINUTES = env.get_int("PAYMENTS_ORDER_MINUTES", 60, minimum=5)
+# A refund or chargeback ends the access its order gave.
+PAYMENTS_REVOKE_ON_REFUND = env.get_bool("PAYMENTS_REVOKE_ON_REFUND", default=True)
+# The reader is sent to the gateway's payment page by the pay button's form (a redirect):
+# the page's origin is the one other place a form may lead.
+SECURE_CSP["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(MIDTRANS_SNAP_URL)))
 
 LOGGING = {
     "version": 1,

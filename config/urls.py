@@ -17,6 +17,7 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("access/", include("access.urls")),
+    path("pay/", include("payments.urls")),
     # The language switcher posts here: a cookie holding the reader's language, and a
     # logged-in reader's e-mail language (accounts/views.py says why no CSRF token is needed).
     path("language/", csrf_exempt(set_language), name="set_language"),

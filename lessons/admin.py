@@ -108,6 +108,7 @@ class SeriesAdmin(BoundedRendering, admin.ModelAdmin):
                     "paywall_message",
                     "price_amount",  # in the series' currency: rupiah, the only one so far
                     "price",
+                    "payments_enabled",
                     "instagram_handle",
                     "whatsapp_number",
                     "sales_language",

@@ -73,13 +73,14 @@ SERIES_TEXT_FIELDS = {
     "sales_language": "sales_language",
     "pin_message": "pin_message",
 }
-SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position", "price", "currency"}
+SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position", "price", "currency", "payments"}
 SERIES_KEY_OF_FIELD = {
     **{fld: key for key, fld in SERIES_TEXT_FIELDS.items()},
     "is_published": "published",
     "position": "position",
     "price_amount": "price",
     "currency": "currency",
+    "payments_enabled": "payments",
 }
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 # ![alt](target "title") and <img ... src="target">, outside fenced code.
@@ -373,6 +374,9 @@ def _series_values(data: dict, source: _Source) -> dict:
     published = _flag(data, "published", source)
     if published is not None:
         values["is_published"] = published
+    payments = _flag(data, "payments", source)
+    if payments is not None:
+        values["payments_enabled"] = payments
     if "position" in data:
         position = data["position"]
         if isinstance(position, bool) or not isinstance(position, int) or position < 0:

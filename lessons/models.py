@@ -471,6 +471,15 @@ class Series(models.Model):
             "message in the language of the selling texts."
         ),
     )
+    payments_enabled = models.BooleanField(
+        _("payments on"),
+        default=False,
+        help_text=_(
+            "Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM "
+            "button, and get their PIN at once. Needs a price that starts with the amount, "
+            "such as “Rp 149.000 …”."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
