@@ -101,7 +101,7 @@ class OrderAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext(
             "Asked the gateway about %(n)d pending order.",
             "Asked the gateway about %(n)d pending orders.", asked,
-        ) % {"n": asked})  # fmt: skip
+        ) % {"n": asked}, messages.SUCCESS)  # fmt: skip
         if failed:
             self.message_user(
                 request,

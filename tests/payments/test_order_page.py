@@ -7,7 +7,7 @@ from django.test import Client, RequestFactory
 from access import pending
 from access.models import Entitlement, HeldPin
 from accounts.models import User
-from tests.accounts.flows import emailed_code
+from tests.accounts.flows import sign_up
 from tests.factories import make_user
 from tests.payments.flows import start_order
 
@@ -86,8 +86,7 @@ def test_logged_out_signing_up_with_that_address_later_unlocks_the_lesson(
     assert "buyer@example.com" in mailoutbox[0].to
     # another day, another browser: sign up with the address, type the e-mailed code
     browser = Client()
-    browser.post("/accounts/signup/", {"email": "buyer@example.com"})
-    response = browser.post("/accounts/confirm-email/", {"code": emailed_code("buyer@example.com")})
+    response = sign_up(browser, "buyer@example.com")
     assert response.status_code == 302 and response["Location"] == premium.get_absolute_url()
     user = User.objects.get(email="buyer@example.com")
     assert Entitlement.objects.get().user == user and HeldPin.objects.count() == 0
