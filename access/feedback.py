@@ -52,7 +52,7 @@ def message(result: Redemption, *, logged_in: bool = True) -> str:
 
 def unlocked(result: Redemption) -> str:
     """What the PIN opened, as it is: the premium lessons of the series, or only the lessons
-    it names ("lessons 2–4"), and until when if the access ends."""
+    it names (lessons 2 to 4, written with an en dash), and until when if the access ends."""
     entitlement = result.entitlement
     ends = entitlement.expires_at if entitlement else None
     values = {"series": result.series}

@@ -14,8 +14,8 @@ from lessons.models import Lesson, Series
 
 
 def lesson_numbers(numbers) -> str:
-    """Lesson numbers as a reader writes them, runs joined by an en dash: [2, 3, 4, 6] →
-    "2–4, 6" (the glossary's "pelajaran 2–7")."""
+    """Lesson numbers as a reader writes them: [2, 3, 4, 6] becomes "2", an en dash, "4, 6"
+    (the glossary's "pelajaran 2-7", with an en dash; never "L2")."""
     runs: list[list[int]] = []
     for number in sorted(set(numbers)):
         if runs and number == runs[-1][-1] + 1:
