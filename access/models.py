@@ -13,16 +13,30 @@ from access import policy
 from lessons.models import Lesson, Series
 
 
+def lesson_numbers(numbers) -> str:
+    """Lesson numbers as a reader writes them: [2, 3, 4, 6] becomes "2", an en dash, "4, 6"
+    (the glossary's "pelajaran 2-7", with an en dash; never "L2")."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(
+        f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs
+    )
+
+
 def scope_label(*, whole_series: bool, lessons) -> str:
     """What a PIN or an entitlement unlocks, in words: decided by `whole_series`, never by
     whether the list of lessons happens to be empty."""
     if whole_series:
         return str(_("All premium lessons"))
-    numbers = sorted(lesson.number for lesson in lessons)
+    numbers = [lesson.number for lesson in lessons]
     if not numbers:
         return str(_("No lessons (they were deleted)"))
     return ngettext("Lesson %(numbers)s", "Lessons %(numbers)s", len(numbers)) % {
-        "numbers": ", ".join(map(str, numbers))
+        "numbers": lesson_numbers(numbers)
     }
 
 

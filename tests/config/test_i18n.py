@@ -7,16 +7,20 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import allauth
 import polib
 import pytest
+import yaml
 from django.core import mail
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
+from access import feedback, services
+from access.models import AccessPin
 from config import catalogue
 from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
@@ -181,16 +185,21 @@ def test_lesson_text_is_marked_with_the_series_language_on_an_indonesian_page(si
     assert re.search(r"<div class=\"prose prose--compact\" lang=\"id\">\s*<p>Ask for a PIN", page)
 
 
-def test_dates_follow_the_language(site):
+@pytest.mark.parametrize(
+    ("language", "until"),
+    [("id", "sampai 17 Agustus 2027, 7.00 WIB"), ("en", "until 17 August 2027, 7 a.m. WIB")],
+)
+def test_dates_and_times_follow_the_language_and_times_name_their_zone(
+    site, settings, language, until
+):
     from datetime import UTC, datetime
 
-    from access import services
-
+    settings.TIME_ZONE = "Asia/Jakarta"
     user = make_user()
     services.grant(user=user, series=site[0], expires_at=datetime(2027, 8, 17, tzinfo=UTC))
-    client = Client(headers={"accept-language": "id"})
+    client = Client(headers={"accept-language": language})
     client.force_login(user)
-    assert "sampai 17 Agustus 2027" in client.get("/access/mine/").text
+    assert until in " ".join(visible_text(client.get("/access/mine/").text).split())
 
 
 each_catalogue = pytest.mark.parametrize("po", CATALOGUES.values(), ids=list(CATALOGUES))
@@ -249,6 +258,8 @@ class TestCatalogue:
         ours = {e.msgid for e in polib.pofile(str(catalogue.PO))}
         assert fresh - ours == set(), "run `make messages` and translate the new strings"
         assert ours - fresh == set(), "the catalogue has strings the source no longer uses"
+        kept = polib.pofile(str(copy / catalogue.PO.relative_to(catalogue.ROOT)))
+        assert kept.header == polib.pofile(str(catalogue.PO)).header, "the glossary is kept"
         allauth = copy / ALLAUTH_PO.relative_to(catalogue.ROOT)
         assert allauth.read_bytes() == ALLAUTH_PO.read_bytes(), "makemessages wrote locale-allauth"
 
@@ -411,3 +422,121 @@ def require_gettext(tool: str) -> str:
     if os.environ.get("REQUIRE_GETTEXT") == "1":
         pytest.fail(f"REQUIRE_GETTEXT=1 but {reason}")
     pytest.skip(reason)
+
+
+# The glossary (the comment that heads locale/id/LC_MESSAGES/django.po): one word for one thing,
+# checked here where a machine can, in every Indonesian text a buyer or a seller reads: both
+# catalogues and the demo series' selling texts.
+DEMO_SERIES = catalogue.ROOT / "content" / "became-ai-engineer" / "series.yaml"
+SELLING_FIELDS = ("price_line", "call_to_action", "paywall_message", "pin_message")
+
+
+def indonesian_texts(*, placeholders: bool = False) -> list[tuple[str, str]]:
+    """(where, text) for every Indonesian text: each translation of both catalogues, and each
+    selling text of the demo series, without their placeholders unless asked."""
+    words = (lambda text: text) if placeholders else visible_words
+    texts = []
+    for name, path in CATALOGUES.items():
+        for entry in polib.pofile(str(path)):
+            translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+            texts += [(f"{name}: {entry.msgid[:60]}", words(t)) for t in translations]
+    demo = yaml.safe_load(DEMO_SERIES.read_text())
+    texts += [(f"demo series: {field}", words(demo[field])) for field in SELLING_FIELDS]
+    return texts
+
+
+def glossary() -> str:
+    return polib.pofile(str(catalogue.PO)).header
+
+
+# "PIN" alone is the reader's own secret to GoPay and the banks: an access PIN is "PIN akses",
+# or "PIN-nya" once named. The exceptions, each a phrase with its reason:
+BARE_PIN_ALLOWED = {
+    "PIN ditolak": "the dashboard's word for a rejected attempt, read by the seller (issue 16)",
+}
+BARE_PIN = re.compile(r"\bPIN\b(?! akses)(?!-nya\b)")
+
+# Words the glossary replaced (case aside), with what it says instead.
+REPLACED = {
+    "ketik": (r"\b(?:ketik|mengetik|diketik|ketikkan)\b", "masukkan (enter, type)"),
+    "tukarkan": (r"\b(?:tukarkan|menukarkan|ditukarkan|penukaran)\b", "masukkan, dipakai"),
+    "ditarik": (r"\bditarik\b", "tidak berlaku (the buyer), dicabut (the seller)"),
+    "ditahan": (r"\bditahan\b", "diblokir sementara"),
+    "terbitkan": (r"\b(?:terbitkan|diterbitkan)\b", "buat, dibuat (a lesson is terbit)"),
+    "bikin akun": (r"\bbikin akun\b", "daftar"),
+    "Minggu": (r"\bminggu\b", "pekan (Minggu is also Sunday)"),
+    "L2": (r"\bL\d", "pelajaran 2–7"),
+    "Kosong:": (r"\bkosong:", "Kosongkan kalau …"),
+    "dalam N menit": (r"\bdalam (?:semenit|sejam|\d+ menit)", "coba lagi N menit lagi"),
+    "handle": (r"\bhandle\b", "username Instagram"),
+    "Akses saya": (r"\bakses saya\b", "Aksesku"),
+    "penulisnya": (r"\bpenulisnya\b", "penjualnya, lewat DM (buyers know an Instagram account)"),
+    "Konfirmasi akses": (r"\bkonfirmasi akses\b", "Pastikan ini kamu (not lesson access)"),
+    "gue": (r"\bgue\b", "aku (beside kamu)"),
+}
+
+
+class TestGlossary:
+    def test_the_catalogue_opens_with_it(self):
+        header = glossary()
+        for word in ("PIN akses", "masukkan", "Buka akses", "dicabut", "tidak berlaku", "buat",
+                     "daftar", "Aksesku", "diblokir sementara", "username Instagram",
+                     "Rp149.000", "pelajaran 2–7", "pekan", "WIB", "Kosongkan kalau"):  # fmt: skip
+            assert word in header, word
+
+    def test_an_access_pin_is_never_a_bare_pin(self):
+        found = []
+        for where, text in indonesian_texts():
+            for phrase in BARE_PIN_ALLOWED:
+                text = text.replace(phrase, "")
+            found += [where for _ in BARE_PIN.finditer(text)]
+        assert found == []
+
+    @pytest.mark.parametrize(("word", "instead"), REPLACED.values(), ids=list(REPLACED))
+    def test_a_replaced_word_is_used_nowhere(self, word, instead):
+        pattern = re.compile(word, re.IGNORECASE)
+        found = [(where, text) for where, text in indonesian_texts() if pattern.search(text)]
+        assert found == [], f"write {instead}"
+
+    def test_prices_are_written_rp149000(self):
+        spaced = re.compile(r"Rp\s+(?:\d|%\(|\{)|Rp\d+,\d|Rp\d{4}")
+        texts = indonesian_texts(placeholders=True)
+        assert [(where, text) for where, text in texts if spaced.search(text)] == []
+        with translation.override("id"):
+            assert translation.gettext("Rp %(amount)s") % {"amount": "149.000"} == "Rp149.000"
+
+    def test_lesson_ranges_take_an_en_dash(self):
+        spelled = re.compile(r"pelajaran \d+ ?(?:-|sampai|s/d|hingga) ?\d", re.IGNORECASE)
+        demo = yaml.safe_load(DEMO_SERIES.read_text())
+        assert "{first_premium}–{last_premium}" in demo["call_to_action"]
+        assert [(w, t) for w, t in indonesian_texts() if spelled.search(t)] == []
+
+
+def test_the_moments_of_buying_read_as_the_glossary_has_them(site):
+    """The empty PIN, the button, the throttle's wait and the way to reach the seller, in
+    the words of the glossary."""
+    series, _, premium = site
+    client = Client(headers={"accept-language": "id"})
+    empty = client.post(REDEEM, {"pin": ""})
+    assert "PIN-nya belum diisi" in empty.text
+    page = " ".join(visible_text(client.get(premium.get_absolute_url()).text).split())
+    assert "Sudah punya PIN akses?" in page and "Buka akses" in page
+    revoked = services.issue_pins(series=series)[0].pin
+    services.revoke_pins(AccessPin.objects.all(), reason="refund")
+    refused = " ".join(visible_text(client.post(REDEEM, {"pin": revoked}).text).split())
+    assert "PIN akses itu sudah tidak berlaku. Minta PIN akses baru ke penjualnya lewat DM" in (
+        refused
+    )
+    with translation.override("id"):
+        wait = feedback.throttled(timezone.now() + timedelta(minutes=15))
+    assert re.search(r"Coba lagi pukul \d{1,2}\.\d\d UTC \(15 menit lagi\)\.$", wait)
+
+
+def test_allauths_confirmation_of_a_reader_is_not_the_lessons_access():
+    """Re-authentication is titled "Pastikan ini kamu": "Konfirmasi akses" read as access to
+    the lessons."""
+    client = Client(headers={"accept-language": "id"})
+    client.force_login(make_user())
+    page = client.get("/accounts/reauthenticate/").text
+    assert re.search(r"<h1>\s*Pastikan ini kamu\s*</h1>", page)
+    assert "Konfirmasi akses" not in page

@@ -223,7 +223,7 @@ def test_an_anonymous_reader_is_sent_to_sign_up_and_lands_back_unlocked(demo, ta
     page.click(".paywall button[type=submit]")
     page.wait_for_load_state()
     assert "/accounts/signup/" in page.url
-    assert page.locator("text=Your PIN is ready").is_visible()
+    assert page.locator("text=Your access PIN is ready").is_visible()
     finish_sign_up(page, "late@example.com")
     assert page.url == lesson_url(demo, 3)
     assert page.locator(".paywall").count() == 0

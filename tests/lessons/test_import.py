@@ -203,7 +203,7 @@ def test_the_demo_series_imports_with_lesson_1_free_and_2_to_7_premium(tmp_path)
         assert lesson.teaser_html and len(lesson.teaser_html) < len(lesson.body_html) / 2
     series = Series.objects.get()
     assert "premium" in series.paywall_html
-    assert "Lanjutkan series ini" in series.cta_html
+    assert "Lanjutkan seri ini" in series.cta_html
     assert series.instagram_url == "https://ig.me/m/became.ai.engineer"
     assert (series.language, series.sales_language) == ("en", "id")
     assert "{pin}" in series.pin_message and series.price
