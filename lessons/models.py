@@ -476,8 +476,7 @@ class Series(models.Model):
         default=False,
         help_text=_(
             "Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM "
-            "button, and get their PIN at once. Needs a price that starts with the amount, "
-            "such as “Rp 149.000 …”."
+            "button, and get their PIN at once. Needs a price."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)

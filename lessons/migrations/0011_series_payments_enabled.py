@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='series',
             name='payments_enabled',
-            field=models.BooleanField(default=False, help_text='Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM button, and get their PIN at once. Needs a price that starts with the amount, such as “Rp 149.000 …”.', verbose_name='payments on'),
+            field=models.BooleanField(default=False, help_text='Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM button, and get their PIN at once. Needs a price.', verbose_name='payments on'),
         ),
     ]
