@@ -194,11 +194,13 @@ def sitemap(request):
     return response
 
 
-# Account, access and admin pages are not disallowed here: they say noindex themselves
-# (X-Robots-Tag and a meta tag), which a crawler can only read if it may fetch them.
-ROBOTS = """User-agent: *
-Disallow: /search/
-Disallow: /access/feed/
+# Nothing is disallowed: the pages that are not to be indexed (search results, account, access
+# and admin pages, private feeds, drafts) say noindex themselves (X-Robots-Tag, and a meta tag
+# in HTML), which a crawler can only read if it may fetch them. The admin's address is not
+# named here (ADMIN_PATH may be kept secret).
+ROBOTS = """# Pages not to be indexed say noindex; crawlers may fetch them to read it.
+User-agent: *
+Disallow:
 
 Sitemap: {sitemap}
 """
