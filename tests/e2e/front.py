@@ -229,7 +229,7 @@ http {{
         return context
 
     def client(self, **kwargs) -> "Client":
-        return Client(self, **kwargs)
+        return Client(front=self, **kwargs)
 
 
 @dataclass
@@ -262,16 +262,26 @@ class _TLSConnection(http.client.HTTPSConnection):
 
 @dataclass
 class Client:
-    """A browser's requests over HTTPS through the front, with its cookies (name: value)."""
+    """A browser's requests over HTTPS through the front, with its cookies (name: value).
+    With `app_port` instead, straight to an app server, as nginx would send them."""
 
-    front: Front
+    front: Front | None = None
     cookies: dict[str, str] = field(default_factory=dict)
     timeout: float = 15
+    app_port: int = 0
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, dict]:
+        if self.app_port:
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.app_port, timeout=self.timeout
+            )
+            return connection, {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https"}
+        return _TLSConnection(self.front.https, self.front.tls_context(), self.timeout), {}
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 headers: dict | None = None) -> Response:  # fmt: skip
-        connection = _TLSConnection(self.front.https, self.front.tls_context(), self.timeout)
-        sent = {"Accept-Encoding": "identity", **(headers or {})}
+        connection, sent = self._connection()
+        sent = {"Accept-Encoding": "identity", **sent, **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:
