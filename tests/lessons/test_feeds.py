@@ -265,3 +265,12 @@ class TestFeedLanguage:
             for entry in atom.iter(f"{ATOM}entry")
         }
         assert languages["1. Satu"] == "id" and languages["1. Free one"] == "en"
+
+
+@pytest.mark.parametrize("path", ["/feed/", "/feed/atom/", "/series/ai/feed/"])
+def test_a_shared_cache_keeps_a_feed_no_longer_than_the_pages(client, site, settings, path):
+    """A feed carries free lessons whole: a lesson made premium leaves it, in nginx or a CDN,
+    as soon as it leaves the pages; a feed reader may keep its own copy ten minutes."""
+    settings.SHARED_CACHE_SECONDS, settings.SHARED_CACHE_STALE_SECONDS = 3, 4
+    cache_control = {part.strip() for part in client.get(path)["Cache-Control"].split(",")}
+    assert {"max-age=600", "s-maxage=3", "stale-while-revalidate=4"} <= cache_control
