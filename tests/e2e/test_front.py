@@ -96,9 +96,10 @@ def front(site, static_root):
             yield f
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def reader(front):
-    """A browser logged in through the front, with its session cookie."""
+    """A browser logged in through the front, with its session cookie (once: logging in
+    hashes a password as production does)."""
     browser = front.client()
     response = browser.post_form("/accounts/login/", {"login": EMAIL, "password": PASSWORD})
     assert response.status == 302, response.text[-2000:]
