@@ -100,7 +100,10 @@ class Front:
         # The unprivileged user reads its own copy of the files it serves.
         static, media = self.prefix / "static", self.prefix / "media"
         shutil.copytree(static_root, static)
-        shutil.copytree(media_root, media) if media_root.exists() else media.mkdir()
+        if media_root.exists():
+            shutil.copytree(media_root, media)
+        else:
+            media.mkdir()
         modules = [built["modules"] / name for name in BROTLI_MODULES]
         self.brotli = all(m.exists() for m in modules) and self._loads(modules, built)
         site = render(

@@ -87,11 +87,13 @@ def front(site, static_root):
     static = folder / "static"
     shutil.copytree(static_root, static)
     (static / "diagram.svg").write_text(SVG)
+    media = folder / "media"
+    media.mkdir()
     # One app server with one worker behind both of the sample's upstream entries: a slow
     # client that reached it would hold the whole site.
     with Gunicorn(env, workers=1) as app:
         upstream = f"127.0.0.1:{app.port}"
-        with Front(upstreams=[upstream, upstream], static_root=static, media_root=folder) as f:
+        with Front(upstreams=[upstream, upstream], static_root=static, media_root=media) as f:
             f.database = folder / "db.sqlite3"
             yield f
 
@@ -428,7 +430,7 @@ def test_a_get_goes_to_the_other_app_server_when_one_does_not_answer(site, front
     with Gunicorn(env, workers=1) as app:
         away = f"127.0.0.1:{free_port()}"
         with Front(upstreams=[away, f"127.0.0.1:{app.port}"], static_root=static_root,
-                   media_root=folder) as f:  # fmt: skip
+                   media_root=folder / "media") as f:  # fmt: skip
             statuses = [f.client().get(f"/series/front/?n={n}").status for n in range(6)]
             login = f.client().post_form("/accounts/login/", {"login": EMAIL, "password": PASSWORD})
     assert statuses == [200] * 6

@@ -42,12 +42,20 @@ class Nodes:
     def __init__(self, env, static_root, media_root):
         self.env = env
         self.a = Gunicorn(env, workers=2)
-        self.b = Gunicorn(env, workers=2)
-        self.front = Front(
-            upstreams=[f"127.0.0.1:{self.a.port}", f"127.0.0.1:{self.b.port}"],
-            static_root=static_root,
-            media_root=media_root,
-        )
+        try:
+            self.b = Gunicorn(env, workers=2)
+            try:
+                self.front = Front(
+                    upstreams=[f"127.0.0.1:{self.a.port}", f"127.0.0.1:{self.b.port}"],
+                    static_root=static_root,
+                    media_root=media_root,
+                )
+            except BaseException:
+                self.b.stop()
+                raise
+        except BaseException:
+            self.a.stop()
+            raise
 
     def restart_a(self):
         self.a = Gunicorn(self.env, workers=2, port=self.a.port)
