@@ -1,6 +1,7 @@
-"""Two languages: English (the source) and Indonesian. How a page's language is chosen, that
-every page reads in the chosen language, that the Indonesian catalogues are whole, and that
-allauth's pages and e-mails speak the site's Indonesian (kamu, e-mail), not allauth's (Anda)."""
+"""Two languages: English (the source) and Indonesian, each at its own addresses
+(tests/config/test_languages.py). That every page reads in its language, that the Indonesian
+catalogues are whole, and that allauth's pages and e-mails speak the site's Indonesian (kamu,
+e-mail), not allauth's (Anda)."""
 
 import gettext
 import os
@@ -22,6 +23,7 @@ from django.utils import timezone, translation
 from access import feedback, services
 from access.models import AccessPin
 from config import catalogue
+from config.languages import address
 from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
@@ -34,65 +36,6 @@ PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]|\{\w+\}")
 
 def page_language(response) -> str:
     return re.search(r'<html lang="([^"]+)"', response.content.decode())[1]
-
-
-class TestNegotiation:
-    @pytest.mark.parametrize(
-        ("cookie", "accept", "expected"),
-        [
-            (None, None, "en"),
-            (None, "id-ID,id;q=0.9,en;q=0.8", "id"),
-            (None, "fr-FR, id;q=0.5", "id"),
-            (None, "de", "en"),
-            ("en", "id", "en"),
-            ("id", "en-US", "id"),
-        ],
-        ids=["default", "browser", "second choice", "unknown", "choice beats browser", "choice"],
-    )
-    def test_the_choice_then_the_browser_then_the_default(self, cookie, accept, expected):
-        client = Client(headers={"accept-language": accept} if accept else {})
-        if cookie:
-            client.cookies["django_language"] = cookie
-        response = client.get("/")
-        assert page_language(response) == expected
-        assert response["Content-Language"] == expected
-        assert {"Accept-Language", "Cookie"} <= {v.strip() for v in response["Vary"].split(",")}
-
-    def test_the_default_is_settable(self, settings):
-        settings.LANGUAGE_CODE = "id"
-        assert page_language(Client().get("/")) == "id"
-
-
-class TestSwitcher:
-    def test_every_page_offers_both_languages_in_their_own_names(self):
-        page = Client().get("/").text
-        assert 'action="/language/"' in page
-        assert '<button type="submit" name="language" value="id" lang="id"' in page
-        assert ">Bahasa Indonesia</button>" in page and ">English</button>" in page
-
-    def test_choosing_sets_a_cookie_and_returns_to_the_page_without_a_csrf_token(self, series):
-        client = Client(enforce_csrf_checks=True, headers={"accept-language": "en"})
-        url = series.get_absolute_url()
-        response = client.post("/language/", {"language": "id", "next": url})
-        assert (response.status_code, response["Location"]) == (302, url)
-        assert client.cookies["django_language"].value == "id"
-        assert client.cookies["django_language"]["samesite"] == "Lax"
-        assert page_language(client.get(url)) == "id"
-
-    @pytest.mark.parametrize(
-        ("data", "location", "cookie"),
-        [
-            ({"language": "id", "next": "https://evil.example/"}, "/", "id"),
-            ({"language": "xx", "next": "/"}, "/", None),
-        ],
-        ids=["foreign next", "unknown language"],
-    )
-    def test_bad_input_is_ignored(self, data, location, cookie):
-        client = Client()
-        response = client.post("/language/", data)
-        assert response["Location"] == location
-        value = client.cookies.get("django_language")
-        assert (value.value if value else None) == cookie
 
 
 @pytest.fixture
@@ -150,13 +93,13 @@ def english_only_strings() -> list[str]:
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_the_main_pages_read_in_the_chosen_language(site, language):
     anonymous, personal = pages(site)
-    reader = Client(headers={"accept-language": language})
+    reader = Client()
     reader.force_login(make_user())
-    clients = [(Client(headers={"accept-language": language}), anonymous), (reader, personal)]
+    clients = [(Client(), anonymous), (reader, personal)]
     english = english_only_strings()
     for client, urls in clients:
         for name, url in urls.items():
-            response = client.get(url)
+            response = client.get(address(url, language))
             assert response.status_code in (200, 404), name
             assert page_language(response) == language, name
             if language == "id":
@@ -173,12 +116,12 @@ def test_the_main_pages_read_in_the_chosen_language(site, language):
     ],
 )
 def test_a_free_lesson_in_each_language(site, language, phrases):
-    page = Client(headers={"accept-language": language}).get(site[1].get_absolute_url()).text
+    page = Client().get(address(site[1].get_absolute_url(), language)).text
     assert all(phrase in page for phrase in phrases)
 
 
 def test_lesson_text_is_marked_with_the_series_language_on_an_indonesian_page(site):
-    page = Client(headers={"accept-language": "id"}).get(site[2].get_absolute_url()).text
+    page = Client().get(address(site[2].get_absolute_url(), "id")).text
     assert '<html lang="id">' in page
     assert re.search(r'<div class="prose lesson__body[^"]*" lang="en">', page)
     assert '<span lang="en">Dua</span>' in page
@@ -197,9 +140,10 @@ def test_dates_and_times_follow_the_language_and_times_name_their_zone(
     settings.TIME_ZONE = "Asia/Jakarta"
     user = make_user()
     services.grant(user=user, series=site[0], expires_at=datetime(2027, 8, 17, tzinfo=UTC))
-    client = Client(headers={"accept-language": language})
+    client = Client()
     client.force_login(user)
-    assert until in " ".join(visible_text(client.get("/access/mine/").text).split())
+    page = client.get(address("/access/mine/", language)).text
+    assert until in " ".join(visible_text(page).split())
 
 
 each_catalogue = pytest.mark.parametrize("po", CATALOGUES.values(), ids=list(CATALOGUES))
@@ -352,25 +296,25 @@ class TestAllauthSpeaksTheSitesIndonesian:
 
 
 def account_pages(client, reader_client) -> dict:
-    """Each allauth page a reader meets, in its first state; the confirmation pages come
-    after asking for a code."""
+    """Each allauth page a reader meets at its Indonesian address, in its first state; the
+    confirmation pages come after asking for a code."""
     pages = {
-        "log in": client.get("/accounts/login/"),
-        "sign up": client.get("/accounts/signup/"),
-        "code log-in": client.get("/accounts/login/code/"),
-        "password reset": client.get("/accounts/password/reset/"),
+        "log in": client.get("/id/accounts/login/"),
+        "sign up": client.get("/id/accounts/signup/"),
+        "code log-in": client.get("/id/accounts/login/code/"),
+        "password reset": client.get("/id/accounts/password/reset/"),
     }
-    confirm = client.post("/accounts/login/code/", {"email": "reader@example.com"})
+    confirm = client.post("/id/accounts/login/code/", {"email": "reader@example.com"})
     pages["code log-in: the code"] = client.get(confirm["Location"])
-    pages["password reset: sent"] = client.get("/accounts/password/reset/done/")
-    signup = Client(headers={"accept-language": "id"})
-    confirm = signup.post("/accounts/signup/", {"email": "new@example.com"})
+    pages["password reset: sent"] = client.get("/id/accounts/password/reset/done/")
+    signup = Client()
+    confirm = signup.post("/id/accounts/signup/", {"email": "new@example.com"})
     pages["sign up: the code"] = signup.get(confirm["Location"])
     for name, url in [
-        ("log out", "/accounts/logout/"),
-        ("e-mail address", "/accounts/email/"),
-        ("password change", "/accounts/password/change/"),
-        ("re-authentication", "/accounts/reauthenticate/"),
+        ("log out", "/id/accounts/logout/"),
+        ("e-mail address", "/id/accounts/email/"),
+        ("password change", "/id/accounts/password/change/"),
+        ("re-authentication", "/id/accounts/reauthenticate/"),
     ]:
         pages[name] = reader_client.get(url)
     return pages
@@ -378,9 +322,9 @@ def account_pages(client, reader_client) -> dict:
 
 def test_the_indonesian_account_pages_say_kamu_and_e_mail():
     reader = make_user(email="reader@example.com")
-    reader_client = Client(headers={"accept-language": "id"})
+    reader_client = Client()
     reader_client.force_login(reader)
-    pages = account_pages(Client(headers={"accept-language": "id"}), reader_client)
+    pages = account_pages(Client(), reader_client)
     for name, response in pages.items():
         assert response.status_code == 200, name
         assert page_language(response) == "id", name
@@ -405,7 +349,7 @@ ACCOUNT_EMAILS = {
 )
 def test_the_indonesian_account_emails_say_kamu_and_e_mail(url, email, subject):
     make_user(email="reader@example.com")
-    Client(headers={"accept-language": "id"}).post(url, {"email": email})
+    Client().post(address(url, "id"), {"email": email})
     [message] = mail.outbox
     assert message.subject == f"[Lessons] {subject}"
     assert "kamu" in message.body
