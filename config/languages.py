@@ -9,7 +9,7 @@ readers shared before keep working, in LANGUAGE_CODE.
 
 The reader pages, the account and the access pages are in both languages (config/urls.py puts
 them in `i18n_patterns`), and so are the feeds (their interface text; a feed's `<language>` is
-its items'); the admin and /healthz have one address, in LANGUAGE_CODE. Crawlers and feed
+its items'); the admin and /healthz have one address (the admin in the language its browser asks for, else LANGUAGE_CODE). Crawlers and feed
 readers are pointed at the plain addresses of robots.txt, the sitemap (which lists every page
 in both languages) and the feeds.
 
@@ -86,6 +86,7 @@ class LanguageMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.admin = f"/{settings.ADMIN_PATH}"
 
     def __call__(self, request):
         path = request.path_info
@@ -95,6 +96,10 @@ class LanguageMiddleware:
             if _in_both_languages(plain, settings.LANGUAGE_CODE):
                 return HttpResponsePermanentRedirect(_with_query(request, plain))
         language, _ = split(path)
+        if path.startswith(self.admin):
+            # The seller's admin, at one address and never kept for anyone else, speaks the
+            # language of the browser (Accept-Language), else LANGUAGE_CODE.
+            language = translation.get_language_from_request(request)
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if chosen is not None:
             target = address(path, chosen) if chosen in codes() else path

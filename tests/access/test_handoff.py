@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from access import services
 from access.models import AccessPin, Entitlement
+from config.languages import address
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +105,7 @@ class TestIssuingForABuyer:
         series.sales_language = language
         series.save()
         message = hand_off(issuer, series).context["message"]
-        page = Client(headers={"accept-language": language}).get(reverse("access:redeem")).text
+        page = Client().get(address(reverse("access:redeem"), language)).text
         form = page[page.index('class="redeem-form"') :]
         button = re.search(r'<button type="submit"[^>]*>([^<]+)</button>', form)[1]
         steps = [message.index(s) for s in ("#pin=", filled, f"{tap} {button}.", sign_up)]

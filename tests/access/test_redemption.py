@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from access import feedback, handoff, services
 from access.models import AccessPin, Entitlement, RedemptionAttempt
+from config.languages import address
 from tests.access.helpers import REDEEM, issue
 from tests.accounts.flows import log_in_by_code, sign_up
 from tests.factories import make_lesson, make_user
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.django_db
 Outcome = RedemptionAttempt.Outcome
 
 
-def post_pin(client, pin, next_url=""):
-    return client.post(REDEEM, {"pin": pin, "next": next_url})
+def post_pin(client, pin, next_url="", language="en"):
+    return client.post(address(REDEEM, language), {"pin": pin, "next": next_url})
 
 
 class TestOutcomes:
@@ -51,10 +52,10 @@ class TestOutcomes:
         self, reader, series, language, numbers, message
     ):
         lessons = {n: make_lesson(series, number=n, access="premium") for n in (2, 3, 4, 5)}
-        client = Client(headers={"accept-language": language})
+        client = Client()
         client.force_login(reader)
         pin = issue(series, lessons=[lessons[n] for n in numbers])
-        page = client.get(post_pin(client, pin)["Location"])
+        page = client.get(post_pin(client, pin, language=language)["Location"])
         assert [str(m) for m in page.context["messages"]] == [message]
 
     def test_unsafe_next_goes_to_the_first_lesson_unlocked_instead(
@@ -228,9 +229,9 @@ class TestAnonymousReader:
     def test_the_banner_asks_a_reader_without_an_account_to_sign_up_not_only_to_log_in(
         self, premium_lesson
     ):
-        client = Client(headers={"accept-language": "id"})
-        post_pin(client, issue(premium_lesson.series), premium_lesson.get_absolute_url())
-        page = client.get("/accounts/signup/").text
+        client = Client()
+        post_pin(client, issue(premium_lesson.series), premium_lesson.get_absolute_url(), "id")
+        page = client.get("/id/accounts/signup/").text
         banner = re.search(r'<p class="banner banner--pin"[^>]*>(.*?)</p>', page, re.S)[1]
         assert "PIN akses kamu sudah siap: begitu kamu selesai daftar atau masuk" in banner
 

@@ -2,7 +2,6 @@
 no request talks to the mail server, an outage delays them without losing them or leaving a
 sign-up half done, and each goes out in the reader's language, which the account keeps."""
 
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -85,6 +84,7 @@ class TestTheReadersLanguage:
         assert "Kode masuk" in mail.outbox[-1].subject
 
     def test_changed_by_reading_the_site_in_the_other_language(self, reader_client, reader):
+        User.objects.filter(pk=reader.pk).update(language="en")
         assert reader_client.get("/id/").status_code == 200
         reader.refresh_from_db()
         assert reader.language == "id"

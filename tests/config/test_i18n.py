@@ -460,14 +460,16 @@ def test_the_moments_of_buying_read_as_the_glossary_has_them(site):
     """The empty PIN, the button, the throttle's wait and the way to reach the seller, in
     the words of the glossary."""
     series, _, premium = site
-    client = Client(headers={"accept-language": "id"})
-    empty = client.post(REDEEM, {"pin": ""})
+    client = Client()
+    empty = client.post(address(REDEEM, "id"), {"pin": ""})
     assert "PIN-nya belum diisi" in empty.text
-    page = " ".join(visible_text(client.get(premium.get_absolute_url()).text).split())
+    lesson_page = client.get(address(premium.get_absolute_url(), "id")).text
+    page = " ".join(visible_text(lesson_page).split())
     assert "Sudah punya PIN akses?" in page and "Buka akses" in page
     revoked = services.issue_pins(series=series)[0].pin
     services.revoke_pins(AccessPin.objects.all(), reason="refund")
-    refused = " ".join(visible_text(client.post(REDEEM, {"pin": revoked}).text).split())
+    refused = client.post(address(REDEEM, "id"), {"pin": revoked}).text
+    refused = " ".join(visible_text(refused).split())
     assert "PIN akses itu sudah tidak berlaku. Minta PIN akses baru ke penjualnya lewat DM" in (
         refused
     )
@@ -479,8 +481,8 @@ def test_the_moments_of_buying_read_as_the_glossary_has_them(site):
 def test_allauths_confirmation_of_a_reader_is_not_the_lessons_access():
     """Re-authentication is titled "Pastikan ini kamu": "Konfirmasi akses" read as access to
     the lessons."""
-    client = Client(headers={"accept-language": "id"})
+    client = Client()
     client.force_login(make_user())
-    page = client.get("/accounts/reauthenticate/").text
+    page = client.get("/id/accounts/reauthenticate/").text
     assert re.search(r"<h1>\s*Pastikan ini kamu\s*</h1>", page)
     assert "Konfirmasi akses" not in page

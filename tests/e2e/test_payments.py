@@ -54,9 +54,10 @@ def shot(page, name):
 
 
 def test_a_reader_not_logged_in_pays_by_qris_and_reads_lesson_2(demo, browser, gateway):  # noqa: F811 (fixtures)
+    site = f"{demo}/id"  # the Indonesian addresses
     tab = Page(browser, **PHONE)
     page, steps = tab.page, 0
-    page.goto(lesson_url(demo, 2))
+    page.goto(lesson_url(site, 2))
     assert PREMIUM_TEXT not in page.content()
     pay = page.locator(".paywall .offer__pay-button")
     assert pay.inner_text() == "Bayar sekarang (QRIS, e-wallet, transfer)"
@@ -73,7 +74,7 @@ def test_a_reader_not_logged_in_pays_by_qris_and_reads_lesson_2(demo, browser, g
     shot(page, "pay-simulator-390")
     page.click("text=Pay by QRIS")
     steps += 1
-    page.wait_for_url(f"{demo}/pay/orders/**")
+    page.wait_for_url(f"{site}/pay/orders/**")
     order = Order.objects.get()
     assert order.status == Order.Status.PAID and order.user is None
     assert page.locator("h1").inner_text() == "Lunas: tinggal satu langkah"
@@ -88,7 +89,7 @@ def test_a_reader_not_logged_in_pays_by_qris_and_reads_lesson_2(demo, browser, g
     page.click("form button[type=submit]")
     page.wait_for_load_state()
     steps += 5
-    assert page.url == lesson_url(demo, 2)
+    assert page.url == lesson_url(site, 2)
     assert PREMIUM_TEXT in page.content() and page.locator(".paywall").count() == 0
     shot(page, "pay-anonymous-lesson-2-id-390")
     assert Entitlement.objects.get().user.email == "pembeli@example.com"
@@ -98,22 +99,23 @@ def test_a_reader_not_logged_in_pays_by_qris_and_reads_lesson_2(demo, browser, g
 
 
 def test_a_logged_in_reader_pays_in_fewer_steps(demo, browser, gateway):  # noqa: F811 (fixtures)
+    site = f"{demo}/id"  # the Indonesian addresses
     tab = Page(browser, **PHONE)
     page, steps = tab.page, 0
-    sign_up(page, demo, "pembaca@example.com")
-    page.goto(lesson_url(demo, 2))
+    sign_up(page, site, "pembaca@example.com")
+    page.goto(lesson_url(site, 2))
     page.click(".paywall .offer__pay-button")  # one tap: the payment page
     steps += 1
     page.wait_for_url(f"{gateway.url}/**")
     page.click("text=Pay by QRIS")
     steps += 1
-    page.wait_for_url(f"{demo}/pay/orders/**")
+    page.wait_for_url(f"{site}/pay/orders/**")
     assert page.locator("h1").inner_text() == "Terbuka"
     shot(page, "pay-logged-in-unlocked-id-390")
     page.click("text=Baca pelajaran 2")
     steps += 1
     page.wait_for_load_state()
-    assert page.url == lesson_url(demo, 2)
+    assert page.url == lesson_url(site, 2)
     assert PREMIUM_TEXT in page.content() and page.locator(".paywall").count() == 0
     assert Lesson.objects.get(number=2).series.payments_enabled
     assert steps == 3 < STEPS_LOGGED_OUT
@@ -122,14 +124,15 @@ def test_a_logged_in_reader_pays_in_fewer_steps(demo, browser, gateway):  # noqa
 
 
 def test_the_order_page_shows_the_payment_when_it_arrives_without_a_reload(demo, browser, gateway):  # noqa: F811 (fixtures)
+    site = f"{demo}/id"  # the Indonesian addresses
     tab = Page(browser, **PHONE)
     page = tab.page
-    sign_up(page, demo, "menunggu@example.com")
-    page.goto(lesson_url(demo, 2))
+    sign_up(page, site, "menunggu@example.com")
+    page.goto(lesson_url(site, 2))
     page.click(".paywall .offer__pay-button")
     page.wait_for_url(f"{gateway.url}/**")
     order = Order.objects.get()
-    page.goto(f"{demo}/pay/orders/{order.order_id}/")
+    page.goto(f"{site}/pay/orders/{order.order_id}/")
     assert page.locator("h1").inner_text() == "Menunggu pembayaranmu"
     shot(page, "pay-waiting-id-390")
     gateway.pay(order.order_id, "qris")  # paid on another device: the notification comes

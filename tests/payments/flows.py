@@ -3,15 +3,17 @@ notifications the gateway would send about it."""
 
 import json
 
+from config.languages import address
 from payments import gateways
 from payments.gateways.midtrans import signature
 from payments.models import Order
 from tests.payments.conftest import SERVER_KEY
 
 
-def start_order(client, lesson, **data) -> Order:
-    """The pay button, pressed: the order it made (or resumed)."""
-    response = client.post(f"/pay/series/{lesson.series.slug}/", {"lesson": lesson.pk, **data})
+def start_order(client, lesson, language="en", **data) -> Order:
+    """The pay button, pressed (on a page in `language`): the order it made (or resumed)."""
+    path = address(f"/pay/series/{lesson.series.slug}/", language)
+    response = client.post(path, {"lesson": lesson.pk, **data})
     assert response.status_code == 303, response.content[:500]
     return Order.objects.order_by("-created_at", "-pk").first()
 

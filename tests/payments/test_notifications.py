@@ -272,8 +272,7 @@ def test_the_handler_runs_a_fixed_number_of_queries(
 def test_the_receipt_is_in_the_language_the_reader_bought_in(
     gateway, premium, client, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.cookies["django_language"] = "id"
-    order = start_order(client, premium, email="pembeli@example.com")
+    order = start_order(client, premium, email="pembeli@example.com", language="id")
     with django_capture_on_commit_callbacks(execute=True):
         settle(gateway, order)
     receipt = mailoutbox[0]

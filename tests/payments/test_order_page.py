@@ -134,7 +134,6 @@ def test_a_failed_payment_offers_to_try_again_and_the_dm(gateway, premium, reade
 
 
 def test_the_page_speaks_indonesian(gateway, premium, reader_client):
-    order = start_order(reader_client, premium)
-    reader_client.cookies["django_language"] = "id"
-    text = page(reader_client, order).content.decode()
+    order = start_order(reader_client, premium, language="id")
+    text = reader_client.get(f"/id/pay/orders/{order.order_id}/").content.decode()
     assert "Menunggu pembayaranmu" in text and "Rp149.000" in text
