@@ -9,9 +9,9 @@ readers shared before keep working, in LANGUAGE_CODE.
 
 The reader pages, the account and the access pages are in both languages (config/urls.py puts
 them in `i18n_patterns`), and so are the feeds (their interface text; a feed's `<language>` is
-its items'); the admin and /healthz have one address (the admin in the language its browser asks for, else LANGUAGE_CODE). Crawlers and feed
-readers are pointed at the plain addresses of robots.txt, the sitemap (which lists every page
-in both languages) and the feeds.
+its items'); the admin and /healthz have one address (the admin in the language its browser
+asks for, else LANGUAGE_CODE). Crawlers and feed readers are pointed at the plain addresses of
+robots.txt, the sitemap (which lists every page in both languages) and the feeds.
 
 The old language switcher kept a reader's choice in a cookie. A request that still carries it
 is sent once to the address of its page in that language, and the cookie is deleted with it.
