@@ -1,53 +1,29 @@
-import base64
-import secrets
+"""The admin's pages for access's models: the PIN list and its actions, entitlements, the
+redemption log, announcements. The seller's own pages (the hand-off, Issue PINs, batches,
+the dashboard, exports, announcing) are the desk's (access/desk/), mounted here under each
+model's address."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE
 from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Max, Min, Prefetch, Q
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.text import slugify
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from access import announcements, dashboard, exports, handoff, services
-from access.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
-from access.models import (
-    AccessPin,
-    Announcement,
-    Delivery,
-    Entitlement,
-    RedemptionAttempt,
-    pin_status_counts,
-)
+from access import services
+from access.desk import urls as desk_urls
+from access.desk.history import log, revoke_and_log, revoked_by
+from access.desk.views import NO_BATCH
+from access.models import AccessPin, Announcement, Delivery, Entitlement, RedemptionAttempt
 from config import timezones
-from config.permissions import requires
 from lessons.models import Lesson, Series
-
-
-def log(request, objects, flag: int, message: str) -> None:
-    """Record in the admin history (LogEntry) who did what to which objects: what the admin
-    does by itself for its forms, done here for the seller's own pages and actions."""
-    objects = list(objects)
-    if objects:
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=objects, action_flag=flag, change_message=message
-        )
-
-
-NO_BATCH = "__none__"
 
 
 class TimesInTheSiteZone:
@@ -190,7 +166,7 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
         permissions=["change"],
     )
     def revoke(self, request, queryset):
-        pins, _ended = _revoke_and_log(request, queryset, reason=_revoked_by(request))
+        pins, _ended = revoke_and_log(request, queryset, reason=revoked_by(request))
         self.message_user(
             request,
             ngettext("Revoked %(count)s PIN.", "Revoked %(count)s PINs.", pins) % {"count": pins},
@@ -202,8 +178,8 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
         permissions=["change", "end_access"],
     )
     def revoke_with_access(self, request, queryset):
-        pins, ended = _revoke_and_log(
-            request, queryset, reason=_revoked_by(request), revoke_access=True
+        pins, ended = revoke_and_log(
+            request, queryset, reason=revoked_by(request), revoke_access=True
         )
         self.message_user(
             request,
@@ -220,327 +196,10 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
         return request.user.has_perm("access.change_entitlement")
 
     def get_urls(self):
-        def view(function):
-            return self.admin_site.admin_view(function)
-
-        return [
-            path("dashboard/", view(self.dashboard_view), name="access_dashboard"),
-            path("batches/", view(self.batches_view), name="access_accesspin_batches"),
-            path("batches/csv/", view(self.batch_csv_view), name="access_accesspin_batch_csv"),
-            path(
-                "batches/revoke/",
-                view(self.batch_revoke_view),
-                name="access_accesspin_batch_revoke",
-            ),
-            path("issue/", view(self.issue_view), name="access_accesspin_issue"),
-            path("for-buyer/", view(self.for_buyer_view), name="access_accesspin_for_buyer"),
-            path("<int:pk>/replace/", view(self.replace_view), name="access_accesspin_replace"),
-            *super().get_urls(),
-        ]
+        return [*desk_urls.patterns_for(self), *super().get_urls()]
 
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("admin:access_accesspin_for_buyer")
-
-    def _render(self, request, template, context, status=200):
-        context = {**self.admin_site.each_context(request), "opts": self.opts, **context}
-        response = TemplateResponse(request, template, context, status=status)
-        add_never_cache_headers(response)
-        return response
-
-    @requires("access.view_dashboard")
-    def dashboard_view(self, request):
-        """Sales figures for a period and series: PINs, redemptions over time, attempts
-        that failed or were throttled, sign-ups, and which teaser sells (access.dashboard)."""
-        form = DashboardForm(request.GET or None, initial={"period": "week"})
-        period = form.period_value()
-        series = form.cleaned_data.get("series") if form.is_bound and form.is_valid() else None
-        figures = dashboard.figures(period=period, series=series)
-        context = {
-            "title": _("Sales dashboard"),
-            "form": form,
-            "figures": figures,
-            "cards": dashboard.headline_cards(figures.headline),
-            "charts": dashboard.charts_for(figures),
-            "several_series": len({funnel.series for funnel in figures.lessons}) > 1,
-            "period": period,
-            "before": period.previous(),
-            "zone_name": timezones.name(),
-            "series": series,
-        }
-        return self._render(request, "admin/access/dashboard.html", context)
-
-    @requires("access.view_accesspin", "access.change_accesspin", any_of=True)
-    def batches_view(self, request):
-        """Every batch label with what became of its PINs; PINs without one as "No batch"."""
-        rows = list(
-            AccessPin.objects.values("batch")
-            .annotate(
-                **pin_status_counts(),
-                series_count=Count("series", distinct=True),
-                series_title=Min("series__title"),
-                first_issued=Min("created_at"),
-                last_issued=Max("created_at"),
-            )
-            .order_by("-last_issued")
-        )
-        for row in rows:
-            row["key"] = row["batch"]
-            row["used"] = row["capacity"] and row["uses"] / row["capacity"]
-        context = {
-            "title": _("Batches"),
-            "rows": rows,
-            "can_revoke": self.has_change_permission(request),
-            "no_batch": NO_BATCH,
-        }
-        return self._render(request, "admin/access/accesspin/batches.html", context)
-
-    @requires("access.view_accesspin", "access.change_accesspin", any_of=True)
-    def batch_csv_view(self, request):
-        """A batch's PINs as they stand, as CSV: hints, never PINs."""
-        batch = request.GET.get("batch")
-        if batch is None or not batch.isprintable():
-            return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
-        response = HttpResponse(
-            exports.batch_csv(exports.batch_pins(batch)), content_type="text/csv; charset=utf-8"
-        )
-        name = slugify(batch) or "no-batch"
-        response["Content-Disposition"] = (
-            f'attachment; filename="batch-{name}-{timezone.now():%Y%m%d-%H%M}.csv"'
-        )
-        add_never_cache_headers(response)
-        return response
-
-    @requires("access.change_accesspin")
-    def batch_revoke_view(self, request):
-        """Revoke a whole batch, after a page saying how many PINs and entitlements that
-        touches."""
-        batch = request.GET.get("batch")
-        if batch is None or not batch.isprintable():
-            return HttpResponseBadRequest(gettext("Choose a batch from the list of batches."))
-        if not batch:
-            # PINs issued without a label belong to every single buyer: one by one, never all.
-            return HttpResponseBadRequest(
-                gettext(
-                    "PINs without a batch are each a buyer’s own: revoke them one by one from "
-                    "the list of PINs."
-                )
-            )
-        pins = exports.batch_pins(batch)
-        form = BatchRevokeForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            revoke_access = form.cleaned_data["revoke_access"]
-            if revoke_access and not request.user.has_perm("access.change_entitlement"):
-                raise PermissionDenied
-            reason = form.cleaned_data["reason"] or _revoked_by(request)
-            revoked, ended = _revoke_and_log(
-                request, pins, reason=reason, revoke_access=revoke_access
-            )
-            self.message_user(
-                request,
-                gettext(
-                    "Batch %(batch)s: revoked %(pins)s PIN(s) and ended %(ended)s entitlement(s)."
-                )
-                % {"batch": batch or gettext("No batch"), "pins": revoked, "ended": ended},
-                messages.SUCCESS,
-            )
-            return redirect("admin:access_accesspin_batches")
-        granted = Entitlement.objects.filter(pin__in=pins)
-        context = {
-            "title": _("Revoke a batch"),
-            "batch": batch,
-            "form": form,
-            "counts": pins.status_counts(),
-            "to_revoke": pins.filter(revoked_at__isnull=True).count(),
-            "entitlements": granted.active().count(),
-            "readers": granted.active().values("user").distinct().count(),
-        }
-        return self._render(request, "admin/access/accesspin/batch_revoke.html", context)
-
-    @requires("access.add_accesspin")
-    def issue_view(self, request):
-        """Issue one PIN or a batch. The result page is the only time the PINs are shown."""
-        initial = {"series": _last_series(request), **request.GET.dict()}
-        form = IssuePinsForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            issued = form.issue(issued_by=request.user)
-            series = form.cleaned_data["series"]
-            log(request, (item.record for item in issued), ADDITION, _issued_message(issued))
-            csv_text = services.pins_csv(issued)
-            return self._render(
-                request,
-                "admin/access/accesspin/issued.html",
-                {
-                    "title": ngettext("%(count)s PIN issued", "%(count)s PINs issued", len(issued))
-                    % {"count": len(issued)},
-                    "issued": issued,
-                    "series": series,
-                    "csv_data_url": "data:text/csv;base64,"
-                    + base64.b64encode(csv_text.encode()).decode(),
-                    "csv_name": f"pins-{series.slug}-{timezone.now():%Y%m%d-%H%M%S}.csv",
-                },
-            )
-        context = {"title": _("Issue PINs"), "form": form}
-        return self._render(request, "admin/access/accesspin/issue.html", context)
-
-    @requires("access.add_accesspin")
-    def for_buyer_view(self, request):
-        """One PIN for one buyer, then the hand-off page: the PIN to copy and a message
-        ready to paste into their DM."""
-        last_used = _last_series(request)
-        if sent := self._sent_before(request):
-            return sent
-        form = BuyerPinForm(
-            request.POST or None, initial={"series": last_used.pk if last_used else None}
-        )
-        if request.method == "POST" and form.is_valid():
-            if not _claim(request):
-                return self._sent(request, None)
-            issued = form.issue(issued_by=request.user)
-            log(request, [issued.record], ADDITION, _issued_message([issued]))
-            return self._handoff(request, issued)
-        context = {"title": _("Issue a PIN for a buyer"), "form": form, "once": _once(request)}
-        return self._render(request, "admin/access/accesspin/for_buyer.html", context)
-
-    @requires("access.add_accesspin", "access.change_accesspin")
-    def replace_view(self, request, pk):
-        """A buyer lost their PIN: confirm, then revoke it (keeping what it unlocked) and
-        issue a new one for the same buyer."""
-        pin = get_object_or_404(AccessPin.objects.select_related("series"), pk=pk)
-        problem = ""
-        if sent := self._sent_before(request):
-            return sent
-        if request.method == "POST":
-            if not _claim(request):
-                return self._sent(request, None)
-            try:
-                issued = services.replace_pin(pin=pin, issued_by=request.user)
-            except ValueError:
-                problem = _(
-                    "This PIN unlocked only lessons that have since been deleted: there is "
-                    "nothing to replace. Issue a new PIN for the buyer instead."
-                )
-            else:
-                pin.refresh_from_db()
-                replaced = gettext("Revoked: replaced by PIN …%(hint)s.")
-                log(request, [pin], CHANGE, replaced % {"hint": issued.record.hint})
-                replacing = gettext("Issued to replace PIN …%(hint)s.")
-                log(request, [issued.record], ADDITION, replacing % {"hint": pin.hint})
-                return self._handoff(request, issued, replaced=pin)
-        context = {
-            "title": _("Replace a lost PIN"),
-            "pin": pin,
-            "original": pin,
-            "problem": problem,
-            "redeemers": [e.user for e in pin.entitlements.all()],
-            "once": _once(request),
-        }
-        status = 409 if problem else 200
-        return self._render(request, "admin/access/accesspin/replace.html", context, status)
-
-    def _sent_before(self, request):
-        """The page for a form that issues a PIN posted a second time (a reload, a double
-        tap): nothing more is issued, and the PIN the first post issued is named. The PIN
-        itself is kept nowhere, so it cannot be shown again."""
-        if request.method != "POST":
-            return None
-        sent = request.session.get(SENT_FORMS, {}).get(_posted_once(request))
-        record = AccessPin.objects.select_related("series").filter(pk=sent).first()
-        return self._sent(request, record) if record else None
-
-    def _sent(self, request, record):
-        """The form was sent already; `record` is the PIN it issued (None while the first
-        post is still issuing it)."""
-        context = {"title": _("This PIN was issued already"), "pin": record}
-        return self._render(request, "admin/access/accesspin/sent_before.html", context, 409)
-
-    def _handoff(self, request, issued, replaced=None):
-        record = issued.record
-        if once := _posted_once(request):
-            recent = list(request.session.get(SENT_FORMS, {}).items())[-(SENT_FORMS_KEPT - 1) :]
-            request.session[SENT_FORMS] = {**dict(recent), once: record.pk}
-        link = handoff.redeem_link(request.build_absolute_uri(reverse("access:redeem")), issued.pin)
-        context = {
-            "title": _("PIN for %(buyer)s") % {"buyer": record.buyer}
-            if record.buyer
-            else _("New PIN"),
-            "issued": issued,
-            "record": record,
-            "series": record.series,
-            "replaced": replaced,
-            "message": handoff.message(series=record.series, pin=issued.pin, link=link),
-            "buyer_dm_url": handoff.instagram_dm_url(record.buyer),
-        }
-        return self._render(request, "admin/access/accesspin/handoff.html", context)
-
-
-# Forms that issue a PIN carry a random token of their own; the session remembers the last
-# few it has seen and the PIN each issued, so that posting one again issues nothing.
-SENT_FORMS = "access:sent-forms"
-SENT_FORMS_KEPT = 20
-
-
-def _posted_once(request) -> str | None:
-    posted = request.POST.get("once", "")
-    return posted if 16 <= len(posted) <= 64 else None
-
-
-def _claim(request) -> bool:
-    """Whether this post is the first of its form to issue a PIN: the token is claimed in the
-    shared cache, so two posts at the same moment (a double tap) cannot both issue one. A form
-    without a token, and any form while the cache is away, may issue."""
-    once = _posted_once(request)
-    return once is None or cache.add(f"{SENT_FORMS}:{once}", request.user.pk, 24 * 60 * 60)
-
-
-def _once(request) -> str:
-    """The token for a form that issues a PIN (the one posted, when it is shown again)."""
-    return _posted_once(request) or secrets.token_urlsafe(16)
-
-
-def _last_series(request) -> Series | None:
-    """The series the seller issued a PIN for last (else the first series): what the forms
-    that issue PINs preselect."""
-    last = (
-        AccessPin.objects.filter(issued_by=request.user)
-        .order_by("-created_at", "-pk")
-        .values_list("series", flat=True)[:1]
-    )
-    return (
-        Series.objects.filter(pk__in=last).first()
-        or Series.objects.order_by("position", "title").first()
-    )
-
-
-def _revoked_by(request) -> str:
-    return gettext("Revoked by %(user)s") % {"user": request.user}
-
-
-def _issued_message(issued) -> str:
-    record = issued[0].record
-    details = [gettext("Issued for %(series)s") % {"series": record.series}]
-    if record.buyer:
-        details.append(gettext("buyer %(buyer)s") % {"buyer": record.buyer})
-    if record.batch:
-        details.append(gettext("batch %(batch)s") % {"batch": record.batch})
-    return ", ".join(details) + "."
-
-
-def _revoke_and_log(request, pins, *, reason: str, revoke_access: bool = False):
-    """Revoke PINs (and with `revoke_access` what they granted), and write each change into
-    the admin history."""
-    pin_list = list(pins.filter(revoked_at__isnull=True))
-    ended = []
-    if revoke_access:
-        ended = list(
-            Entitlement.objects.filter(pin__in=pins, revoked_at__isnull=True).select_related(
-                "user", "series"
-            )
-        )
-    counts = services.revoke_pins(pins, reason=reason, revoke_access=revoke_access)
-    log(request, pin_list, CHANGE, gettext("Revoked (%(reason)s).") % {"reason": reason})
-    ending = gettext("Access ended with its PIN (%(reason)s).")
-    log(request, ended, CHANGE, ending % {"reason": reason})
-    return counts
 
 
 class SeriesLessonField(forms.ModelMultipleChoiceField):
@@ -629,7 +288,7 @@ class EntitlementAdmin(TimesInTheSiteZone, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected entitlements"), permissions=["change"])
     def revoke(self, request, queryset):
-        reason = _revoked_by(request)
+        reason = revoked_by(request)
         ending = list(queryset.filter(revoked_at__isnull=True).select_related("user", "series"))
         count = services.revoke_entitlements(queryset, reason=reason)
         log(request, ending, CHANGE, gettext("Revoked (%(reason)s).") % {"reason": reason})
@@ -650,27 +309,11 @@ class EntitlementAdmin(TimesInTheSiteZone, admin.ModelAdmin):
         return False  # revoke instead, so "who had access when" stays answerable
 
     def get_urls(self):
-        buyers = self.admin_site.admin_view(self.buyers_csv_view)
-        return [
-            path("buyers.csv", buyers, name="access_entitlement_buyers_csv"),
-            *super().get_urls(),
-        ]
+        return [*desk_urls.patterns_for(self), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "all_series": Series.objects.all()}
         return super().changelist_view(request, extra_context)
-
-    @requires("access.view_entitlement", "access.change_entitlement", any_of=True)
-    def buyers_csv_view(self, request):
-        """Readers with active access to a series, as CSV: email, since, until, how."""
-        series_id = request.GET.get("series", "")
-        series = get_object_or_404(Series, pk=int(series_id) if series_id.isdecimal() else 0)
-        response = HttpResponse(exports.buyers_csv(series), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="readers-{series.slug}-{timezone.now():%Y%m%d-%H%M}.csv"'
-        )
-        add_never_cache_headers(response)
-        return response
 
 
 class TextFilter(admin.SimpleListFilter):
@@ -784,51 +427,4 @@ class AnnouncementAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        announce = self.admin_site.admin_view(self.announce_view)
-        return [
-            path("announce/<int:lesson_pk>/", announce, name="access_announcement_announce"),
-            *super().get_urls(),
-        ]
-
-    @requires("access.add_announcement")
-    def announce_view(self, request, lesson_pk):
-        """Confirm, then queue the e-mails for a published lesson (never sent in this
-        request: the worker sends them)."""
-        lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=lesson_pk)
-        problem = ""
-        if not Lesson.objects.published().filter(pk=lesson.pk).exists():
-            problem = gettext("Only a published lesson that readers can already see is announced.")
-        elif Announcement.objects.filter(lesson=lesson).exists():
-            problem = gettext("This lesson was announced already.")
-        if request.method == "POST" and not problem:
-            site = request.build_absolute_uri("/")
-            announcement = announcements.queue(
-                lesson=lesson, site_url=site, created_by=request.user
-            )
-            count = announcement.deliveries.count()
-            queued = gettext("Queued %(count)s e-mail(s).")
-            log(request, [announcement], ADDITION, queued % {"count": count})
-            self.message_user(
-                request,
-                ngettext(
-                    "Queued %(count)s e-mail; it goes out in the next minutes.",
-                    "Queued %(count)s e-mails; they go out in the next minutes.",
-                    count,
-                )
-                % {"count": count},
-                messages.SUCCESS,
-            )
-            return redirect("admin:access_announcement_change", announcement.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Announce by e-mail"),
-            "lesson": lesson,
-            "problem": problem,
-            "count": 0 if problem else len(announcements.recipients(lesson)),
-        }
-        status = 409 if problem and request.method == "POST" else 200
-        template = "admin/access/announcement/announce.html"
-        response = TemplateResponse(request, template, context, status=status)
-        add_never_cache_headers(response)
-        return response
+        return [*desk_urls.patterns_for(self), *super().get_urls()]

@@ -1,8 +1,10 @@
 """The permission a custom admin view needs, declared where the view is written and checked
-before it does anything (tests/config/test_admin_permissions.py walks every one of them).
+before it does anything (tests/config/test_admin_permissions.py walks every one of them). A
+view is a function of the request (the seller's desk, access/desk/views.py) or a ModelAdmin's
+method:
 
     @requires("access.view_dashboard")
-    def dashboard_view(self, request): ...
+    def dashboard_view(request): ...
 
     @requires("lessons.add_lesson", "lessons.change_lesson", any_of=True)
     def live_preview_view(self, request): ...
@@ -14,20 +16,22 @@ A user without it gets 403 whatever the method or the parameters, so a view cann
 import functools
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
 
 def requires(*permissions: str, any_of: bool = False):
-    """The admin view (a ModelAdmin method taking the request) needs all of `permissions`
-    ("app_label.codename"), or one of them with `any_of`."""
+    """The admin view (a function of the request, or a ModelAdmin method) needs all of
+    `permissions` ("app_label.codename"), or one of them with `any_of`."""
     if not permissions:
         raise ValueError("name at least one permission")
 
     def decorate(view):
         @functools.wraps(view)
-        def checked(model_admin, request, *args, **kwargs):
+        def checked(*args, **kwargs):
+            request = args[0] if isinstance(args[0], HttpRequest) else args[1]
             if not allowed(request.user, permissions, any_of=any_of):
                 raise PermissionDenied
-            return view(model_admin, request, *args, **kwargs)
+            return view(*args, **kwargs)
 
         checked.required_permissions = tuple(permissions)
         checked.permissions_any_of = any_of

@@ -165,7 +165,7 @@ class TestSendingAFormTwice:
     def test_a_post_arriving_while_the_first_is_still_issuing_issues_nothing(self, issuer, series):
         from django.core.cache import cache
 
-        from access.admin import SENT_FORMS
+        from access.desk.views import SENT_FORMS
 
         once = form_token(issuer.get(FOR_BUYER))
         cache.add(f"{SENT_FORMS}:{once}", 1)  # the first post has claimed it, not yet answered

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from access import http, pending, services
-from access.forms import parse_lesson_numbers
+from access.desk.forms import parse_lesson_numbers
 from access.models import AccessPin, Entitlement, RedemptionAttempt
 from tests.access.helpers import REDEEM, issue
 from tests.factories import make_lesson

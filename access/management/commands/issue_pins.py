@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from access import services
-from access.forms import IssuePinsForm
+from access.desk.forms import IssuePinsForm
 from lessons.models import Series
 
 OPTIONS = {  # command option → the admin form's field
