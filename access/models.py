@@ -1,15 +1,22 @@
-import functools
+"""access's models: PINs, the entitlements they grant, the redemption log and its throttle,
+private feed addresses and held PINs. Models of access kept in modules of their own by job
+are imported here, so that `access.models` names every one: the dashboard's counts
+(counting.py), new-lesson e-mails (mailing.py)."""
+
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from access import policy
+from access.counting import OfferCount, PaywallView  # noqa: F401 (models of access)
+from access.mailing import Announcement, Delivery, Follow  # noqa: F401 (models of access)
+from access.querysets import AccessPinQuerySet, EntitlementQuerySet
 from lessons.models import Lesson, Series
 
 
@@ -61,53 +68,6 @@ class Scope(models.Model):
     @property
     def scope_label(self) -> str:
         return scope_label(whole_series=self.whole_series, lessons=self.lessons.all())
-
-
-def pin_status_counts(now=None, prefix: str = "") -> dict[str, models.Aggregate]:
-    """Aggregates counting PINs once each, in the order a seller reads them: revoked; else
-    redeemed (used at least once); else expired (never used); else unused (can still be
-    redeemed). `prefix` reaches the PINs through a relation ("pins__")."""
-    now = now or timezone.now()
-
-    def q(**lookups) -> Q:
-        return Q(**{prefix + key: value for key, value in lookups.items()})
-
-    live = q(revoked_at__isnull=True)
-    unused = live & q(use_count=0)
-    expired = q(expires_at__lte=now)
-    pk = prefix + "pk"
-    return {
-        "issued": models.Count(pk),
-        "revoked": models.Count(pk, filter=~live),
-        "redeemed": models.Count(pk, filter=live & q(use_count__gt=0)),
-        "expired": models.Count(pk, filter=unused & expired),
-        "unused": models.Count(pk, filter=unused & ~expired),
-        "uses": models.Sum(prefix + "use_count", default=0),
-        "capacity": models.Sum(prefix + "max_uses", default=0),
-    }
-
-
-class AccessPinQuerySet(models.QuerySet):
-    def status_counts(self, now=None) -> dict[str, int]:
-        """How many of these PINs are issued, revoked, redeemed, expired and unused (see
-        `pin_status_counts`), with their uses and capacity, in one query."""
-        return self.aggregate(**pin_status_counts(now))
-
-    def with_status(self, status: str, now=None):
-        """PINs in this state, decided in the same order as `AccessPin.status()`: revoked
-        first, then expired, then used up; active PINs can still be redeemed."""
-        now = now or timezone.now()
-        revoked = Q(revoked_at__isnull=False)
-        expired = Q(expires_at__lte=now)
-        used_up = Q(use_count__gte=models.F("max_uses"))
-        return self.filter(
-            {
-                "revoked": revoked,
-                "expired": ~revoked & expired,
-                "used up": ~revoked & ~expired & used_up,
-                "active": ~revoked & ~expired & ~used_up,
-            }[status]
-        )
 
 
 class AccessPin(Scope):
@@ -229,82 +189,6 @@ class AccessPin(Scope):
 
     def access_ends(self, redeemed_at):
         return redeemed_at + timedelta(days=self.access_days) if self.access_days else None
-
-
-class EntitlementQuerySet(models.QuerySet):
-    def active(self, now=None):
-        """`policy.is_active()` in SQL: not revoked, and not yet at its end."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True
-        )
-
-    def active_for(self, user, now=None):
-        return self.active(now).filter(user=user)
-
-    def grants_for(self, user, now=None, *, series_id=None) -> tuple[policy.Grant, ...]:
-        """The user's active entitlements as the policy sees them (only those for `series_id`
-        when given): `active_for()` in one plain query, since every logged-in request asks and
-        building it through the ORM costs about ten times running it (a test holds the two to
-        the same answers)."""
-        now = now or timezone.now()
-        connection = connections[self.db]
-        sql = _grants_sql(self.db, by_series=series_id is not None)
-        params = [user.pk, connection.ops.adapt_datetimefield_value(now)]
-        if series_id is not None:
-            params.append(series_id)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        grants: dict[int, tuple[int, object, bool, set[int]]] = {}
-        for pk, series_id, expires_at, whole_series, lesson_id in rows:
-            entry = grants.setdefault(
-                pk, (series_id, _as_datetime(expires_at), bool(whole_series), set())
-            )
-            if lesson_id is not None:
-                entry[3].add(lesson_id)
-        return tuple(
-            policy.Grant(
-                series_id=series_id,
-                lesson_ids=None if whole_series else frozenset(lessons),
-                expires_at=expires_at,
-            )
-            for series_id, expires_at, whole_series, lessons in grants.values()
-        )
-
-
-@functools.cache
-def _grants_sql(alias: str, *, by_series: bool) -> str:
-    """`grants_for()`'s statement, worked out once per database."""
-    name = connections[alias].ops.quote_name
-    meta, through = Entitlement._meta, Entitlement.lessons.through._meta
-    e, el = name(meta.db_table), name(through.db_table)
-
-    def column(model_meta, field):
-        return name(model_meta.get_field(field).column)
-
-    expires = f"{e}.{column(meta, 'expires_at')}"
-    # Names from the models' meta, values as parameters: no SQL from a request.
-    sql = (
-        f"SELECT {e}.{column(meta, 'id')}, {e}.{column(meta, 'series')}, {expires}, "  # noqa: S608
-        f"{e}.{column(meta, 'whole_series')}, {el}.{column(through, 'lesson')} "
-        f"FROM {e} LEFT OUTER JOIN {el} "
-        f"ON {el}.{column(through, 'entitlement')} = {e}.{column(meta, 'id')} "
-        f"WHERE {e}.{column(meta, 'user')} = %s AND {e}.{column(meta, 'revoked_at')} IS NULL "
-        f"AND ({expires} IS NULL OR {expires} > %s)"
-    )
-    if by_series:
-        sql += f" AND {e}.{column(meta, 'series')} = %s"
-    return sql
-
-
-def _as_datetime(value):
-    """A datetime column as the database gave it (PostgreSQL: aware; SQLite: naive UTC, as a
-    datetime or as text) as an aware datetime."""
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Entitlement(Scope):
@@ -458,211 +342,6 @@ class ThrottleBucket(models.Model):
 
     def __str__(self):
         return self.key
-
-
-class PaywallView(models.Model):
-    """A logged-in reader reached the paywall of a premium lesson: one row per reader and
-    lesson, kept from the first time, recorded by a small request the page sends after it
-    has loaded (access.views.paywall_seen), never while the page itself is served."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,  # the unique constraint's index starts with it
-        verbose_name=_("reader"),
-    )
-    lesson = models.ForeignKey(
-        Lesson,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,  # paywall_view_lesson_at below
-        verbose_name=_("lesson"),
-    )
-    created_at = models.DateTimeField(_("first reached at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("paywall view")
-        verbose_name_plural = _("paywall views")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "lesson"], name="one_paywall_view_per_lesson")
-        ]
-        # The dashboard counts from these alone: a period (all series), or a series' lessons.
-        indexes = [
-            models.Index(fields=["created_at", "lesson", "user"], name="paywall_view_at"),
-            models.Index(fields=["lesson", "created_at", "user"], name="paywall_view_lesson_at"),
-        ]
-
-    def __str__(self):
-        return f"{self.user_id} → {self.lesson_id}"
-
-
-class OfferCount(models.Model):
-    """How often readers met a series' offer, per lesson and day, counted without knowing who
-    they were: the paywall came into view, or they tapped its Instagram or WhatsApp button.
-    One row per series, lesson (none: the series page or the home page), day and event, whose
-    `count` is incremented (access.services.count_offer_event): no row per view, no personal
-    data, no cookie; the pages themselves stay the same for every anonymous reader."""
-
-    class Event(models.TextChoices):
-        PAYWALL = "paywall", _("Paywall views")
-        DM = "dm", _("DM taps")
-        WHATSAPP = "whatsapp", _("WhatsApp taps")
-
-    series = models.ForeignKey(
-        Series, on_delete=models.CASCADE, related_name="+", verbose_name=_("series")
-    )
-    lesson = models.ForeignKey(
-        Lesson,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("lesson"),
-        help_text=_("Empty: on the series page or the home page."),
-    )
-    day = models.DateField(_("day"))
-    event = models.CharField(_("event"), max_length=10, choices=Event)
-    count = models.PositiveIntegerField(_("count"), default=0)
-
-    class Meta:
-        verbose_name = _("offer count")
-        verbose_name_plural = _("offer counts")
-        indexes = [
-            # The increment's lookup, and the dashboard's days (a period, or a series' days).
-            models.Index(fields=["series", "lesson", "day", "event"], name="offer_count_key"),
-            models.Index(fields=["day", "series"], name="offer_count_day"),
-        ]
-
-    def __str__(self):
-        return f"{self.day} {self.event} {self.lesson_id or self.series_id}: {self.count}"
-
-
-class Announcement(models.Model):
-    """A published lesson e-mailed to the readers who have access to it and asked for such
-    e-mails. Queued by staff in the admin (one delivery per reader), sent in batches by
-    `manage.py send_announcements`, so no web request waits on the mail server."""
-
-    lesson = models.OneToOneField(
-        Lesson,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("lesson"),
-    )
-    site_url = models.URLField(
-        _("site address"),
-        editable=False,
-        help_text=_("Where the links in the e-mail point: the site as staff used it."),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-        verbose_name=_("queued by"),
-    )
-    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("announcement")
-        verbose_name_plural = _("announcements")
-
-    def __str__(self):
-        return str(self.lesson)
-
-
-class Delivery(models.Model):
-    """One copy of an announcement, to one address: the record that says whether it went.
-
-    Each is claimed (`sending`) just before it is handed to the mail server and marked as soon
-    as the server answered, one row at a time and outside any transaction, so a sender that
-    stops half-way leaves every e-mail it sent marked sent, and the next one carries on with
-    the rest. A try that failed is counted on the delivery it was made for and tried again
-    after a pause (config.mail.RETRY_DELAYS); the others wait without being counted."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        SKIPPED = "skipped", _("Skipped (no longer wanted or no access)")
-        FAILED = "failed", _("Failed")
-
-    announcement = models.ForeignKey(
-        Announcement, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    email = models.EmailField(_("e-mail address"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        help_text=_("The reader with this address, if it belongs to an account."),
-    )
-    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
-    next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Not tried before this time (after a failed try).")
-    )
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("delivery")
-        verbose_name_plural = _("deliveries")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["announcement", "email"], name="one_delivery_per_address"
-            )
-        ]
-        indexes = [models.Index(fields=["status", "announcement"], name="delivery_status")]
-
-    def __str__(self):
-        return f"{self.announcement} → {self.email}"
-
-
-class Follow(models.Model):
-    """An address following a series: its new lessons are e-mailed there, whether or not the
-    reader holds access (those without it get the series' call to action too). A logged-in
-    reader follows with one tap; anyone else first confirms a link sent to the address (double
-    opt-in), and nothing is stored until they do. Every e-mail stops them in one click."""
-
-    series = models.ForeignKey(
-        Series, on_delete=models.CASCADE, related_name="+", verbose_name=_("series")
-    )
-    email = models.EmailField(_("e-mail address"), help_text=_("Kept in lower case."))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("reader"),
-        help_text=_("Set when a logged-in reader followed: the e-mails go to their address."),
-    )
-    language = models.CharField(
-        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
-    )
-    created_at = models.DateTimeField(_("since"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("follower")
-        verbose_name_plural = _("followers")
-        constraints = [
-            models.UniqueConstraint(fields=["series", "email"], name="one_follow_per_address"),
-            models.UniqueConstraint(
-                fields=["user", "series"],
-                condition=Q(user__isnull=False),
-                name="one_follow_per_reader",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.email} → {self.series}"
 
 
 def new_feed_token() -> str:

@@ -2,7 +2,7 @@
 (admin/access/accesspin/for-buyer/, …), named as the admin names its pages
 ("admin:access_accesspin_for_buyer"), behind the admin's own log-in (`admin_view`: staff
 only, never cached, CSRF-checked) and each view's declared permission. The ModelAdmins
-mount them (access/admin.py, `DeskPages`)."""
+mount them (their get_urls, access/admin.py)."""
 
 from django.urls import path
 

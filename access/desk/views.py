@@ -26,7 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from access import announcements, dashboard, exports, handoff, services
 from access.desk.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
 from access.desk.history import issued_message, log, revoke_and_log, revoked_by
-from access.models import AccessPin, Announcement, Entitlement, pin_status_counts
+from access.models import AccessPin, Announcement, Entitlement
+from access.querysets import pin_status_counts
 from config import timezones
 from config.permissions import requires
 from lessons.models import Lesson, Series
