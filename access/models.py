@@ -1,7 +1,7 @@
 """access's models: PINs, the entitlements they grant, the redemption log and its throttle,
 private feed addresses and held PINs. Models of access kept in modules of their own by job
 are imported here, so that `access.models` names every one: the dashboard's counts
-(counting.py), new-lesson e-mails (mailing.py)."""
+(counting.py), new-lesson e-mails (mailing.py), the desk's (desk/models.py)."""
 
 import secrets
 from datetime import timedelta
@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from access import policy
 from access.counting import OfferCount, PaywallView  # noqa: F401 (models of access)
+from access.desk.models import HandoffToken  # noqa: F401 (a model of access)
 from access.mailing import Announcement, Delivery, Follow  # noqa: F401 (models of access)
 from access.querysets import AccessPinQuerySet, EntitlementQuerySet
 from lessons.models import Lesson, Series

@@ -6,11 +6,9 @@ the sales dashboard, the batches with their CSV and revoking, the readers-with-a
 and announcing a lesson by e-mail."""
 
 import base64
-import secrets
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, CHANGE
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -24,6 +22,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from access import announcements, dashboard, exports, handoff, services
+from access.desk import once
 from access.desk.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
 from access.desk.history import issued_message, log, revoke_and_log, revoked_by
 from access.models import AccessPin, Announcement, Entitlement
@@ -182,83 +181,84 @@ def issue_view(request):
 @requires("access.add_accesspin")
 def for_buyer_view(request):
     """One PIN for one buyer, then the hand-off page: the PIN to copy and a message
-    ready to paste into their DM."""
+    ready to paste into their DM. The same form sent twice issues one PIN (once.py)."""
     last_used = _last_series(request)
-    if sent := _sent_before(request):
-        return sent
+    posted = once.posted(request)
+    if earlier := once.sent_before(posted.token):
+        return _sent(request, earlier)
     form = BuyerPinForm(
         request.POST or None, initial={"series": last_used.pk if last_used else None}
     )
-    if request.method == "POST" and form.is_valid():
-        if not _claim(request):
-            return _sent(request, None)
-        issued = form.issue(issued_by=request.user)
-        log(request, [issued.record], ADDITION, issued_message([issued]))
-        return _handoff(request, issued)
-    context = {"title": _("Issue a PIN for a buyer"), "form": form, "once": _once(request)}
+    if request.method == "POST" and form.is_valid() and not posted.stale:
+
+        def issue():
+            issued = form.issue(issued_by=request.user)
+            log(request, [issued.record], ADDITION, issued_message([issued]))
+            return issued
+
+        issued, earlier = once.issue_once(posted.token, issue)
+        return _sent(request, earlier) if earlier else _handoff(request, issued)
+    context = {
+        "title": _("Issue a PIN for a buyer"),
+        "form": form,
+        "once": posted.for_form(),
+        "stale_days": once.FORM_DAYS if posted.stale else None,
+    }
     return render(request, "admin/access/accesspin/for_buyer.html", context)
 
 
 @requires("access.add_accesspin", "access.change_accesspin")
 def replace_view(request, pk):
     """A buyer lost their PIN: confirm, then revoke it (keeping what it unlocked) and
-    issue a new one for the same buyer."""
+    issue a new one for the same buyer, once however often the form is sent."""
     pin = get_object_or_404(AccessPin.objects.select_related("series"), pk=pk)
+    posted = once.posted(request)
+    if earlier := once.sent_before(posted.token):
+        return _sent(request, earlier)
     problem = ""
-    if sent := _sent_before(request):
-        return sent
-    if request.method == "POST":
-        if not _claim(request):
-            return _sent(request, None)
-        try:
+    if request.method == "POST" and not posted.stale:
+
+        def replace():
             issued = services.replace_pin(pin=pin, issued_by=request.user)
+            pin.refresh_from_db()
+            replaced = gettext("Revoked: replaced by PIN …%(hint)s.")
+            log(request, [pin], CHANGE, replaced % {"hint": issued.record.hint})
+            replacing = gettext("Issued to replace PIN …%(hint)s.")
+            log(request, [issued.record], ADDITION, replacing % {"hint": pin.hint})
+            return issued
+
+        try:
+            issued, earlier = once.issue_once(posted.token, replace)
         except ValueError:
             problem = _(
                 "This PIN unlocked only lessons that have since been deleted: there is "
                 "nothing to replace. Issue a new PIN for the buyer instead."
             )
         else:
-            pin.refresh_from_db()
-            replaced = gettext("Revoked: replaced by PIN …%(hint)s.")
-            log(request, [pin], CHANGE, replaced % {"hint": issued.record.hint})
-            replacing = gettext("Issued to replace PIN …%(hint)s.")
-            log(request, [issued.record], ADDITION, replacing % {"hint": pin.hint})
-            return _handoff(request, issued, replaced=pin)
+            return _sent(request, earlier) if earlier else _handoff(request, issued, pin)
     context = {
         "title": _("Replace a lost PIN"),
         "pin": pin,
         "original": pin,
         "problem": problem,
         "redeemers": [e.user for e in pin.entitlements.all()],
-        "once": _once(request),
+        "once": posted.for_form(),
+        "stale_days": once.FORM_DAYS if posted.stale else None,
     }
     status = 409 if problem else 200
     return render(request, "admin/access/accesspin/replace.html", context, status=status)
 
 
-def _sent_before(request):
-    """The page for a form that issues a PIN posted a second time (a reload, a double
-    tap): nothing more is issued, and the PIN the first post issued is named. The PIN
-    itself is kept nowhere, so it cannot be shown again."""
-    if request.method != "POST":
-        return None
-    sent = request.session.get(SENT_FORMS, {}).get(_posted_once(request))
-    record = AccessPin.objects.select_related("series").filter(pk=sent).first()
-    return _sent(request, record) if record else None
-
-
 def _sent(request, record):
-    """The form was sent already; `record` is the PIN it issued (None while the first
-    post is still issuing it)."""
+    """The page for a form that issues a PIN sent a second time (a reload, a double tap):
+    nothing more was issued, and `record`, the PIN the first post issued, is named. The PIN
+    itself is kept nowhere, so it cannot be shown again."""
     context = {"title": _("This PIN was issued already"), "pin": record}
     return render(request, "admin/access/accesspin/sent_before.html", context, status=409)
 
 
 def _handoff(request, issued, replaced=None):
     record = issued.record
-    if once := _posted_once(request):
-        recent = list(request.session.get(SENT_FORMS, {}).items())[-(SENT_FORMS_KEPT - 1) :]
-        request.session[SENT_FORMS] = {**dict(recent), once: record.pk}
     link = handoff.redeem_link(request.build_absolute_uri(reverse("access:redeem")), issued.pin)
     context = {
         "title": _("PIN for %(buyer)s") % {"buyer": record.buyer} if record.buyer else _("New PIN"),
@@ -270,30 +270,6 @@ def _handoff(request, issued, replaced=None):
         "buyer_dm_url": handoff.instagram_dm_url(record.buyer),
     }
     return render(request, "admin/access/accesspin/handoff.html", context)
-
-
-# Forms that issue a PIN carry a random token of their own; the session remembers the last
-# few it has seen and the PIN each issued, so that posting one again issues nothing.
-SENT_FORMS = "access:sent-forms"
-SENT_FORMS_KEPT = 20
-
-
-def _posted_once(request) -> str | None:
-    posted = request.POST.get("once", "")
-    return posted if 16 <= len(posted) <= 64 else None
-
-
-def _claim(request) -> bool:
-    """Whether this post is the first of its form to issue a PIN: the token is claimed in the
-    shared cache, so two posts at the same moment (a double tap) cannot both issue one. A form
-    without a token, and any form while the cache is away, may issue."""
-    once = _posted_once(request)
-    return once is None or cache.add(f"{SENT_FORMS}:{once}", request.user.pk, 24 * 60 * 60)
-
-
-def _once(request) -> str:
-    """The token for a form that issues a PIN (the one posted, when it is shown again)."""
-    return _posted_once(request) or secrets.token_urlsafe(16)
 
 
 def _last_series(request) -> Series | None:

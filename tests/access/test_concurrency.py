@@ -1,12 +1,16 @@
-"""A PIN with N uses is never redeemed more than N times, even by concurrent requests."""
+"""A PIN with N uses is never redeemed more than N times, even by concurrent requests; a
+hand-off form issues one PIN however many posts of it arrive at once."""
 
+import re
 import threading
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from access import services
-from access.models import AccessPin, Entitlement, RedemptionAttempt
+from access.models import AccessPin, Entitlement, HandoffToken, RedemptionAttempt
 from tests.factories import make_series, make_user
 from tests.postgres import require_postgres
 
@@ -90,3 +94,38 @@ def test_the_per_ip_limit_is_exact_for_readers_not_logged_in_too(settings):
     assert errors == []
     assert outcomes.count(RedemptionAttempt.Outcome.UNKNOWN) == 20
     assert outcomes.count(RedemptionAttempt.Outcome.THROTTLED) == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_hand_off_form_posted_at_the_same_moment_issues_one_pin(monkeypatch, cache_outage):
+    """Six posts of the same form, each of which has issued its PIN inside its transaction
+    before any of them writes the form's token, while the shared cache is away: the first to
+    write the token keeps its PIN, the others wait for it, roll theirs back and name it."""
+    require_postgres()
+    series = make_series()
+    seller = make_user(is_staff=True, is_superuser=True)
+    url = reverse("admin:access_accesspin_for_buyer")
+    taps = [Client() for _ in range(6)]
+    for tap in taps:
+        tap.force_login(seller)
+    once = re.search(r'name="once" value="([^"]+)"', taps[0].get(url).text)[1]
+    all_issued = threading.Barrier(len(taps), timeout=20)
+    issue_pins = services.issue_pins
+
+    def issue_then_wait(**kwargs):
+        issued = issue_pins(**kwargs)
+        all_issued.wait()
+        return issued
+
+    monkeypatch.setattr(services, "issue_pins", issue_then_wait)
+    cache_outage.start()
+    outcomes, errors = race(
+        taps,
+        lambda tap: tap.post(url, {"series": series.pk, "buyer": "@budi", "once": once}),
+    )
+    assert errors == []
+    assert sorted(answer.status_code for answer in outcomes) == [200] + [409] * 5
+    pin = AccessPin.objects.get()
+    assert HandoffToken.objects.get().pin == pin
+    refused = [answer for answer in outcomes if answer.status_code == 409]
+    assert all(f"••••-••••-{pin.hint}" in answer.text for answer in refused)

@@ -1,7 +1,11 @@
 """The seller's DM hand-off: a PIN for one buyer from a phone, the message to paste, finding
 a buyer's PIN again and replacing a lost one."""
 
+import contextlib
 import re
+import time
+import types
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from access import services
-from access.models import AccessPin, Entitlement
+from access.models import AccessPin, Entitlement, HandoffToken
 from config.languages import address
 from tests.factories import make_lesson, make_series, make_user
 
@@ -34,6 +38,15 @@ def issuer():
 
 def hand_off(client, series, buyer="@budi.dev", once=""):
     return client.post(FOR_BUYER, {"series": series.pk, "buyer": buyer, "once": once})
+
+
+@contextlib.contextmanager
+def clock(monkeypatch, **moved):
+    """Signatures made and checked as if at this much from now (django.core.signing)."""
+    at = time.time() + timedelta(**moved).total_seconds()
+    with monkeypatch.context() as patched:
+        patched.setattr("django.core.signing.time", types.SimpleNamespace(time=lambda: at))
+        yield
 
 
 def form_token(page) -> str:
@@ -162,16 +175,35 @@ class TestSendingAFormTwice:
         hand_off(issuer, series, once=form_token(issuer.get(FOR_BUYER)))  # a new form
         assert AccessPin.objects.count() == 2
 
-    def test_a_post_arriving_while_the_first_is_still_issuing_issues_nothing(self, issuer, series):
-        from django.core.cache import cache
+    def test_taps_before_the_first_is_answered_issue_one_pin_with_the_cache_down(
+        self, series, cache_outage
+    ):
+        """Four taps of one form, each sent before the page of the one before came back (so
+        no session has seen an answer), while the shared cache is away: one PIN, and every
+        other tap names it. The guard is a row in the database (access/desk/once.py)."""
+        seller = make_user(is_staff=True)
+        seller.groups.add(Group.objects.get(name="PIN issuers"))
+        taps = [Client() for _ in range(4)]
+        for tap in taps:
+            tap.force_login(seller)
+        once = form_token(taps[0].get(FOR_BUYER))
+        cache_outage.start()
+        answers = [hand_off(tap, series, once=once) for tap in taps]
+        assert [answer.status_code for answer in answers] == [200, 409, 409, 409]
+        hint = AccessPin.objects.get().hint
+        assert all(f"••••-••••-{hint}" in answer.text for answer in answers[1:])
+        assert HandoffToken.objects.get().pin.hint == hint
 
-        from access.desk.views import SENT_FORMS
-
+    def test_the_pin_and_its_forms_token_are_written_together(self, issuer, series):
+        """A PIN whose token cannot be written (another post wrote it first) is not kept."""
         once = form_token(issuer.get(FOR_BUYER))
-        cache.add(f"{SENT_FORMS}:{once}", 1)  # the first post has claimed it, not yet answered
-        response = hand_off(issuer, series, once=once)
-        assert response.status_code == 409 and "sent already" in response.text
-        assert AccessPin.objects.count() == 0
+        earlier = services.issue_pins(series=series, buyer="@first")[0].record
+        HandoffToken.objects.create(token=once, pin=earlier)
+        from access.desk import once as guard
+
+        issued, found = guard.issue_once(once, lambda: services.issue_pins(series=series)[0])
+        assert (issued, found) == (None, earlier)
+        assert list(AccessPin.objects.all()) == [earlier]
 
     def test_a_form_sent_back_with_errors_keeps_its_token_and_issues_when_corrected(
         self, issuer, series
@@ -194,10 +226,60 @@ class TestSendingAFormTwice:
             and AccessPin.objects.filter(revoked_at__isnull=True).count() == 1
         )
 
-    def test_a_forged_token_issues_as_a_new_form_would(self, issuer, series):
-        assert hand_off(issuer, series, once="x" * 500).status_code == 200
-        assert hand_off(issuer, series, once="x" * 500).status_code == 200
+    @pytest.mark.parametrize("forged", ["x" * 500, "x" * 40, "short"])
+    def test_a_forged_token_issues_as_a_new_form_would(self, issuer, series, forged):
+        assert hand_off(issuer, series, once=forged).status_code == 200
+        assert hand_off(issuer, series, once=forged).status_code == 200
         assert AccessPin.objects.count() == 2
+        assert not HandoffToken.objects.exists()
+
+    def test_a_form_opened_too_long_ago_issues_nothing_and_asks_again(
+        self, issuer, series, monkeypatch
+    ):
+        """Its token's row may have been deleted, so the page cannot know whether it issued:
+        it says so, and the form comes back with a new token, which issues."""
+        from access.desk import once as guard
+
+        with clock(monkeypatch, days=-guard.FORM_DAYS, seconds=-60):
+            old = form_token(issuer.get(FOR_BUYER))
+        refused = hand_off(issuer, series, once=old)
+        assert refused.status_code == 200 and not AccessPin.objects.exists()
+        assert f"more than {guard.FORM_DAYS} days ago" in refused.text
+        assert "@budi.dev" in refused.text  # what was typed is kept
+        fresh = form_token(refused)
+        assert fresh != old
+        assert PIN.search(hand_off(issuer, series, once=fresh).text)
+        assert hand_off(issuer, series, once=fresh).status_code == 409
+        assert AccessPin.objects.count() == 1
+
+    def test_a_form_opened_too_long_ago_that_did_issue_names_its_pin(
+        self, issuer, series, monkeypatch
+    ):
+        from access.desk import once as guard
+
+        with clock(monkeypatch, days=-guard.FORM_DAYS + 1):
+            old = form_token(issuer.get(FOR_BUYER))
+        pin = PIN.search(hand_off(issuer, series, once=old).text)[1]
+        with clock(monkeypatch, days=2):  # the token is too old now; its row is not
+            again = hand_off(issuer, series, once=old)
+        assert again.status_code == 409 and f"••••-••••-{pin[-4:]}" in again.text
+        assert AccessPin.objects.count() == 1
+
+    def test_the_rows_of_forms_older_than_a_token_lives_are_deleted_on_the_next_issue(
+        self, issuer, series
+    ):
+        from django.utils import timezone
+
+        from access.desk import once as guard
+
+        pin = services.issue_pins(series=series)[0].record
+        now = timezone.now()
+        for name, age in [("old", guard.FORM_DAYS * 24 + 1), ("recent", guard.FORM_DAYS * 24 - 1)]:
+            HandoffToken.objects.create(token=name, pin=pin, created_at=now - timedelta(hours=age))
+        hand_off(issuer, series, once=form_token(issuer.get(FOR_BUYER)))
+        assert set(HandoffToken.objects.values_list("token", flat=True)) >= {"recent"}
+        assert not HandoffToken.objects.filter(token="old").exists()
+        assert HandoffToken.objects.count() == 2
 
 
 class TestReplacingALostPin:
