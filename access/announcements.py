@@ -32,7 +32,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import mailers
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -97,28 +97,34 @@ def recipients(lesson: Lesson, now=None) -> list[Recipient]:
 
 
 def can_announce(lesson: Lesson) -> bool:
-    """Only a lesson readers can see, and only once."""
-    return (
-        Lesson.objects.published().filter(pk=lesson.pk).exists()
-        and not Announcement.objects.filter(lesson=lesson).exists()
-    )
+    """Only a lesson readers can see is announced (and only once: see queue())."""
+    return Lesson.objects.published().filter(pk=lesson.pk).exists()
 
 
-def queue(*, lesson: Lesson, site_url: str, created_by=None) -> Announcement:
-    """Queue one delivery per recipient and, once they are saved, the task that sends them."""
-    with transaction.atomic():
-        announcement = Announcement.objects.create(
-            lesson=lesson, site_url=site_url.rstrip("/"), created_by=created_by
-        )
-        Delivery.objects.bulk_create(
-            [
-                Delivery(announcement=announcement, email=r.email, user_id=r.user_id)
-                for r in recipients(lesson)
-            ],
-            batch_size=1000,
-        )
-        transaction.on_commit(send_queued.enqueue)
-    return announcement
+def queue(*, lesson: Lesson, site_url: str, created_by=None) -> tuple[Announcement, bool]:
+    """Queue one delivery per recipient and, once they are saved, the task that sends them:
+    (the announcement, True). A lesson is announced once: when it was already, by an earlier
+    post or by one at the same moment (the lesson is unique among announcements), nothing
+    more is queued and the existing announcement comes back, with False."""
+    try:
+        with transaction.atomic():
+            announcement = Announcement.objects.create(
+                lesson=lesson, site_url=site_url.rstrip("/"), created_by=created_by
+            )
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(announcement=announcement, email=r.email, user_id=r.user_id)
+                    for r in recipients(lesson)
+                ],
+                batch_size=1000,
+            )
+            transaction.on_commit(send_queued.enqueue)
+    except IntegrityError:
+        existing = Announcement.objects.filter(lesson=lesson).first()
+        if existing is None:
+            raise
+        return existing, False
+    return announcement, True
 
 
 # Stopping the e-mails ------------------------------------------------------------------------

@@ -302,29 +302,25 @@ def buyers_csv_view(request):
 @requires("access.add_announcement")
 def announce_view(request, lesson_pk):
     """Confirm, then queue the e-mails for a published lesson (never sent in this
-    request: the worker sends them)."""
+    request: the worker sends them). Sent twice, it queues them once."""
     lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=lesson_pk)
     problem = ""
-    if not Lesson.objects.published().filter(pk=lesson.pk).exists():
+    if not announcements.can_announce(lesson):
         problem = gettext("Only a published lesson that readers can already see is announced.")
+    elif request.method == "POST":
+        site = request.build_absolute_uri("/")
+        announcement, queued = announcements.queue(
+            lesson=lesson, site_url=site, created_by=request.user
+        )
+        if queued:
+            _announced(request, announcement)
+        else:
+            messages.warning(
+                request, gettext("This lesson was announced already: nothing more was queued.")
+            )
+        return redirect("admin:access_announcement_change", announcement.pk)
     elif Announcement.objects.filter(lesson=lesson).exists():
         problem = gettext("This lesson was announced already.")
-    if request.method == "POST" and not problem:
-        site = request.build_absolute_uri("/")
-        announcement = announcements.queue(lesson=lesson, site_url=site, created_by=request.user)
-        count = announcement.deliveries.count()
-        queued = gettext("Queued %(count)s e-mail(s).")
-        log(request, [announcement], ADDITION, queued % {"count": count})
-        messages.success(
-            request,
-            ngettext(
-                "Queued %(count)s e-mail; it goes out in the next minutes.",
-                "Queued %(count)s e-mails; they go out in the next minutes.",
-                count,
-            )
-            % {"count": count},
-        )
-        return redirect("admin:access_announcement_change", announcement.pk)
     context = {
         "title": _("Announce by e-mail"),
         "lesson": lesson,
@@ -334,3 +330,18 @@ def announce_view(request, lesson_pk):
     status = 409 if problem and request.method == "POST" else 200
     template = "admin/access/announcement/announce.html"
     return render(request, template, context, model=Announcement, status=status)
+
+
+def _announced(request, announcement) -> None:
+    count = announcement.deliveries.count()
+    queued = gettext("Queued %(count)s e-mail(s).")
+    log(request, [announcement], ADDITION, queued % {"count": count})
+    messages.success(
+        request,
+        ngettext(
+            "Queued %(count)s e-mail; it goes out in the next minutes.",
+            "Queued %(count)s e-mails; they go out in the next minutes.",
+            count,
+        )
+        % {"count": count},
+    )

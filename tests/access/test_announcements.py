@@ -10,6 +10,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -419,9 +420,38 @@ def test_only_a_published_lesson_is_announced_and_only_once(author, series, less
     assert "Only a published lesson" in author.get(url).text
     assert author.post(url).status_code == 409
     announce = reverse("admin:access_announcement_announce", args=[lesson.pk])
+    assert "This e-mails" in author.get(announce).text
     author.post(announce)
-    assert author.post(announce).status_code == 409
+    assert "announced already" in author.get(announce).text
     assert Announcement.objects.count() == 1
+
+
+def test_announcing_twice_queues_once_and_shows_the_announcement(
+    author, series, lesson, task_queue
+):
+    """A second post (a double tap, a reload, or one at the same moment that lost the race
+    for the lesson's one announcement) queues nothing and lands on the first's page."""
+    reader_with_access(series)
+    announce = reverse("admin:access_announcement_announce", args=[lesson.pk])
+    first = author.post(announce)
+    again = author.post(announce, follow=True)
+    announcement = Announcement.objects.get()
+    assert first["Location"] == again.redirect_chain[0][0]
+    assert again.redirect_chain[0][0].endswith(f"/{announcement.pk}/change/")
+    assert "announced already: nothing more was queued" in again.text
+    assert Delivery.objects.count() == 1
+    assert LogEntry.objects.filter(object_id=str(announcement.pk)).count() == 1
+
+
+def test_queueing_a_lesson_announced_at_the_same_moment_returns_that_announcement(series, lesson):
+    """queue() trusts the one announcement per lesson, not a check before it: as if the
+    other post had written its row between this one's check and its insert."""
+    reader_with_access(series)
+    first, created = announcements.queue(lesson=lesson, site_url="https://x.example")
+    assert created
+    again, created = announcements.queue(lesson=lesson, site_url="https://x.example")
+    assert (again, created) == (first, False)
+    assert Delivery.objects.count() == 1
 
 
 def test_the_lesson_page_in_the_admin_offers_the_announcement(author, lesson):
