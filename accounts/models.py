@@ -13,16 +13,19 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get(self, *args, **kwargs):
-        """`get(pk=…)`, which authentication runs on every logged-in request, with one plain
-        query (config/plainsql.py). Every other lookup is the ORM's."""
-        if args or set(kwargs) != {"pk"} or self._db is not None:
+        """One user by primary key (`pk=` or the key's own name, `id=`), which authentication
+        asks on every logged-in request: the ORM's query, compiled once and run as plain SQL
+        (config/plainsql.py), with the ORM's answers (tests/accounts/test_models.py holds the
+        two to the same ones). Every other lookup is the ORM's."""
+        meta = self.model._meta
+        by_key = len(kwargs) == 1 and set(kwargs) <= {"pk", meta.pk.name, meta.pk.attname}
+        if args or not by_key or self._db is not None:
             return super().get(*args, **kwargs)
-        model = self.model
-        names = [field.attname for field in model._meta.concrete_fields]
-        values = plainsql.select_one(model, names, **{model._meta.pk.name: kwargs["pk"]})
+        names = [field.attname for field in meta.concrete_fields]
+        values = plainsql.select_one(self.model, names, pk=next(iter(kwargs.values())))
         if values is None:
-            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        return model.from_db(router.db_for_read(model), names, values)
+            raise self.model.DoesNotExist(f"{meta.object_name} matching query does not exist.")
+        return self.model.from_db(router.db_for_read(self.model), names, values)
 
     def _create_user(self, email, password, **extra_fields):
         if not email:

@@ -1,59 +1,172 @@
-"""One-row reads in plain SQL, for the few lookups every logged-in request makes (its user,
-its progress on a lesson): building a query through the ORM costs about ten times running it.
+"""Plain SQL, written once: the few statements every logged-in request runs (its session, its
+user, its grants, its progress on a lesson), where building a query through the ORM costs
+about ten times running it.
 
-Names come from the model's meta and values are parameters, so no SQL comes from a request.
-The backend's converters are applied as the ORM applies them (aware datetimes and booleans on
-SQLite), so what is read here is what the ORM would read, and saves back unchanged.
+A read is a QuerySet, written as any other, with stand-ins for the values that change from
+one call to the next (`Prepared`). It is compiled by the ORM once per database connection;
+each call puts its values, adapted as the ORM adapts them, where the stand-ins were, and
+reads the rows through the compiler's own converters (aware datetimes and booleans on
+SQLite), so it answers as the QuerySet would, with the QuerySet's rules (`active()`, …) in
+its SQL, never a copy of them. The one write is Progress's upsert (`upsert`), which the ORM
+cannot say. Names come from the models' meta and values are parameters: no SQL comes from a
+request.
 """
 
 import functools
+import weakref
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-from django.db import connections, router
+from django.db import connections, models, router
 
-
-def _converters(connection, model, fields):
-    table = model._meta.db_table
-    found = []
-    for index, field in enumerate(fields):
-        column = field.get_col(table)
-        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
-            connection
-        ):
-            found.append((index, convert, column))
-    return found
+_STAND_IN_AT = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+_STAND_IN_NUMBER = 1_987_654_300  # within every integer column's range
 
 
-@functools.cache
-def _statement(alias: str, model, names: tuple[str, ...], where: tuple[str, ...]):
-    """The SQL, the fields of `where` and the converters, worked out once per shape."""
-    connection = connections[alias]
-    quote, meta = connection.ops.quote_name, model._meta
-    fields = [meta.get_field(name) for name in names]
-    conditions = [meta.get_field(name) for name in where]
-    sql = (
-        f"SELECT {', '.join(quote(field.column) for field in fields)} "  # noqa: S608
-        f"FROM {quote(meta.db_table)} "
-        f"WHERE {' AND '.join(f'{quote(field.column)} = %s' for field in conditions)}"
-    )
-    return sql, conditions, _converters(connection, model, fields)
+def _kind(field) -> str:
+    return (field.target_field if field.is_relation else field).get_internal_type()
+
+
+def _stand_in(field, index: int):
+    """A value for `field` that no query holds by chance, different for each slot."""
+    kind = _kind(field)
+    if kind == "DateTimeField":
+        return _STAND_IN_AT.replace(microsecond=100_000 + index)
+    if kind.endswith(("AutoField", "IntegerField")):
+        return _STAND_IN_NUMBER + index
+    return f"plainsql stand-in {index}"
+
+
+class Prepared:
+    """`build(**slots)` returns a QuerySet of rows (values_list); `slots` names the field each
+    value is compared with (so that it is adapted as that field's lookups adapt it):
+
+        progress = Prepared(
+            lambda user, lesson: Progress.objects.filter(user=user, lesson=lesson)
+            .values_list("finished_at"),
+            user=lambda: Progress._meta.get_field("user"),
+            lesson=lambda: Progress._meta.get_field("lesson"),
+        )
+        progress.rows(using="default", user=7, lesson=3)
+
+    A slot is for an ordinary value of its field: not None, which the ORM writes as IS NULL.
+    An integer beyond its column's range finds nothing, as the ORM's exact lookup says."""
+
+    def __init__(self, build: Callable[..., models.QuerySet], **slots: Callable[[], models.Field]):
+        self.build = build
+        self.slots = slots
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _compile(self, connection, alias: str):
+        fields = {name: slot() for name, slot in self.slots.items()}
+        stand_ins = {name: _stand_in(field, i) for i, (name, field) in enumerate(fields.items())}
+        compiler = self.build(**stand_ins).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        adapted = {
+            name: field.get_db_prep_value(stand_ins[name], connection)
+            for name, field in fields.items()
+        }
+        places = [next((n for n, a in adapted.items() if a == p), None) for p in params]
+        if missing := set(fields) - set(places):
+            raise ValueError(f"the query does not use {sorted(missing)}")
+        selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+        converters = list(compiler.get_converters(selected).items())
+        return sql, list(params), places, fields, converters
+
+    def rows(self, *, using: str, **values) -> list[list]:
+        """The rows of the QuerySet, with `values` in the slots, from the database `using`."""
+        connection = connections[using]
+        if (compiled := self._compiled.get(connection)) is None:
+            compiled = self._compiled[connection] = self._compile(connection, using)
+        sql, params, places, fields, converters = compiled
+        prepared = {}
+        for name, field in fields.items():
+            value = field.get_db_prep_value(values[name], connection)
+            if isinstance(value, int) and not _in_range(connection, field, value):
+                return []
+            prepared[name] = value
+        params = [
+            param if place is None else prepared[place]
+            for place, param in zip(places, params, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return convert(cursor.fetchall(), converters, connection)
+
+
+def convert(rows, converters, connection) -> list[list]:
+    """Rows as the database gave them, as the ORM reads them: every value through its
+    column's converters (the one place plain rows become datetimes, booleans, …)."""
+    converted = []
+    for row in map(list, rows):
+        for index, (functions, expression) in converters:
+            value = row[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[index] = value
+        converted.append(row)
+    return converted
+
+
+def _in_range(connection, field, value: int) -> bool:
+    low, high = connection.ops.integer_field_range(_kind(field))
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def select_one(model, names: list[str], **equals) -> list | None:
-    """The values of the fields `names` of the row whose fields equal `equals`, or None. The
-    fields in `equals` must make the row unique."""
-    alias = router.db_for_read(model)
+    """The values of the fields `names` of the row whose fields equal `equals` ("pk" for the
+    primary key), or None. The fields in `equals` must make the row unique."""
+    rows = _select(model, tuple(names), tuple(equals)).rows(
+        using=router.db_for_read(model), **equals
+    )
+    return rows[0] if rows else None
+
+
+@functools.cache
+def _select(model, names: tuple[str, ...], where: tuple[str, ...]) -> Prepared:
+    meta = model._meta
+
+    def field(name):
+        return lambda: meta.pk if name == "pk" else meta.get_field(name)
+
+    return Prepared(
+        lambda **values: model._base_manager.filter(**values).order_by().values_list(*names),
+        **{name: field(name) for name in where},
+    )
+
+
+def upsert(
+    model, values: dict, *, unique: tuple[str, ...], update=(), keep_first=(), using=None
+) -> None:
+    """Insert a row of `values` or, where one with the same `unique` fields exists, set its
+    fields `update` to these values and its fields `keep_first` only where they are empty
+    (keeping the first value they got). One statement: INSERT … ON CONFLICT, as SQLite and
+    PostgreSQL both write it; bulk_create's update_conflicts cannot keep a value it finds."""
+    alias = using or router.db_for_write(model)
     connection = connections[alias]
-    sql, conditions, converters = _statement(alias, model, tuple(names), tuple(equals))
+    names = tuple(values)
+    sql = _upsert_sql(model, alias, names, unique, tuple(update), tuple(keep_first))
+    meta = model._meta
     params = [
-        field.get_db_prep_value(value, connection)
-        for field, value in zip(conditions, equals.values(), strict=True)
+        meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, convert, column in converters:
-        values[index] = convert(values[index], column, connection)
-    return values
+
+
+@functools.cache
+def _upsert_sql(model, alias, names, unique, update, keep_first) -> str:
+    quote, meta = connections[alias].ops.quote_name, model._meta
+    table = quote(meta.db_table)
+
+    def column(name):
+        return quote(meta.get_field(name).column)
+
+    settings = [f"{column(n)} = EXCLUDED.{column(n)}" for n in update] + [
+        f"{column(n)} = COALESCE({table}.{column(n)}, EXCLUDED.{column(n)})" for n in keep_first
+    ]
+    return (
+        f"INSERT INTO {table} ({', '.join(column(n) for n in names)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(names))}) "
+        f"ON CONFLICT ({', '.join(column(n) for n in unique)}) DO UPDATE SET {', '.join(settings)}"
+    )

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, connections, models, router, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -1079,32 +1079,18 @@ class ProgressQuerySet(models.QuerySet):
     def record(self, *, user, lesson, finished: bool) -> None:
         """One statement: the reader opened the lesson (now), and read it to the end if
         `finished`. The first opening and the first finish are kept: "done on 3 May" stays
-        true when they read it to the end again. (An upsert that keeps a value it finds,
-        which bulk_create cannot say: INSERT … ON CONFLICT, as SQLite and PostgreSQL both
-        write it.)"""
+        true when they read it to the end again (config/plainsql.py's upsert, which keeps a
+        value it finds, as bulk_create cannot)."""
         now = timezone.now()
-        connection = connections[self._db or router.db_for_write(Progress)]
-        meta, quote = Progress._meta, connection.ops.quote_name
-        table = quote(meta.db_table)
-        names = ["user", "lesson", "opened_at", "seen_at", "finished_at"]
-        fields = [meta.get_field(name) for name in names]
-        user_id, lesson_id, seen_at, finished_at = (
-            quote(f.column) for f in fields[:2] + fields[3:]
-        )
-        sql = (
-            f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({user_id}, {lesson_id}) DO UPDATE SET "
-            f"{seen_at} = EXCLUDED.{seen_at}, "
-            f"{finished_at} = COALESCE({table}.{finished_at}, EXCLUDED.{finished_at})"
-        )
-        values = [user.pk, lesson.pk, now, now, now if finished else None]
-        params = [
-            field.get_db_prep_save(value, connection)
-            for field, value in zip(fields, values, strict=True)
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        plainsql.upsert(
+            Progress,
+            {"user": user.pk, "lesson": lesson.pk, "opened_at": now, "seen_at": now,
+             "finished_at": now if finished else None},
+            unique=("user", "lesson"),
+            update=("seen_at",),
+            keep_first=("finished_at",),
+            using=self._db,
+        )  # fmt: skip
 
     def marks_for(self, user, lessons) -> tuple[set[int], set[int]]:
         """(opened, done): which of these lessons the reader opened, and read to the end. One

@@ -50,6 +50,44 @@ def test_the_user_looked_up_on_each_request_is_the_same_as_the_orms(django_asser
         User.objects.get(pk=user.pk + 1000)
 
 
+@pytest.mark.parametrize("name", ["pk", "id"])
+@pytest.mark.parametrize(
+    "value",
+    ["the key", "the key as text", "no such key", "not a number", "beyond the column"],
+)
+def test_get_by_the_key_answers_as_the_orm_by_any_name(name, value, monkeypatch):
+    """`get(pk=…)` and `get(id=…)` both take the plain query, and both answer as the ORM's
+    own get() does: the same user, or the same exception."""
+    from django.db import connection
+
+    from config import plainsql
+
+    user = User.objects.create_user("reader@example.com", "pw-123456789")
+    given = {
+        "the key": user.pk,
+        "the key as text": str(user.pk),
+        "no such key": user.pk + 1000,
+        "not a number": "7; DROP TABLE",
+        "beyond the column": connection.ops.integer_field_range("BigAutoField")[1] + 1,
+    }[value]
+    plain = []
+    select_one = plainsql.select_one
+    monkeypatch.setattr(
+        plainsql, "select_one", lambda *a, **k: plain.append(1) or select_one(*a, **k)
+    )
+
+    def outcome(manager):
+        try:
+            found = manager.get(**{name: given})
+        except (User.DoesNotExist, ValueError) as error:
+            return type(error), str(error)
+        fields = [field.attname for field in User._meta.concrete_fields]
+        return [getattr(found, f) for f in fields], found._state.db, found._state.adding
+
+    assert outcome(User.objects) == outcome(User._base_manager)
+    assert plain == [1]
+
+
 def test_sign_up_asks_only_for_an_email_address(client):
     form = client.get("/accounts/signup/").context["form"]
     assert [name for name, field in form.fields.items() if field.required] == ["email"]

@@ -1,0 +1,93 @@
+"""Plain SQL written once (config/plainsql.py): a read is its QuerySet's own statement,
+compiled once, run with new values, read through the ORM's converters, so it answers as the
+QuerySet does."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.utils import timezone
+
+from config import plainsql
+from config.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+
+def live_sessions(calls=None):
+    def build(key, now):
+        if calls is not None:
+            calls.append(key)
+        return Session.objects.filter(session_key=key, expire_date__gt=now).values_list(
+            "session_key", "expire_date"
+        )
+
+    field = Session._meta.get_field
+    return plainsql.Prepared(
+        build, key=lambda: field("session_key"), now=lambda: field("expire_date")
+    )
+
+
+@pytest.fixture
+def sessions():
+    now = timezone.now()
+    for key, moved in [("ends-later", timedelta(hours=1)), ("ends-now", timedelta(0)),
+                       ("ended", -timedelta(microseconds=1))]:  # fmt: skip
+        Session.objects.create(session_key=key, session_data="", expire_date=now + moved)
+    return now
+
+
+@pytest.mark.parametrize("key", ["ends-later", "ends-now", "ended", "unknown"])
+def test_a_prepared_read_answers_as_its_queryset(sessions, key, django_assert_num_queries):
+    now = sessions
+    expected = [
+        list(row)
+        for row in Session.objects.filter(session_key=key, expire_date__gt=now).values_list(
+            "session_key", "expire_date"
+        )
+    ]
+    with django_assert_num_queries(1):
+        rows = live_sessions().rows(using="default", key=key, now=now)
+    assert rows == expected
+    assert all(timezone.is_aware(expire_date) for _key, expire_date in rows)
+
+
+def test_it_is_compiled_once_per_connection(sessions):
+    calls = []
+    read = live_sessions(calls)
+    for key in ("ends-later", "ended", "unknown"):
+        read.rows(using="default", key=key, now=sessions)
+    assert len(calls) == 1
+
+
+def test_a_number_beyond_its_columns_range_finds_nothing_as_the_orm_says(reader):
+    from django.contrib.auth import get_user_model
+
+    too_big = connection.ops.integer_field_range("BigAutoField")[1] + 1
+    assert not get_user_model()._base_manager.filter(pk=too_big).exists()
+    assert plainsql.select_one(get_user_model(), ["email"], pk=too_big) is None
+    assert plainsql.select_one(get_user_model(), ["email"], pk=reader.pk) == [reader.email]
+
+
+def test_a_value_the_query_does_not_use_is_refused():
+    read = plainsql.Prepared(
+        lambda key, now: Session.objects.filter(session_key=key).values_list("session_data"),
+        key=lambda: Session._meta.get_field("session_key"),
+        now=lambda: Session._meta.get_field("expire_date"),
+    )
+    with pytest.raises(ValueError, match="does not use"):
+        read.rows(using="default", key="x", now=timezone.now())
+
+
+def test_a_session_is_read_in_one_query_until_it_expires(django_assert_num_queries):
+    store = SessionStore()
+    store["reader"] = 7
+    store.set_expiry(60)
+    store.save()
+    with django_assert_num_queries(1):
+        assert SessionStore(store.session_key).load() == {"reader": 7, "_session_expiry": 60}
+    Session.objects.filter(pk=store.session_key).update(expire_date=timezone.now())
+    again = SessionStore(store.session_key)
+    assert again.load() == {}
+    assert again.session_key is None
