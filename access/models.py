@@ -17,7 +17,7 @@ from access import policy
 from access.counting import OfferCount, PaywallView  # noqa: F401 (models of access)
 from access.desk.models import HandoffToken  # noqa: F401 (a model of access)
 from access.mailing import Announcement, Delivery, Follow  # noqa: F401 (models of access)
-from access.querysets import AccessPinQuerySet, EntitlementQuerySet
+from access.querysets import AccessPinQuerySet, EntitlementQuerySet, PinStatus, status_of
 from lessons.models import Lesson, Series
 
 
@@ -78,11 +78,7 @@ class AccessPin(Scope):
     itself is shown once, when it is issued.
     """
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        USED_UP = "used up", _("Used up")
-        EXPIRED = "expired", _("Expired")
-        REVOKED = "revoked", _("Revoked")
+    Status = PinStatus
 
     class Kind(models.TextChoices):
         """Why it was made: the sales dashboard counts sales apart from everything else."""
@@ -178,15 +174,9 @@ class AccessPin(Scope):
     def uses_left(self) -> int:
         return max(0, self.max_uses - self.use_count)
 
-    def status(self, now=None) -> "AccessPin.Status":
-        now = now or timezone.now()
-        if self.revoked_at:
-            return self.Status.REVOKED
-        if self.expires_at and self.expires_at <= now:
-            return self.Status.EXPIRED
-        if self.use_count >= self.max_uses:
-            return self.Status.USED_UP
-        return self.Status.ACTIVE
+    def status(self, now=None) -> PinStatus:
+        """Revoked, expired, used up or active (access.querysets.pin_status_rule)."""
+        return status_of(self, now or timezone.now())
 
     def access_ends(self, redeemed_at):
         return redeemed_at + timedelta(days=self.access_days) if self.access_days else None

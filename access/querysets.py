@@ -1,37 +1,80 @@
-"""Questions about many PINs and entitlements, asked in SQL: the PINs in each state and
-their counts, the active entitlements, and the grants the access policy is given."""
+"""The rules about PINs and entitlements that are asked of many rows at once, in SQL: a PIN's
+status (written once, in Python and in SQL side by side), the counts of a batch, the active
+entitlements (`policy.is_active()` in SQL), and the grants the access policy is given.
+tests/access/test_rules.py holds each SQL form to its Python one over the boundary cases."""
 
 import functools
+from collections.abc import Callable
+from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access import policy
 from config import plainsql
 
 
-def pin_status_counts(now=None, prefix: str = "") -> dict[str, models.Aggregate]:
-    """Aggregates counting PINs once each, in the order a seller reads them: revoked; else
-    redeemed (used at least once); else expired (never used); else unused (can still be
-    redeemed). `prefix` reaches the PINs through a relation ("pins__")."""
-    now = now or timezone.now()
+class PinStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    USED_UP = "used up", _("Used up")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
 
-    def q(**lookups) -> Q:
-        return Q(**{prefix + key: value for key, value in lookups.items()})
 
-    live = q(revoked_at__isnull=True)
-    unused = live & q(use_count=0)
-    expired = q(expires_at__lte=now)
-    pk = prefix + "pk"
+def pin_status_rule(now: datetime) -> tuple[tuple[PinStatus, Callable, Q], ...]:
+    """The one rule for a PIN's status at `now`: the first of these that holds names it (a
+    PIN revoked after it expired is revoked; one expired after it was used up is expired);
+    a PIN none of them holds for is active and can still be redeemed. Each as a test of one
+    PIN and as a condition on many, side by side."""
+    return (
+        (PinStatus.REVOKED, lambda pin: pin.revoked_at is not None, Q(revoked_at__isnull=False)),
+        (
+            PinStatus.EXPIRED,
+            lambda pin: pin.expires_at is not None and pin.expires_at <= now,
+            Q(expires_at__lte=now),
+        ),
+        (
+            PinStatus.USED_UP,
+            lambda pin: pin.use_count >= pin.max_uses,
+            Q(use_count__gte=F("max_uses")),
+        ),
+    )
+
+
+def status_of(pin, now: datetime) -> PinStatus:
+    """`pin`'s status at `now` (AccessPin.status())."""
+    for status, holds, _condition in pin_status_rule(now):
+        if holds(pin):
+            return status
+    return PinStatus.ACTIVE
+
+
+def status_conditions(now: datetime) -> dict[PinStatus, Q]:
+    """Each status as a condition on PINs: its own test, and none of those before it."""
+    conditions, earlier = {}, Q()
+    for status, _holds, condition in pin_status_rule(now):
+        conditions[status] = earlier & condition
+        earlier &= ~condition
+    conditions[PinStatus.ACTIVE] = earlier
+    return conditions
+
+
+def pin_status_counts(now=None) -> dict[str, models.Aggregate]:
+    """Aggregates counting PINs once each, as a seller reads a batch: revoked; else redeemed
+    (used at least once, whatever came after); else, never used, expired or unused (can
+    still be redeemed), as their status says."""
+    status = status_conditions(now or timezone.now())
+    never_used = Q(use_count=0)
     return {
-        "issued": models.Count(pk),
-        "revoked": models.Count(pk, filter=~live),
-        "redeemed": models.Count(pk, filter=live & q(use_count__gt=0)),
-        "expired": models.Count(pk, filter=unused & expired),
-        "unused": models.Count(pk, filter=unused & ~expired),
-        "uses": models.Sum(prefix + "use_count", default=0),
-        "capacity": models.Sum(prefix + "max_uses", default=0),
+        "issued": models.Count("pk"),
+        "revoked": models.Count("pk", filter=status[PinStatus.REVOKED]),
+        "redeemed": models.Count("pk", filter=~status[PinStatus.REVOKED] & ~never_used),
+        "expired": models.Count("pk", filter=status[PinStatus.EXPIRED] & never_used),
+        "unused": models.Count("pk", filter=status[PinStatus.ACTIVE] & never_used),
+        "uses": models.Sum("use_count", default=0),
+        "capacity": models.Sum("max_uses", default=0),
     }
 
 
@@ -42,20 +85,8 @@ class AccessPinQuerySet(models.QuerySet):
         return self.aggregate(**pin_status_counts(now))
 
     def with_status(self, status: str, now=None):
-        """PINs in this state, decided in the same order as `AccessPin.status()`: revoked
-        first, then expired, then used up; active PINs can still be redeemed."""
-        now = now or timezone.now()
-        revoked = Q(revoked_at__isnull=False)
-        expired = Q(expires_at__lte=now)
-        used_up = Q(use_count__gte=models.F("max_uses"))
-        return self.filter(
-            {
-                "revoked": revoked,
-                "expired": ~revoked & expired,
-                "used up": ~revoked & ~expired & used_up,
-                "active": ~revoked & ~expired & ~used_up,
-            }[status]
-        )
+        """PINs in this state at `now` (pin_status_rule)."""
+        return self.filter(status_conditions(now or timezone.now())[PinStatus(status)])
 
 
 class EntitlementQuerySet(models.QuerySet):
