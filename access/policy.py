@@ -36,7 +36,9 @@ class Decision:
 
 def is_active(*, expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
     """The one rule for "active": not revoked, and `now` is before the end (if there is
-    one; the end itself is excluded). `EntitlementQuerySet.active()` is this rule in SQL."""
+    one; the end itself is excluded). `EntitlementQuerySet.active()` is this rule in SQL,
+    and the plain query of `grants_for()` is compiled from it (tests/access/test_rules.py
+    holds the three to the same answers)."""
     return revoked_at is None and (expires_at is None or now < expires_at)
 
 

@@ -1,6 +1,8 @@
 """Every admin action and every custom admin view declares the permission it needs, and
 enforces it: walked for each built-in role (the Authors and PIN issuers groups the migrations
-create, a superuser) and a staff user who may only view.
+create, a superuser) and a staff user who may only view. The seller's desk
+(access/desk/views.py) is mounted in the admin under its models' addresses, so its pages are
+walked with the ModelAdmins' own.
 
 The tables below are the specification: a new action or view fails here until it is added,
 with the roles that may use it."""
@@ -178,6 +180,16 @@ def test_every_custom_view_of_ours_declares_its_permission(db):
         if pattern.name in {"auth_user_password_change"}:
             continue  # Django's own
         assert getattr(pattern.callback, "required_permissions", None), pattern.name
+
+
+def test_every_page_of_the_desk_is_mounted_in_the_admin():
+    from access.desk import urls, views
+
+    pages = {view.__name__ for routes in urls.PAGES.values() for _route, view, _name in routes}
+    written = {name for name in vars(views) if name.endswith("_view")}
+    assert pages == written
+    mounted = {pattern.callback.__name__ for _admin, pattern in custom_views()}
+    assert pages <= mounted
 
 
 @pytest.mark.parametrize("role", ROLES)
