@@ -1,5 +1,5 @@
-"""New-lesson e-mails: who gets them (readers with access who asked, and followers), queueing
-from the admin without sending, sending by the worker or the command outside any
+"""New-lesson e-mails: who gets them (readers with access who asked, and followers), sending
+by the worker or the command outside any
 transaction with a record per address, retries that count only the tries made, the e-mail
 itself (never premium text, in the reader's language, RFC 8058 one-click unsubscribe), and
 the unsubscribe page."""
@@ -10,7 +10,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -20,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access import announcements, services
-from access.models import Announcement, Delivery, Follow
+from access.models import Delivery, Follow
+from tests.access.helpers import reader_with_access
 from tests.accounts.flows import sign_up
 from tests.conftest import run
 from tests.factories import make_follow, make_lesson, make_series, make_user
@@ -40,19 +40,6 @@ def lesson(series):
         summary="What the new lesson is about.",
         body="Public part.\n\n<!-- more -->\n\nPREMIUM-ONLY-SENTENCE.",
     )
-
-
-def reader_with_access(series, *, wants=True, email=None, **fields):
-    reader = make_user(email=email, lesson_emails=wants, **fields)
-    services.grant(user=reader, series=series)
-    return reader
-
-
-@pytest.fixture
-def author(db):
-    client = Client()
-    client.force_login(make_user(is_staff=True, is_superuser=True))
-    return client
 
 
 def send(*args) -> str:
@@ -112,26 +99,6 @@ class TestWhoGetsThem:
             ("free@example.com", free_reader.pk),
             ("stranger@example.com", None),
         }
-
-
-def test_queueing_sends_nothing_and_starts_the_sending_task(
-    author, series, lesson, task_queue, django_capture_on_commit_callbacks
-):
-    readers = [reader_with_access(series) for _ in range(4)]
-    make_follow(series, "fan@example.com")
-    page = author.get(reverse("admin:access_announcement_announce", args=[lesson.pk]))
-    assert "This e-mails <strong>5 readers</strong>" in page.text
-    with django_capture_on_commit_callbacks(execute=True):
-        response = author.post(reverse("admin:access_announcement_announce", args=[lesson.pk]))
-    assert response.status_code == 302
-    assert mail.outbox == []  # the request never talks to the mail server
-    assert Delivery.objects.filter(status="queued").count() == 5
-    assert [r.task.name for r in task_queue.results] == ["send_queued"]
-
-    assert run(task_queue) == [{"sent": 5, "skipped": 0}]
-    addressed = sorted(m.to[0] for m in mail.outbox)
-    assert addressed == sorted([r.email for r in readers] + ["fan@example.com"])
-    assert task_queue.results == []  # nothing waits: the task did not queue itself again
 
 
 def test_the_command_sends_in_batches_and_each_email_goes_once(series, lesson):
@@ -412,51 +379,6 @@ def override_tasks_dummy():
     return override_settings(
         TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     )
-
-
-def test_only_a_published_lesson_is_announced_and_only_once(author, series, lesson):
-    draft = make_lesson(series, number=8, status="draft", access="premium")
-    url = reverse("admin:access_announcement_announce", args=[draft.pk])
-    assert "Only a published lesson" in author.get(url).text
-    assert author.post(url).status_code == 409
-    announce = reverse("admin:access_announcement_announce", args=[lesson.pk])
-    assert "This e-mails" in author.get(announce).text
-    author.post(announce)
-    assert "announced already" in author.get(announce).text
-    assert Announcement.objects.count() == 1
-
-
-def test_announcing_twice_queues_once_and_shows_the_announcement(
-    author, series, lesson, task_queue
-):
-    """A second post (a double tap, a reload, or one at the same moment that lost the race
-    for the lesson's one announcement) queues nothing and lands on the first's page."""
-    reader_with_access(series)
-    announce = reverse("admin:access_announcement_announce", args=[lesson.pk])
-    first = author.post(announce)
-    again = author.post(announce, follow=True)
-    announcement = Announcement.objects.get()
-    assert first["Location"] == again.redirect_chain[0][0]
-    assert again.redirect_chain[0][0].endswith(f"/{announcement.pk}/change/")
-    assert "announced already: nothing more was queued" in again.text
-    assert Delivery.objects.count() == 1
-    assert LogEntry.objects.filter(object_id=str(announcement.pk)).count() == 1
-
-
-def test_queueing_a_lesson_announced_at_the_same_moment_returns_that_announcement(series, lesson):
-    """queue() trusts the one announcement per lesson, not a check before it: as if the
-    other post had written its row between this one's check and its insert."""
-    reader_with_access(series)
-    first, created = announcements.queue(lesson=lesson, site_url="https://x.example")
-    assert created
-    again, created = announcements.queue(lesson=lesson, site_url="https://x.example")
-    assert (again, created) == (first, False)
-    assert Delivery.objects.count() == 1
-
-
-def test_the_lesson_page_in_the_admin_offers_the_announcement(author, lesson):
-    page = author.get(reverse("admin:lessons_lesson_change", args=[lesson.pk])).text
-    assert reverse("admin:access_announcement_announce", args=[lesson.pk]) in page
 
 
 class TestUnsubscribe:
