@@ -6,6 +6,7 @@ the sales dashboard, the batches with their CSV and revoking, the readers-with-a
 and announcing a lesson by e-mail."""
 
 import base64
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, CHANGE
@@ -202,7 +203,7 @@ def for_buyer_view(request):
         "title": _("Issue a PIN for a buyer"),
         "form": form,
         "once": posted.for_form(),
-        "stale_days": once.FORM_DAYS if posted.stale else None,
+        "stale": _stale(posted, buyer=request.POST.get("buyer", "")),
     }
     return render(request, "admin/access/accesspin/for_buyer.html", context)
 
@@ -243,10 +244,19 @@ def replace_view(request, pk):
         "problem": problem,
         "redeemers": [e.user for e in pin.entitlements.all()],
         "once": posted.for_form(),
-        "stale_days": once.FORM_DAYS if posted.stale else None,
+        "stale": _stale(posted, buyer=pin.buyer),
     }
     status = 409 if problem else 200
     return render(request, "admin/access/accesspin/replace.html", context, status=status)
+
+
+def _stale(posted, *, buyer: str) -> dict | None:
+    """What the page says of a form too old to issue: its age, and the list of PINs found by
+    the buyer, to check whether it issued one back then."""
+    if not posted.stale:
+        return None
+    pins = reverse("admin:access_accesspin_changelist")
+    return {"days": once.FORM_DAYS, "pins_url": f"{pins}?{urlencode({'q': buyer.strip()})}"}
 
 
 def _sent(request, record):

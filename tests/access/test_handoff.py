@@ -245,6 +245,8 @@ class TestSendingAFormTwice:
         refused = hand_off(issuer, series, once=old)
         assert refused.status_code == 200 and not AccessPin.objects.exists()
         assert f"more than {guard.FORM_DAYS} days ago" in refused.text
+        pins = reverse("admin:access_accesspin_changelist")
+        assert f'<a href="{pins}?q=%40budi.dev">the list of PINs</a>' in refused.text
         assert "@budi.dev" in refused.text  # what was typed is kept
         fresh = form_token(refused)
         assert fresh != old
