@@ -13,7 +13,6 @@ request.
 """
 
 import functools
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -55,7 +54,7 @@ class Prepared:
     def __init__(self, build: Callable[..., models.QuerySet], **slots: Callable[[], models.Field]):
         self.build = build
         self.slots = slots
-        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._compiled: dict[int, tuple] = {}  # by connection (each thread has its own)
 
     def _compile(self, connection, alias: str):
         fields = {name: slot() for name, slot in self.slots.items()}
@@ -69,22 +68,25 @@ class Prepared:
         places = [next((n for n, a in adapted.items() if a == p), None) for p in params]
         if missing := set(fields) - set(places):
             raise ValueError(f"the query does not use {sorted(missing)}")
+        slots = [(name, field, _range(connection, field)) for name, field in fields.items()]
         selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
         converters = list(compiler.get_converters(selected).items())
-        return sql, list(params), places, fields, converters
+        return connection, sql, list(params), places, slots, converters
 
     def rows(self, *, using: str, **values) -> list[list]:
         """The rows of the QuerySet, with `values` in the slots, from the database `using`."""
         connection = connections[using]
-        if (compiled := self._compiled.get(connection)) is None:
-            compiled = self._compiled[connection] = self._compile(connection, using)
-        sql, params, places, fields, converters = compiled
+        compiled = self._compiled.get(id(connection))
+        if compiled is None or compiled[0] is not connection:
+            compiled = self._compiled[id(connection)] = self._compile(connection, using)
+        _connection, sql, params, places, slots, converters = compiled
         prepared = {}
-        for name, field in fields.items():
-            value = field.get_db_prep_value(values[name], connection)
-            if isinstance(value, int) and not _in_range(connection, field, value):
-                return []
-            prepared[name] = value
+        for name, field, (low, high) in slots:
+            value = prepared[name] = field.get_db_prep_value(values[name], connection)
+            if type(value) is int and (
+                (low is not None and value < low) or (high is not None and value > high)
+            ):
+                return []  # as the ORM's exact lookup says of a number beyond its column
         params = [
             param if place is None else prepared[place]
             for place, param in zip(places, params, strict=True)
@@ -108,9 +110,11 @@ def convert(rows, converters, connection) -> list[list]:
     return converted
 
 
-def _in_range(connection, field, value: int) -> bool:
-    low, high = connection.ops.integer_field_range(_kind(field))
-    return (low is None or value >= low) and (high is None or value <= high)
+def _range(connection, field) -> tuple[int | None, int | None]:
+    """The values an integer column holds ((None, None): any, or not an integer column)."""
+    if _kind(field).endswith(("AutoField", "IntegerField")):
+        return connection.ops.integer_field_range(_kind(field))
+    return None, None
 
 
 def select_one(model, names: list[str], **equals) -> list | None:
