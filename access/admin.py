@@ -32,6 +32,7 @@ from access.models import (
     RedemptionAttempt,
     pin_status_counts,
 )
+from access.offer import admin as offer_admin  # noqa: F401 (its inline on the series)
 from config import timezones
 from config.permissions import requires
 from lessons.models import Lesson, Series

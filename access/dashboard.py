@@ -293,7 +293,9 @@ def headline(*, period: Period, series: Series | None, redeemed: Change) -> Head
     if series:
         pins = pins.filter(series=series)
     rows = (
-        pins.values("series", "series__title", "series__price_amount", "series__currency")
+        pins.values(
+            "series", "series__title", "series__offer__price_amount", "series__offer__currency"
+        )
         .annotate(
             sold=Count("pk", filter=sale & now),
             sold_before=Count("pk", filter=sale & ~now),
@@ -307,12 +309,12 @@ def headline(*, period: Period, series: Series | None, redeemed: Change) -> Head
     for row in rows:
         for name in totals:
             totals[name] += row[name]
-        price = row["series__price_amount"]
+        price = row["series__offer__price_amount"]
         if price is None:
             if row["sold"] or row["sold_before"]:
                 unpriced.append(row["series__title"])
             continue
-        amounts = money.setdefault(row["series__currency"], [0, 0])
+        amounts = money.setdefault(row["series__offer__currency"], [0, 0])
         amounts[0] += row["sold"] * price
         amounts[1] += row["sold_before"] * price
     return Headline(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from access import policy
+from access.offer.models import Offer  # noqa: F401 (a model of access, in the offer's package)
 from lessons.models import Lesson, Series
 
 
