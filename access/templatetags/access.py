@@ -15,8 +15,8 @@ register = template.Library()
 
 @register.filter
 def filled(html, series):
-    """A series' stored selling HTML (call to action, paywall message) with its placeholders
-    filled in from the lessons readers can see (access.offer)."""
+    """A series' stored selling HTML (its offer's call to action, paywall message) with its
+    placeholders filled in from the lessons readers can see (access.offer)."""
     return offer.fill_html(html, series)
 
 
@@ -42,6 +42,7 @@ def paywall(context, series, lesson=None):
     return {
         **_base(context),
         "series": series,
+        "offer": offer.of(series),
         "lesson": lesson,
         "form": form,
         "next_url": request.path,
@@ -59,6 +60,7 @@ def call_to_action(context, series, *, locked=True, next_lesson=None, compact=Fa
     return {
         **_base(context),
         "series": series,
+        "offer": offer.of(series),
         "show_offer": bool(locked) and not whole,
         "continue_to": next_lesson if whole else None,
         "compact": compact,
