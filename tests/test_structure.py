@@ -1,6 +1,9 @@
 """The shape of the house: dependencies point one way."""
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -24,7 +27,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize(
     ("package", "forbidden"),
-    [("lessons", ("access", "accounts")), ("access", ("accounts",))],
+    [("lessons", ("access", "accounts", "payments")), ("access", ("accounts", "payments"))],
 )
 def test_apps_import_only_downstream(package, forbidden):
     """lessons/ knows nothing of PINs or accounts: the gate reaches its views as
@@ -34,3 +37,77 @@ def test_apps_import_only_downstream(package, forbidden):
         for path, names in imported_modules(package).items()
     }
     assert {path: names for path, names in offending.items() if names} == {}
+
+
+# What lessons/ must not say, in any identifier, string or docstring of its code (its
+# migrations, which record the history of its tables, excepted): selling belongs to access/
+# (the offer, the paywall, the PIN), payments to payments/. Words, not substrings: an
+# identifier is split at "_" and at capitals, a string into words ("pinned" and "spinner" are
+# other words). "premium" and "free" stay: they say who may read a lesson, which is teaching
+# content's own business (Lesson.access); "access" too, the field and request.access.
+# Comments are left alone, so that lessons/ can say where access/'s parts reach its pages.
+SELLING_WORDS = frozenset(
+    {
+        # the PIN, and having one
+        "pin", "pins", "redeem", "redeemed", "redemption", "entitlement", "entitlements",
+        # the offer and its texts
+        "offer", "offers", "offered", "cta", "paywall", "paywalls",
+        # the price
+        "price", "prices", "priced", "pricing", "currency", "currencies",
+        # reaching the seller
+        "instagram", "whatsapp",
+        # buying and selling
+        "sell", "sells", "selling", "seller", "sellers", "sale", "sales",
+        "buy", "buys", "buyer", "buyers", "bought", "purchase", "purchases",
+        "payment", "payments", "checkout",
+    }
+)  # fmt: skip
+SELLING_PHRASES = ("call to action",)
+
+
+def _words(token: tokenize.TokenInfo) -> list[str]:
+    if token.type == tokenize.NAME:
+        return [part.lower() for part in re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", token.string)]
+    return [word.lower() for word in re.findall(r"[A-Za-z]+", token.string)]
+
+
+def selling_vocabulary(source: str) -> list[tuple[int, str]]:
+    """(line, word) for each selling word or phrase in the identifiers and strings of
+    Python `source`."""
+    found = []
+    strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.NAME and token.type not in strings:
+            continue
+        words = _words(token)
+        found += [(token.start[0], word) for word in words if word in SELLING_WORDS]
+        found += [(token.start[0], p) for p in SELLING_PHRASES if p in " ".join(words)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("PIN_PLACEHOLDER = '{pin}'", [(1, "pin"), (1, "pin")]),
+        ("def paywallSeen(): pass", [(1, "paywall")]),
+        ("x = _('The call to action')", [(1, "call to action")]),
+        ('"""Shown to buyers."""', [(1, "buyers")]),
+        ("spinner = 'a pinned version'  # the price, in a comment", []),
+        ("premium = Lesson.Access.PREMIUM", []),
+    ],
+)
+def test_selling_vocabulary_is_found_in_names_and_strings_not_comments(source, found):
+    assert selling_vocabulary(source) == found
+
+
+def test_lessons_knows_nothing_of_selling():
+    """lessons/ keeps teaching content only: no PIN, price, offer, paywall or contact in its
+    code (access/ shows those on lessons' pages through its own template tags, and adds its
+    keys to series.yaml and its texts to render_lessons through lessons' registries)."""
+    found = {
+        str(path.relative_to(ROOT)): words
+        for path in sorted((ROOT / "lessons").rglob("*.py"))
+        if "migrations" not in path.parts
+        and (words := selling_vocabulary(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
