@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from access import announcements, services
 from access.models import Announcement, Delivery, Follow
+from access.offer.services import save_offer
+from lessons.services import save_series
 from tests.accounts.flows import sign_up
 from tests.conftest import run
 from tests.factories import make_follow, make_lesson, make_series, make_user
@@ -160,7 +162,7 @@ class TestTheEmail:
 
     def test_a_title_is_written_as_typed_not_html_escaped(self, series):
         series.title = "Cost Control <&>"
-        series.save()
+        save_series(series)
         lesson = make_lesson(series, title="Budgets & <limits>", summary="Fish & chips")
         reader_with_access(series)
         announcements.queue(lesson=lesson, site_url="https://x.example")
@@ -177,26 +179,26 @@ class TestTheEmail:
     def test_in_the_readers_language_not_the_series_selling_language(
         self, series, lesson, language, expected
     ):
-        series.sales_language = "id" if language == "en" else "en"
-        series.save()
+        series.offer.sales_language = "id" if language == "en" else "en"
+        save_offer(series.offer)
         reader_with_access(series, language=language)
         announcements.queue(lesson=lesson, site_url="https://x.example")
         send()
         assert expected in mail.outbox[0].subject
 
     def test_a_reader_who_never_chose_gets_the_series_selling_language(self, series, lesson):
-        series.sales_language = "id"
-        series.save()
+        series.offer.sales_language = "id"
+        save_offer(series.offer)
         reader_with_access(series, language="")
         announcements.queue(lesson=lesson, site_url="https://x.example")
         send()
         assert "Pelajaran baru 3" in mail.outbox[0].subject
 
     def test_a_follower_without_access_gets_the_call_to_action(self, series, lesson):
-        series.cta_message = "### Continue\n\nLessons 2 to 7 are **premium**: DM me."
-        series.instagram_handle = "became.ai"
-        series.price = "Rp149.000"
-        series.save()
+        series.offer.cta_message = "### Continue\n\nLessons 2 to 7 are **premium**: DM me."
+        series.offer.instagram_handle = "became.ai"
+        series.offer.price_line = "Rp149.000"
+        save_offer(series.offer)
         make_follow(series, "fan@example.com", language="en")
         buyer = reader_with_access(series, email="buyer@example.com")
         make_follow(series, user=buyer)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from access import services
 from access.models import AccessPin, Entitlement
+from access.offer.services import save_offer
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +67,8 @@ class TestIssuingForABuyer:
     ):
         """The link fills the PIN field (static/js/pin-fragment.js); a fragment never
         reaches a server's log or a Referer, and no link of the seller's page holds it."""
-        series.pin_message = "PIN kamu: {pin}\nBuka {link} untuk {series}."
-        series.save()
+        series.offer.pin_message = "PIN kamu: {pin}\nBuka {link} untuk {series}."
+        save_offer(series.offer)
         response = hand_off(issuer, series)
         pin = PIN.search(response.text)[1]
         message = response.context["message"]
@@ -84,8 +85,8 @@ class TestIssuingForABuyer:
     def test_without_a_template_the_standard_message_is_in_the_selling_language(
         self, issuer, series
     ):
-        series.sales_language = "id"
-        series.save()
+        series.offer.sales_language = "id"
+        save_offer(series.offer)
         message = hand_off(issuer, series).context["message"]
         assert message.startswith("Halo! Makasih sudah membeli “Became an AI Engineer”.")
 

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
-from lessons import share
+from lessons import services, share
 from tests.factories import make_lesson, make_series
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,7 @@ class TestTags:
 
     def test_series_and_home_pages_have_canonical_addresses_and_cards(self, client, series):
         series.description = "Learn to **build** with models."
-        series.save()
+        services.save_series(series)
         page = client.get(series.get_absolute_url()).text
         assert '<link rel="canonical" href="http://testserver/series/ai/">' in page
         assert meta(page, "og:description") == "Learn to build with models."
@@ -119,7 +119,7 @@ class TestStructuredData:
     def test_a_free_lesson_says_it_is_free_and_names_its_author(self, client, series):
         series.author = "Budi Santoso"
         series.language = "id"
-        series.save()
+        services.save_series(series)
         lesson = make_lesson(series, number=1, access="free")
         data = structured_data(client.get(lesson.get_absolute_url()).text)
         assert data["isAccessibleForFree"] is True
@@ -199,7 +199,7 @@ class TestShareImage:
         old = share.lesson_card(lesson)
         with django_capture_on_commit_callbacks(execute=True):
             lesson.title = "New title"
-            lesson.save()
+            services.save_lesson(lesson)
         new = share.lesson_card(lesson)
         assert new.version != old.version
         assert default_storage.exists(new.name) and not default_storage.exists(old.name)
@@ -215,7 +215,7 @@ class TestShareImage:
         lesson = make_lesson(series)
         with django_capture_on_commit_callbacks(execute=True):
             series.title = "A new name"
-            series.save()
+            services.save_series(series)
         lesson.refresh_from_db()
         assert "A new name" in share.lesson_card(lesson).kicker
         assert default_storage.exists(share.lesson_card(lesson).name)
@@ -223,7 +223,7 @@ class TestShareImage:
 
     def test_the_words_on_it_are_in_the_lessons_language(self, series):
         series.language = "id"
-        series.save()
+        services.save_series(series)
         lesson = make_lesson(series, number=4)
         assert share.lesson_card(lesson).kicker == "Pelajaran 4 · Became an AI Engineer"
 
