@@ -212,6 +212,19 @@ class TestTheEmail:
         assert "https://ig.me/m/became.ai" not in to["buyer@example.com"]
         assert "Lessons 2 to 7" not in to["buyer@example.com"]
 
+    def test_the_call_to_action_says_its_numbers_and_price_as_pages_do(self, series, lesson):
+        series.offer.cta_message = "Lessons {first_premium}–{last_premium} for {price}."
+        series.offer.price_amount = 149000
+        series.offer.price_line = "{price} once"
+        save_offer(series.offer)
+        make_follow(series, "fan@example.com", language="en")
+        announcements.queue(lesson=lesson, site_url="https://x.example")
+        send()
+        (message,) = mail.outbox
+        assert "Lessons 3–3 for Rp 149,000." in message.body
+        assert "Rp 149,000 once" in message.body
+        assert "{" not in message.body
+
     def test_list_unsubscribe_as_rfc_8058_says_parsed_as_sent(self, series, lesson, smtp):
         """Read from the wire by the standard library: `<https://…>` on one line, never an
         encoded word a mail program cannot read as a link."""
