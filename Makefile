@@ -84,8 +84,13 @@ trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 $(1)
 endef
 
-run: demo ## set everything up and serve the demo on http://127.0.0.1:8000 (and send e-mails)
-	@$(call beside_the_worker,$(PY) manage.py runserver $(HOST):$(PORT))
+# In development the payment gateway's simulator (payments/simulator.py; PAYMENTS_SIMULATOR, on
+# with DEBUG) runs beside them too, and stops with them.
+run: demo ## set everything up and serve the demo on http://127.0.0.1:8000 (with the e-mail worker and the payment simulator)
+	@$(PY) manage.py simulate_gateway & simulator=$$!; \
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker $$simulator 2>/dev/null; wait $$worker $$simulator 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The production server, locally: DEBUG off, gunicorn, compressed static files with hashed names.
 # SECURE_HTTPS=0 only because this is plain http on 127.0.0.1; never set it in production.

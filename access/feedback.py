@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from access.models import lesson_numbers
 from access.offer.models import Offer
 from access.services import Outcome, Redemption
 from lessons.models import Lesson, Series
@@ -26,14 +27,7 @@ def message(result: Redemption, *, logged_in: bool = True) -> str:
     """The message for a redemption (or, for a reader not logged in yet, a check)."""
     outcome = result.outcome
     if outcome == Outcome.UNLOCKED:
-        ends = result.entitlement.expires_at if result.entitlement else None
-        if ends:
-            return _(
-                "Unlocked: you can read the premium lessons of “%(series)s” until %(date)s."
-            ) % {"series": result.series, "date": date_format(timezone.localtime(ends), "j F Y")}
-        return _("Unlocked: you can now read the premium lessons of “%(series)s”.") % {
-            "series": result.series
-        }
+        return unlocked(result)
     if outcome == Outcome.ALREADY_UNLOCKED:
         return _("You already have access to “%(series)s”; the PIN was not used up.") % {
             "series": result.series
@@ -48,13 +42,49 @@ def message(result: Redemption, *, logged_in: bool = True) -> str:
     return {
         Outcome.REDEEMED_BEFORE: _(
             "You have redeemed this PIN before, and the access it gave has ended. "
-            "Ask the author for a new one."
+            "Ask the seller for a new one."
         ),
         Outcome.UNKNOWN: _("That PIN is not valid. Check it and try again."),
-        Outcome.EXPIRED: _("That PIN has expired. Ask the author for a new one."),
-        Outcome.REVOKED: _("That PIN has been withdrawn. Ask the author for a new one."),
-        Outcome.USED_UP: _("That PIN has already been used. Ask the author for a new one."),
+        Outcome.EXPIRED: _("That PIN has expired. Ask the seller for a new one."),
+        Outcome.REVOKED: _("That PIN has been withdrawn. Ask the seller for a new one."),
+        Outcome.USED_UP: _("That PIN has already been used. Ask the seller for a new one."),
     }[outcome]
+
+
+def unlocked(result: Redemption) -> str:
+    """What the PIN opened, as it is: the premium lessons of the series, or only the lessons
+    it names (lessons 2 to 4, written with an en dash), and until when if the access ends."""
+    entitlement = result.entitlement
+    ends = entitlement.expires_at if entitlement else None
+    values = {"series": result.series}
+    if ends:
+        values["date"] = date_format(timezone.localtime(ends), "j F Y")
+    if entitlement is None or entitlement.whole_series:
+        if ends:
+            return (
+                _("Unlocked: you can read the premium lessons of “%(series)s” until %(date)s.")
+                % values
+            )
+        return _("Unlocked: you can now read the premium lessons of “%(series)s”.") % values
+    numbers = list(entitlement.lessons.values_list("number", flat=True))
+    values["numbers"] = lesson_numbers(numbers)
+    if ends:
+        return (
+            ngettext(
+                "Unlocked: you can read lesson %(numbers)s of “%(series)s” until %(date)s.",
+                "Unlocked: you can read lessons %(numbers)s of “%(series)s” until %(date)s.",
+                len(numbers),
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Unlocked: you can now read lesson %(numbers)s of “%(series)s”.",
+            "Unlocked: you can now read lessons %(numbers)s of “%(series)s”.",
+            len(numbers),
+        )
+        % values
+    )
 
 
 def throttled(until: datetime) -> str:

@@ -6,6 +6,8 @@ from django.utils.translation import gettext, gettext_noop
 from access import offer
 from access.offer.contacts import instagram_handle_from
 
+# The steps in the order the link takes them: the redeem page opens with the PIN already in
+# its field (the link's #pin= fragment), the reader taps Unlock, and signs up or logs in after.
 DEFAULT_MESSAGE = gettext_noop(
     "Hi! Thank you for buying “{series}”.\n"
     "\n"
@@ -13,8 +15,8 @@ DEFAULT_MESSAGE = gettext_noop(
     "\n"
     "To unlock the lessons:\n"
     "1. Open {link}\n"
-    "2. Sign up or log in with your email address\n"
-    "3. Type the PIN, and every premium lesson opens.\n"
+    "2. Your PIN is already filled in there (if not, paste it in). Tap Unlock.\n"
+    "3. Sign up or log in with your email address, and the lessons open at once.\n"
     "\n"
     "The PIN works once, so please keep it to yourself."
 )

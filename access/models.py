@@ -14,16 +14,30 @@ from access.offer.models import Offer  # noqa: F401 (a model of access, in the o
 from lessons.models import Lesson, Series
 
 
+def lesson_numbers(numbers) -> str:
+    """Lesson numbers as a reader writes them: [2, 3, 4, 6] becomes "2", an en dash, "4, 6"
+    (the glossary's "pelajaran 2-7", with an en dash; never "L2")."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(
+        f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs
+    )
+
+
 def scope_label(*, whole_series: bool, lessons) -> str:
     """What a PIN or an entitlement unlocks, in words: decided by `whole_series`, never by
     whether the list of lessons happens to be empty."""
     if whole_series:
         return str(_("All premium lessons"))
-    numbers = sorted(lesson.number for lesson in lessons)
+    numbers = [lesson.number for lesson in lessons]
     if not numbers:
         return str(_("No lessons (they were deleted)"))
     return ngettext("Lesson %(numbers)s", "Lessons %(numbers)s", len(numbers)) % {
-        "numbers": ", ".join(map(str, numbers))
+        "numbers": lesson_numbers(numbers)
     }
 
 
@@ -679,3 +693,26 @@ class FeedToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · …{self.token[-4:]}"
+
+
+class HeldPin(models.Model):
+    """A PIN bought by a reader who was not logged in, held for the e-mail address they gave:
+    redeemed for whoever logs in or signs up with that address, once it is verified
+    (access.pending.redeem_held). The PIN itself was e-mailed to that address too, so it can
+    also be typed; then the hold finds it redeemed and ends."""
+
+    email = models.EmailField(_("e-mail address"), db_index=True)
+    pin = models.OneToOneField(
+        AccessPin, on_delete=models.CASCADE, related_name="hold", verbose_name=_("PIN")
+    )
+    next_url = models.CharField(
+        _("go to"), max_length=300, blank=True, help_text=_("Where the reader lands after it.")
+    )
+    created_at = models.DateTimeField(_("held since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("held PIN")
+        verbose_name_plural = _("held PINs")
+
+    def __str__(self):
+        return f"{self.pin} → {self.email}"

@@ -17,6 +17,7 @@ from access.models import (
     AccessPin,
     Entitlement,
     FeedToken,
+    HeldPin,
     OfferCount,
     PaywallView,
     RedemptionAttempt,
@@ -211,6 +212,29 @@ def _redeem_locked(user, pin: AccessPin | None, now: datetime) -> Redemption:
     if not pin.whole_series:
         entitlement.lessons.set(pin.lessons.values_list("pk", flat=True))
     return Redemption(Outcome.UNLOCKED, pin.series, entitlement)
+
+
+def redeem_issued(*, user, pin: AccessPin, lesson_id: int | None = None) -> Redemption:
+    """Redeem for `user` a PIN the site issued for them (a payment, or a PIN held for their
+    address): the same redemption, under the PIN's row lock, and logged, as a typed PIN, but
+    never throttled, since nothing was guessed."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = (
+            AccessPin.objects.select_for_update(of=("self",))
+            .select_related("series")
+            .get(pk=pin.pk)
+        )
+        result = _redeem_locked(user, locked, now)
+        RedemptionAttempt.objects.create(
+            user=user, pin=locked, outcome=result.outcome, lesson_id=lesson_id
+        )
+    return result
+
+
+def hold_pin(*, pin: AccessPin, email: str, next_url: str = "") -> HeldPin:
+    """Keep `pin` for whoever logs in with `email` (verified): see HeldPin."""
+    return HeldPin.objects.create(pin=pin, email=email.strip().lower(), next_url=next_url)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ class AccountAdapter(DefaultAccountAdapter):
             raise
 
     def post_login(self, request, user, *, redirect_url=None, **kwargs):
-        """Redeem a PIN the reader typed before logging in, and return them to the lesson."""
-        redirect_url = pending.redeem_stashed(request, user) or redirect_url
+        """Redeem a PIN the reader typed before logging in, and PINs bought for their
+        address, and return them to the lesson."""
+        stashed = pending.redeem_stashed(request, user)
+        redirect_url = pending.redeem_held(request, user) or stashed or redirect_url
         return super().post_login(request, user, redirect_url=redirect_url, **kwargs)
 
     def is_login_by_code_required(self, login):

@@ -67,7 +67,7 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         help_text=_(
             "The language of the e-mails the reader gets: the one they signed up in, or last "
-            "chose with the language switcher while logged in."
+            "read the site in while logged in."
         ),
     )
 

@@ -10,6 +10,13 @@ A page is never kept unless all of these hold: the request carried no session or
 cookie; the view promised it; the status is 200; the response sets no cookie (a CSRF token
 used in the page renews the CSRF cookie, so such a page is never kept).
 
+The same responses are the ones a shared cache (nginx's micro-cache, a CDN) may keep: they go
+out `Cache-Control: public, max-age=0, s-maxage=SHARED_CACHE_SECONDS,
+stale-while-revalidate=SHARED_CACHE_STALE_SECONDS, stale-if-error=…`, without `Vary: Cookie`
+(a shared cache keys them on their address, which names the language, and passes by every
+request with a session cookie; docs/deploy.md). Every other response keeps what its view said:
+reader pages are `private` the moment a session cookie exists.
+
 Staleness: every write to series and lessons calls `invalidate()`, which moves a generation
 number in the shared cache; a kept page of an older generation is never served. Each worker
 reads the generation at most every GENERATION_CHECK_SECONDS, so other workers and servers see a
@@ -37,6 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.http import split_header_value
 
 GENERATION = "pagecache:generation"
 GENERATION_CHECK_SECONDS = 2.0
@@ -171,11 +179,15 @@ def invalidate() -> None:
         _pinned.set(generation)
 
 
-def _eligible(request) -> bool:
+# How long a response that is kept for every reader may be served from a shared cache while an
+# app server cannot answer at all (nginx, a CDN): readers get the page as it was.
+STALE_IF_ERROR_SECONDS = 600
+
+
+def _anonymous(request) -> bool:
     cookies = request.COOKIES
     return (
-        settings.PAGE_CACHE_SECONDS > 0
-        and request.method == "GET"
+        request.method == "GET"
         and settings.SESSION_COOKIE_NAME not in cookies
         and "messages" not in cookies
     )
@@ -183,8 +195,9 @@ def _eligible(request) -> bool:
 
 def _key(request) -> str:
     """Everything an anonymous page depends on: its address (scheme, host, path and query;
-    canonical links and share tags name the scheme) and its language."""
-    language = translation.get_language_from_request(request)
+    canonical links and share tags name the scheme) and its language, which is the
+    address's (config/languages.py)."""
+    language = translation.get_language()
     return f"{language}:{request.scheme}://{request.get_host()}{request.get_full_path()}"
 
 
@@ -194,7 +207,26 @@ def storable(response) -> bool:
         and response.status_code == 200
         and not response.streaming
         and not response.cookies
+        and "no-store" not in response.get("Cache-Control", "")
     )
+
+
+def shared_cache_headers(response) -> None:
+    """Let shared caches keep a response that is the same for every anonymous reader, for
+    SHARED_CACHE_SECONDS (and serve it while it is being fetched again, for
+    SHARED_CACHE_STALE_SECONDS more); browsers ask again each time."""
+    response.headers["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={settings.SHARED_CACHE_SECONDS}, "
+        f"stale-while-revalidate={settings.SHARED_CACHE_STALE_SECONDS}, "
+        f"stale-if-error={STALE_IF_ERROR_SECONDS}"
+    )
+    vary = [
+        name for name in split_header_value(response.get("Vary", "")) if name.lower() != "cookie"
+    ]
+    if vary:
+        response.headers["Vary"] = ", ".join(vary)
+    else:
+        response.headers.pop("Vary", None)
 
 
 class PageCacheMiddleware:
@@ -206,10 +238,11 @@ class PageCacheMiddleware:
             return self._respond(request)
 
     def _respond(self, request):
-        if not _eligible(request):
+        if not _anonymous(request):
             return self.get_response(request)
+        keep = settings.PAGE_CACHE_SECONDS > 0
         key, generation = _key(request), pages.current_generation()
-        entry = pages.get(key, generation)
+        entry = pages.get(key, generation) if keep else None
         if entry is not None:
             response = HttpResponse(entry[2])
             for name, value in entry[3]:
@@ -217,5 +250,7 @@ class PageCacheMiddleware:
             return response
         response = self.get_response(request)
         if storable(response):
-            pages.put(key, generation, response)
+            shared_cache_headers(response)
+            if keep:
+                pages.put(key, generation, response)
         return response

@@ -3,8 +3,11 @@
 Fails closed: DEBUG is off unless asked for, and without DEBUG a SECRET_KEY must be given.
 """
 
+import hashlib
+import ipaddress
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -40,24 +43,28 @@ INSTALLED_APPS = [
     "accounts",
     "lessons",
     "access",
+    "payments",
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ForwardedHeadersMiddleware",
     "config.middleware.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.languages.LanguageMiddleware",
     "config.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.ReaderLanguageMiddleware",
     "access.middleware.AccessMiddleware",
     "config.middleware.NoIndexMiddleware",
+    "config.middleware.NotCompressedMiddleware",
     "config.middleware.AccountPagesNotStoredMiddleware",
     "config.middleware.AdminControlCharactersMiddleware",
 ]
@@ -132,7 +139,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Sessions in the database, read with one plain query (config/sessions.py).
 SESSION_ENGINE = "config.sessions"
-LOGIN_REDIRECT_URL = "/"
+# The home page in the language of the page that logged in or out.
+LOGIN_REDIRECT_URL = LOGOUT_REDIRECT_URL = "lessons:home"
 LOGIN_URL = "account_login"
 
 # django-allauth: the email address is the login. Readers arrive on a phone to redeem a PIN, so
@@ -208,15 +216,21 @@ PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 60, minimum=0)
 # Beacons (reading progress, paywall views, taps on the contact buttons) one client address
 # may send in a minute (config/beacons.py).
 BEACONS_PER_MINUTE = env.get_int("BEACONS_PER_MINUTE", 120, minimum=1)
+# The same pages may be kept by shared caches (nginx's micro-cache, a CDN) this long, and served
+# while they are fetched again for this much longer (`s-maxage`, `stale-while-revalidate`): a
+# change reaches readers through them within the sum and the page cache's own bound
+# (docs/performance.md).
+SHARED_CACHE_SECONDS = env.get_int("SHARED_CACHE_SECONDS", 2, minimum=0)
+SHARED_CACHE_STALE_SECONDS = env.get_int("SHARED_CACHE_STALE_SECONDS", 2, minimum=0)
 
-# The interface speaks English (the source) and Indonesian. A page's language is the reader's
-# choice (the switcher's cookie), else their browser's Accept-Language, else LANGUAGE_CODE.
+# The interface speaks English (the source) and Indonesian, one address per language
+# (config/languages.py): LANGUAGE_CODE at the plain addresses, the other under its code.
 LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
 LANGUAGE_CODE = env.get("LANGUAGE_CODE", "en")
 if LANGUAGE_CODE not in dict(LANGUAGES):
     sys.exit(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}; got {LANGUAGE_CODE!r}.")
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-allauth"]
-LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+# The old switcher's cookie is only ever deleted now.
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -336,6 +350,46 @@ PIN_FAILURE_WINDOW_IP_MINUTES = env.get_int("PIN_FAILURE_WINDOW_IP_MINUTES", 60,
 # allauth's rate limits (logins, sign-ups) read the client IP the same way.
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# The proxies' addresses (or networks), as gunicorn reads them: X-Forwarded-* from any other
+# address is dropped (config/middleware.py). "*": any.
+FORWARDED_ALLOW_IPS = env.get_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+for _address in set(FORWARDED_ALLOW_IPS) - {"*"}:
+    try:
+        ipaddress.ip_network(_address, strict=False)
+    except ValueError:
+        sys.exit(f"FORWARDED_ALLOW_IPS: {_address!r} is not an IP address or network.")
+
+# Payments on the site (payments/): Midtrans, through its official client. With
+# PAYMENTS_SIMULATOR (on by default only with DEBUG, refused by `check --deploy`) a simulator
+# speaking the same API stands in for it: `make run` starts it beside the site, with a server
+# key of its own. MIDTRANS_SNAP_URL and MIDTRANS_API_URL point the client elsewhere (the
+# simulator, or any stand-in for Midtrans' API).
+PAYMENTS_SIMULATOR = env.get_bool("PAYMENTS_SIMULATOR", default=DEBUG)
+PAYMENTS_SIMULATOR_PORT = env.get_int("PAYMENTS_SIMULATOR_PORT", 8001, minimum=1)
+MIDTRANS_IS_PRODUCTION = env.get_bool("MIDTRANS_IS_PRODUCTION", default=False)
+MIDTRANS_SERVER_KEY = env.get("MIDTRANS_SERVER_KEY") or (
+    "SB-Mid-server-simulator-" + hashlib.sha256(f"sim:{SECRET_KEY}".encode()).hexdigest()[:24]
+    if PAYMENTS_SIMULATOR
+    else ""
+)
+MIDTRANS_CLIENT_KEY = env.get("MIDTRANS_CLIENT_KEY")
+_midtrans = "midtrans.com" if MIDTRANS_IS_PRODUCTION else "sandbox.midtrans.com"  # its own
+_simulator = f"http://127.0.0.1:{PAYMENTS_SIMULATOR_PORT}"
+MIDTRANS_SNAP_URL = env.get("MIDTRANS_SNAP_URL") or (
+    f"{_simulator}/snap/v1" if PAYMENTS_SIMULATOR else f"https://app.{_midtrans}/snap/v1"
+)
+MIDTRANS_API_URL = env.get("MIDTRANS_API_URL") or (
+    _simulator if PAYMENTS_SIMULATOR else f"https://api.{_midtrans}"
+)
+# How long the gateway may take to answer (creating a payment page, a status, a refund).
+PAYMENTS_GATEWAY_TIMEOUT_SECONDS = env.get_int("PAYMENTS_GATEWAY_TIMEOUT_SECONDS", 10, minimum=1)
+# How long an order can be paid; a reader who comes back within it gets the same order.
+PAYMENTS_ORDER_MINUTES = env.get_int("PAYMENTS_ORDER_MINUTES", 60, minimum=5)
+# A refund or chargeback ends the access its order gave.
+PAYMENTS_REVOKE_ON_REFUND = env.get_bool("PAYMENTS_REVOKE_ON_REFUND", default=True)
+# The reader is sent to the gateway's payment page by the pay button's form (a redirect):
+# the page's origin is the one other place a form may lead.
+SECURE_CSP["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(MIDTRANS_SNAP_URL)))
 
 LOGGING = {
     "version": 1,

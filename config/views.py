@@ -1,6 +1,7 @@
 """Site-wide responses that must work when the rest of the site does not."""
 
 import sys
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
@@ -14,6 +15,9 @@ from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 RETRY_AFTER_SECONDS = 30
+# What apps report of themselves to staff on /healthz?detail=1 (payments: its gateway), each
+# a function giving a JSON object; an app adds its own when it is ready.
+DETAIL: dict[str, Callable[[], dict]] = {}
 
 
 def _database_answers() -> bool:
@@ -41,21 +45,30 @@ def _cache_answers(database_up: bool) -> bool:
 @never_cache
 def healthz(request):
     """Each component's state in the body. 503 (no traceback) only when the site cannot
-    serve, that is when the database does not answer; without the cache it serves on."""
+    serve, that is when the database does not answer; without the cache it serves on. Staff
+    asking ?detail=1 also get each app's own report (DETAIL)."""
     database = _database_answers()
     cache = _cache_answers(database)
     status = "unavailable" if not database else "ok" if cache else "degraded"
-    response = JsonResponse(
-        {
-            "status": status,
-            "database": "up" if database else "down",
-            "cache": "up" if cache else "down",
-        },
-        status=200 if database else 503,
-    )
+    body = {
+        "status": status,
+        "database": "up" if database else "down",
+        "cache": "up" if cache else "down",
+    }
+    if database and "detail" in request.GET and request.user.is_staff:
+        body["detail"] = {name: _detail(report) for name, report in DETAIL.items()}
+    response = JsonResponse(body, status=200 if database else 503)
     if not database:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _detail(report: Callable[[], dict]) -> dict:
+    """A part's own report; one that fails says so instead of failing the health check."""
+    try:
+        return report()
+    except Exception as error:
+        return {"error": type(error).__name__}
 
 
 def server_error(request):

@@ -95,7 +95,8 @@ class SeriesAdmin(BoundedRendering, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         services.delete_many(queryset)
 
-    fields = ["title", "slug", "description", "language", "author", "is_published", "position"]
+    fields = ["title", "slug", "description", "language", "author", "is_published", "position",
+              "payments_enabled"]
 
     class Media:
         css = {"all": ["css/admin-extra.css"]}

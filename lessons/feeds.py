@@ -86,9 +86,13 @@ class LessonsRss(Feed):
         return scope
 
     def get_feed(self, obj, request):
+        """The feed's language is its items' (their series' language), whatever the page's
+        or the visitor's: none when they differ (an Atom entry then says its own)."""
         feed = super().get_feed(obj, request)
-        if obj.series is not None:
-            feed.feed["language"] = obj.series.language
+        languages = {item["lesson_language"] for item in feed.items}
+        if not languages and obj.series is not None:
+            languages = {obj.series.language}
+        feed.feed["language"] = languages.pop() if len(languages) == 1 else None
         return feed
 
     def title(self, scope):
@@ -134,8 +138,16 @@ class LessonsRss(Feed):
     def item_categories(self, lesson):
         return [xml_safe(lesson.series.title)]
 
+    def item_extra_kwargs(self, lesson):
+        return {"lesson_language": lesson.series.language}
+
 
 class _AtomWithContent(feedgenerator.Atom1Feed):
+    def item_attributes(self, item):
+        if self.feed["language"] is None:  # items in several languages: each says its own
+            return {**super().item_attributes(item), "xml:lang": item["lesson_language"]}
+        return super().item_attributes(item)
+
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         handler.addQuickElement("content", item["content_html"], {"type": "html"})
@@ -153,7 +165,7 @@ class LessonsAtom(LessonsRss):
         return xml_safe(lesson.summary) or None
 
     def item_extra_kwargs(self, lesson):
-        return {"content_html": lesson.feed_html}
+        return {**super().item_extra_kwargs(lesson), "content_html": lesson.feed_html}
 
 
 RSS = LessonsRss()

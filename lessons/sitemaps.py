@@ -1,7 +1,10 @@
 """The sitemap: the home page, published series and published lessons, each with the time it
 last changed. It starts from the same querysets as the pages, so drafts, scheduled lessons and
 unpublished series are never in it; previews, account, access and admin pages are not pages of
-lessons/ at all (and carry noindex)."""
+lessons/ at all (and carry noindex).
+
+Every page is listed at its address in each language (config/languages.py), each entry naming
+the others and the plain address as `x-default` with hreflang alternates."""
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import OuterRef, Subquery
@@ -10,7 +13,13 @@ from django.urls import reverse
 from lessons.models import Lesson, Series
 
 
-class LessonSitemap(Sitemap):
+class _InEveryLanguage(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class LessonSitemap(_InEveryLanguage):
     def items(self):
         return list(
             Lesson.objects.published()
@@ -23,7 +32,7 @@ class LessonSitemap(Sitemap):
         return lesson.updated_at
 
 
-class SeriesSitemap(Sitemap):
+class SeriesSitemap(_InEveryLanguage):
     def items(self):
         latest = Lesson.objects.published().filter(series=OuterRef("pk")).order_by("-updated_at")
         return list(
@@ -36,7 +45,7 @@ class SeriesSitemap(Sitemap):
         return max(filter(None, [series.updated_at, series.lessons_updated]))
 
 
-class HomeSitemap(Sitemap):
+class HomeSitemap(_InEveryLanguage):
     """The home page lists the series: it changes when any of them does."""
 
     def items(self):

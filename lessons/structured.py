@@ -3,8 +3,13 @@ and description, Open Graph and Twitter card tags, and schema.org JSON-LD.
 
 Built only from public fields (titles, the author's summary, the series description, dates)
 and never from lesson text, so a premium lesson's tags hold nothing from after the cut. A
-premium lesson says `isAccessibleForFree: false` and names no `cssSelector`: the gated part is
-never sent, so nothing on the page is hidden with CSS.
+premium lesson says `isAccessibleForFree: false` and, as Google's guidelines for paywalled
+content ask, names the paywalled part of the page with `hasPart` and a `cssSelector`: the
+paywall box (PAYWALL_SELECTOR) that stands where the premium text would be. That text is never
+sent to a reader without access, so nothing on the page is hidden with CSS.
+
+The page's language, its alternates and `og:locale` are the address's (templates/base.html,
+config/languages.py); `inLanguage` here is the lessons' own language.
 """
 
 import json
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -19,7 +25,8 @@ from django.utils.translation import gettext
 
 from lessons import share
 
-OG_LOCALES = {"en": "en_US", "id": "id_ID"}
+# The element that stands for a premium lesson's paywalled part (templates/access/_paywall.html).
+PAYWALL_SELECTOR = ".paywall"
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
@@ -29,7 +36,6 @@ class ShareMeta:
     title: str
     description: str
     type: str = "website"
-    locale: str = ""
     image: str = ""
     image_alt: str = ""
     published: str = ""
@@ -41,6 +47,13 @@ def json_ld(data: dict) -> SafeString:
     """A <script type="application/ld+json"> block; the JSON cannot close the element."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308
+
+
+def _image_url(request, name: str, args: list) -> str:
+    """A share image's address: the same in every language (its words are the lessons'), so
+    a chat app or a CDN keeps one copy."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return request.build_absolute_uri(reverse(name, args=args))
 
 
 def _author(series) -> dict:
@@ -61,9 +74,7 @@ def lesson_meta(request, lesson, *, with_image: bool = True) -> ShareMeta:
     series_url = request.build_absolute_uri(series.get_absolute_url())
     card = share.lesson_card(lesson)
     image = (
-        request.build_absolute_uri(
-            reverse("lessons:lesson_image", args=[series.slug, lesson.slug, card.version])
-        )
+        _image_url(request, "lessons:lesson_image", [series.slug, lesson.slug, card.version])
         if with_image
         else ""
     )
@@ -87,6 +98,12 @@ def lesson_meta(request, lesson, *, with_image: bool = True) -> ShareMeta:
         "isAccessibleForFree": lesson.is_free,
         "dateModified": lesson.updated_at.isoformat(),
     }
+    if not lesson.is_free:
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": PAYWALL_SELECTOR,
+        }
     if published:
         data["datePublished"] = published
     if image:
@@ -96,7 +113,6 @@ def lesson_meta(request, lesson, *, with_image: bool = True) -> ShareMeta:
         title=lesson.title,
         description=description,
         type="article",
-        locale=OG_LOCALES.get(series.language, ""),
         image=image,
         image_alt=f"{card.kicker}: {card.title}",
         published=published,
@@ -110,9 +126,7 @@ def series_meta(request, series, lessons, *, with_image: bool = True) -> ShareMe
     url = request.build_absolute_uri(series.get_absolute_url())
     card = share.series_card(series)
     image = (
-        request.build_absolute_uri(
-            reverse("lessons:series_image", args=[series.slug, card.version])
-        )
+        _image_url(request, "lessons:series_image", [series.slug, card.version])
         if with_image
         else ""
     )
@@ -149,7 +163,6 @@ def series_meta(request, series, lessons, *, with_image: bool = True) -> ShareMe
         url=url,
         title=series.title,
         description=description,
-        locale=OG_LOCALES.get(series.language, ""),
         image=image,
         image_alt=f"{card.kicker}: {card.title}",
         json_ld=json_ld(data),

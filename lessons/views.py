@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -14,8 +15,20 @@ from lessons.models import Lesson, Progress, Series
 from lessons.pages import LessonLink
 from lessons.sitemaps import SITEMAPS
 
-# Public feeds are the same for everyone: a feed reader may keep them for a while.
+# Public feeds are the same for everyone: a feed reader may keep them for a while, a shared
+# cache (nginx, a CDN) only as long as it may keep the pages, since a feed holds free lessons'
+# whole text and a lesson made premium must leave it as soon as it leaves them.
 FEED_MAX_AGE = 600
+
+
+def _feed_cache_headers(response):
+    patch_cache_control(
+        response,
+        max_age=FEED_MAX_AGE,
+        s_maxage=settings.SHARED_CACHE_SECONDS,
+        stale_while_revalidate=settings.SHARED_CACHE_STALE_SECONDS,
+    )
+    return response
 
 
 def _personal(response, *, store: bool = True):
@@ -174,9 +187,7 @@ def site_feed(request, atom=False):
     def scope():
         return feeds.FeedScope(access=request.access.public(), origin=_origin(request))
 
-    response = feeds.serve(request, key="site", scope=scope, atom=atom)
-    patch_cache_control(response, max_age=FEED_MAX_AGE)
-    return response
+    return _feed_cache_headers(feeds.serve(request, key="site", scope=scope, atom=atom))
 
 
 def series_feed(request, slug, atom=False):
@@ -189,9 +200,7 @@ def series_feed(request, slug, atom=False):
             access=request.access.public(), origin=_origin(request), series=series
         )
 
-    response = feeds.serve(request, key=f"series:{slug}", scope=scope, atom=atom)
-    patch_cache_control(response, max_age=FEED_MAX_AGE)
-    return response
+    return _feed_cache_headers(feeds.serve(request, key=f"series:{slug}", scope=scope, atom=atom))
 
 
 def sitemap(request):
@@ -202,11 +211,13 @@ def sitemap(request):
     return response
 
 
-# Account, access and admin pages are not disallowed here: they say noindex themselves
-# (X-Robots-Tag and a meta tag), which a crawler can only read if it may fetch them.
-ROBOTS = """User-agent: *
-Disallow: /search/
-Disallow: /access/feed/
+# Nothing is disallowed: the pages that are not to be indexed (search results, account, access
+# and admin pages, private feeds, drafts) say noindex themselves (X-Robots-Tag, and a meta tag
+# in HTML), which a crawler can only read if it may fetch them. The admin's address is not
+# named here (ADMIN_PATH may be kept secret).
+ROBOTS = """# Pages not to be indexed say noindex; crawlers may fetch them to read it.
+User-agent: *
+Disallow:
 
 Sitemap: {sitemap}
 """

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('id', 'Bahasa Indonesia')], help_text='The language of the e-mails the reader gets: the one they signed up in, or last chose with the language switcher while logged in.', max_length=10, verbose_name='language'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('id', 'Bahasa Indonesia')], help_text='The language of the e-mails the reader gets: the one they signed up in, or last read the site in while logged in.', max_length=10, verbose_name='language'),
         ),
     ]

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from access import services
+from config.languages import address
 from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
@@ -128,7 +129,7 @@ class TestContactLinks:
         [("en", "Hi! I would like to buy access to"), ("id", "Halo! Aku mau beli akses ke")],
     )
     def test_whatsapp_opens_a_chat_with_a_message_naming_the_series(self, shop, language, greeting):
-        page = Client(headers={"accept-language": language}).get(shop[1].get_absolute_url()).text
+        page = Client().get(address(shop[1].get_absolute_url(), language)).text
         href = re.search(r'href="(https://wa\.me/[^"]+)"', page)[1].replace("&amp;", "&")
         url = urlparse(href)
         assert url.path == "/6281234567890"

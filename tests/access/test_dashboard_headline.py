@@ -113,7 +113,7 @@ def test_the_page_opens_on_this_week_with_the_headline_first(shop):
     assert response.context["period"] == dashboard.Period.this_week()
     page = response.text
     main = page[page.index('id="content-main"') :]
-    assert main.index("Terjual") < main.index("Dipakai") < main.index("Pendapatan")
+    assert main.index("Terjual") < main.index("Sudah dipakai") < main.index("Pendapatan")
     assert main.index("Pendapatan") < main.index("<svg")  # before the charts
     assert "Rp" in main and "sebelumnya" in main
     assert "Dihitung terpisah" in main
@@ -121,9 +121,9 @@ def test_the_page_opens_on_this_week_with_the_headline_first(shop):
 
 def test_one_word_per_figure_on_every_card(shop):
     """The words of the headline, the charts and the table are the catalogue's same entries:
-    "Redeemed" is "Dipakai" everywhere, and no other word names it."""
+    "Redeemed" is "Sudah dipakai" everywhere, and no other word names it."""
     page = seller().get(URL, {"period": "30"}).text
     main = page[page.index('id="content-main"') :]
     for other in ("Redemptions", "Penukaran", "Ditukarkan", "Issued", "Diterbitkan", "Failed"):
         assert other not in main
-    assert main.count("Dipakai") >= 3  # the card, the chart and its table
+    assert main.count("Sudah dipakai") >= 3  # the card, the chart and its table

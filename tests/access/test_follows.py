@@ -105,9 +105,7 @@ class TestByEmail:
         assert (follow.email, follow.user, follow.series) == ("fan@example.com", None, series)
 
     def test_in_the_language_of_the_page(self, series):
-        Client(headers={"accept-language": "id"}).post(
-            follow_url(series), {"email": "pembaca@example.com"}
-        )
+        Client().post("/id" + follow_url(series), {"email": "pembaca@example.com"})
         assert "Konfirmasi" in mail.outbox[-1].subject
         Client().post(confirm_link())
         assert Follow.objects.get().language == "id"

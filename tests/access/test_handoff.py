@@ -12,6 +12,7 @@ from django.urls import reverse
 from access import services
 from access.models import AccessPin, Entitlement
 from access.offer.services import save_offer
+from config.languages import address
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,27 @@ class TestIssuingForABuyer:
         save_offer(series.offer)
         message = hand_off(issuer, series).context["message"]
         assert message.startswith("Halo! Makasih sudah membeli “Became an AI Engineer”.")
+
+    @pytest.mark.parametrize(
+        ("language", "filled", "tap", "sign_up"),
+        [
+            ("en", "Your PIN is already filled in there", "Tap", "Sign up or log in"),
+            ("id", "PIN akses kamu sudah terisi di sana", "Ketuk", "Daftar atau masuk"),
+        ],
+    )
+    def test_the_standard_message_takes_the_steps_in_the_order_of_its_link(
+        self, issuer, series, language, filled, tap, sign_up
+    ):
+        """The link opens the redeem page with the PIN in its field: the message says so,
+        names the page's own button, and asks to sign up only after it, as the page does."""
+        series.offer.sales_language = language
+        save_offer(series.offer)
+        message = hand_off(issuer, series).context["message"]
+        page = Client().get(address(reverse("access:redeem"), language)).text
+        form = page[page.index('class="redeem-form"') :]
+        button = re.search(r'<button type="submit"[^>]*>([^<]+)</button>', form)[1]
+        steps = [message.index(s) for s in ("#pin=", filled, f"{tap} {button}.", sign_up)]
+        assert steps == sorted(steps)
 
     def test_an_instagram_buyer_gets_a_button_that_opens_their_dm(self, issuer, series):
         assert 'href="https://ig.me/m/budi.dev"' in hand_off(issuer, series, "@budi.dev").text

@@ -35,7 +35,7 @@ def test_the_demo_series_offer(db):
     run(DEMO)
     offer = Series.objects.get().offer
     assert "premium" in offer.paywall_html
-    assert "Lanjutkan series ini" in offer.cta_html
+    assert "Lanjutkan seri ini" in offer.cta_html
     assert offer.instagram_url == "https://ig.me/m/became.ai.engineer"
     assert (offer.series.language, offer.sales_language) == ("en", "id")
     assert "{pin}" in offer.pin_message and offer.price_line

@@ -1,14 +1,14 @@
-"""Selling moves out of lessons without losing a word: access's migrations 0010 and 0011
+"""Selling moves out of lessons without losing a word: access's migrations 0011 and 0012
 create each series' offer and copy into it every selling text and value the series held,
-before lessons' 0011 removes them from the series; undone, they go back."""
+before lessons' 0012 removes them from the series; undone, they go back."""
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("lessons", "0010_series_price_amount"), ("access", "0009_sales_and_offer_counts")]
-AFTER = [("lessons", "0011_selling_moves_to_access"), ("access", "0011_offers_from_series")]
+BEFORE = [("lessons", "0011_series_payments_enabled"), ("access", "0010_held_pin")]
+AFTER = [("lessons", "0012_selling_moves_to_access"), ("access", "0012_offers_from_series")]
 
 # Every selling field of the series before, with a value that is not its default.
 SELLING = {

@@ -51,7 +51,8 @@ def test_the_hint_is_the_last_four_characters():
 DM = (
     "Hi! Thank you for buying “Became an AI Engineer”.\n\nYour access PIN: 7KQ2-M9XD-4TRB\n\n"
     "To unlock the lessons:\n1. Open https://lessons.example/access/redeem/#pin=7KQ2-M9XD-4TRB\n"
-    "2. Sign up or log in with your email address"
+    "2. Your PIN is already filled in there (if not, paste it in). Tap Unlock.\n"
+    "3. Sign up or log in with your email address, and the lessons open at once."
 )
 
 

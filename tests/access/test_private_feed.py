@@ -89,7 +89,7 @@ class TestTheFeed:
         assert SECRET in response.text and OTHER in response.text
         assert "Free text." in response.text
         assert "Not theirs" not in response.text  # only the series they hold
-        assert response["Cache-Control"] == "private, no-store"
+        assert response["Cache-Control"] == "private, no-store, no-transform"
         assert response["X-Robots-Tag"] == "noindex"
 
     def test_a_reader_of_some_lessons_gets_only_those_in_full(self, site):

@@ -57,6 +57,18 @@ def test_my_access_names_what_a_narrowed_entitlement_still_covers(reader_client,
     assert "All premium lessons" not in page
 
 
+@pytest.mark.parametrize(
+    ("numbers", "label"),
+    [((2, 3, 4, 5, 6, 7), "Lessons 2–7"), ((2, 3, 4, 6), "Lessons 2–4, 6"), ((3,), "Lesson 3")],
+)
+def test_my_access_writes_runs_of_lessons_with_an_en_dash(
+    reader_client, reader, series, numbers, label
+):
+    lessons = [make_lesson(series, number=n, access="premium") for n in numbers]
+    services.grant(user=reader, series=series, lessons=lessons)
+    assert f"{label} ·" in reader_client.get("/access/mine/").text
+
+
 def test_my_access_needs_a_login(client):
     response = client.get("/access/mine/")
     assert response.status_code == 302

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from access import feedback, handoff, services
 from access.models import AccessPin, Entitlement, RedemptionAttempt
+from config.languages import address
 from tests.access.helpers import REDEEM, issue
 from tests.accounts.flows import log_in_by_code, sign_up
 from tests.factories import make_lesson, make_user
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.django_db
 Outcome = RedemptionAttempt.Outcome
 
 
-def post_pin(client, pin, next_url=""):
-    return client.post(REDEEM, {"pin": pin, "next": next_url})
+def post_pin(client, pin, next_url="", language="en"):
+    return client.post(address(REDEEM, language), {"pin": pin, "next": next_url})
 
 
 class TestOutcomes:
@@ -33,6 +34,29 @@ class TestOutcomes:
         page = reader_client.get(url).text
         assert "SECRET-PREMIUM-SENTENCE" in page
         assert "Unlocked: you can now read the premium lessons" in page
+
+    @pytest.mark.parametrize(
+        ("language", "numbers", "message"),
+        [
+            ("en", (2, 3, 4), "Unlocked: you can now read lessons 2–4 of “Became an AI Engineer”."),
+            ("en", (3,), "Unlocked: you can now read lesson 3 of “Became an AI Engineer”."),
+            (
+                "id",
+                (2, 3, 4),
+                "Terbuka! Sekarang kamu bisa membaca pelajaran 2–4 dari “Became an AI Engineer”.",
+            ),
+        ],
+        ids=["lessons", "one lesson", "Indonesian"],
+    )
+    def test_a_pin_for_some_lessons_names_them_and_never_says_all(
+        self, reader, series, language, numbers, message
+    ):
+        lessons = {n: make_lesson(series, number=n, access="premium") for n in (2, 3, 4, 5)}
+        client = Client()
+        client.force_login(reader)
+        pin = issue(series, lessons=[lessons[n] for n in numbers])
+        page = client.get(post_pin(client, pin, language=language)["Location"])
+        assert [str(m) for m in page.context["messages"]] == [message]
 
     def test_unsafe_next_goes_to_the_first_lesson_unlocked_instead(
         self, reader_client, premium_lesson
@@ -199,8 +223,17 @@ class TestAnonymousReader:
     def test_sign_up_and_log_in_say_the_pin_will_be_redeemed(self, client, premium_lesson, page):
         post_pin(client, issue(premium_lesson.series), premium_lesson.get_absolute_url())
         text = client.get(page).text
-        assert "Your PIN is ready: it will be redeemed as soon as you are signed in" in text
-        assert "Your PIN is ready" not in Client().get(page).text
+        assert "Your access PIN is ready: as soon as you have signed up or logged in" in text
+        assert "Your access PIN is ready" not in Client().get(page).text
+
+    def test_the_banner_asks_a_reader_without_an_account_to_sign_up_not_only_to_log_in(
+        self, premium_lesson
+    ):
+        client = Client()
+        post_pin(client, issue(premium_lesson.series), premium_lesson.get_absolute_url(), "id")
+        page = client.get("/id/accounts/signup/").text
+        banner = re.search(r'<p class="banner banner--pin"[^>]*>(.*?)</p>', page, re.S)[1]
+        assert "PIN akses kamu sudah siap: begitu kamu selesai daftar atau masuk" in banner
 
     def test_sign_up_offers_log_in_instead(self, client, premium_lesson):
         url = premium_lesson.get_absolute_url()
@@ -279,7 +312,7 @@ class TestAnonymousReader:
         )
         assert response.status_code == status
         assert message in response.text
-        assert "Your PIN is ready" not in client.get("/accounts/signup/").text
+        assert "Your access PIN is ready" not in client.get("/accounts/signup/").text
         attempt = RedemptionAttempt.objects.order_by("pk").last()
         assert RedemptionAttempt.objects.count() == before + 1
         assert (attempt.user, attempt.ip, attempt.lesson) == (None, "198.51.100.7", premium_lesson)

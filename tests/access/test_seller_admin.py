@@ -53,7 +53,7 @@ class TestIndonesian:
     def test_the_status_csv_has_no_english_word(self, shop):
         response = seller_client("id").get(BATCHES + "csv/", {"batch": "promo"})
         lines = rows(response)
-        assert list(lines[0])[:5] == ["petunjuk", "seri", "batch", "pembeli", "status"]
+        assert list(lines[0])[:5] == ["akhiran", "seri", "batch", "pembeli", "status"]
         assert {line["status"] for line in lines} == {"Aktif", "Habis terpakai"}
         assert "active" not in response.text and "used up" not in response.text
 
@@ -62,7 +62,7 @@ class TestIndonesian:
             reverse("admin:access_entitlement_buyers_csv"), {"series": series.pk}
         )
         lines = rows(response)
-        assert {line["cara"] for line in lines} == {"Menukarkan PIN"}
+        assert {line["cara"] for line in lines} == {"Memasukkan PIN akses"}
         assert {line["pelajaran"] for line in lines} == {"semua"}
 
 

@@ -99,12 +99,12 @@ def test_signing_up_twice_within_seconds_answers_a_styled_page_in_the_readers_la
 ):
     """From another browser (the same one goes back to its code page), whatever the address."""
     assert Client().post("/accounts/signup/", {"email": address}).status_code == 302
-    again = Client(headers={"accept-language": "id"}).post("/accounts/signup/", {"email": address})
+    again = Client().post("/id/accounts/signup/", {"email": address})
     assert again.status_code == 429
     page = again.text
     assert '<html lang="id">' in page and 'class="skip-link"' in page
     assert "Tunggu sebentar" in page
-    assert 'href="/accounts/login/code/confirm/"' in page
+    assert 'href="/id/accounts/login/code/confirm/"' in page
 
 
 @pytest.mark.parametrize(

@@ -1,23 +1,29 @@
-"""Two languages: English (the source) and Indonesian. How a page's language is chosen, that
-every page reads in the chosen language, that the Indonesian catalogues are whole, and that
-allauth's pages and e-mails speak the site's Indonesian (kamu, e-mail), not allauth's (Anda)."""
+"""Two languages: English (the source) and Indonesian, each at its own addresses
+(tests/config/test_languages.py). That every page reads in its language, that the Indonesian
+catalogues are whole, and that allauth's pages and e-mails speak the site's Indonesian (kamu,
+e-mail), not allauth's (Anda)."""
 
 import gettext
 import os
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import allauth
 import polib
 import pytest
+import yaml
 from django.core import mail
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
+from access import feedback, services
+from access.models import AccessPin
 from config import catalogue
+from config.languages import address
 from tests.access.helpers import REDEEM
 from tests.factories import make_lesson, make_series, make_user
 
@@ -30,65 +36,6 @@ PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]|\{\w+\}")
 
 def page_language(response) -> str:
     return re.search(r'<html lang="([^"]+)"', response.content.decode())[1]
-
-
-class TestNegotiation:
-    @pytest.mark.parametrize(
-        ("cookie", "accept", "expected"),
-        [
-            (None, None, "en"),
-            (None, "id-ID,id;q=0.9,en;q=0.8", "id"),
-            (None, "fr-FR, id;q=0.5", "id"),
-            (None, "de", "en"),
-            ("en", "id", "en"),
-            ("id", "en-US", "id"),
-        ],
-        ids=["default", "browser", "second choice", "unknown", "choice beats browser", "choice"],
-    )
-    def test_the_choice_then_the_browser_then_the_default(self, cookie, accept, expected):
-        client = Client(headers={"accept-language": accept} if accept else {})
-        if cookie:
-            client.cookies["django_language"] = cookie
-        response = client.get("/")
-        assert page_language(response) == expected
-        assert response["Content-Language"] == expected
-        assert {"Accept-Language", "Cookie"} <= {v.strip() for v in response["Vary"].split(",")}
-
-    def test_the_default_is_settable(self, settings):
-        settings.LANGUAGE_CODE = "id"
-        assert page_language(Client().get("/")) == "id"
-
-
-class TestSwitcher:
-    def test_every_page_offers_both_languages_in_their_own_names(self):
-        page = Client().get("/").text
-        assert 'action="/language/"' in page
-        assert '<button type="submit" name="language" value="id" lang="id"' in page
-        assert ">Bahasa Indonesia</button>" in page and ">English</button>" in page
-
-    def test_choosing_sets_a_cookie_and_returns_to_the_page_without_a_csrf_token(self, series):
-        client = Client(enforce_csrf_checks=True, headers={"accept-language": "en"})
-        url = series.get_absolute_url()
-        response = client.post("/language/", {"language": "id", "next": url})
-        assert (response.status_code, response["Location"]) == (302, url)
-        assert client.cookies["django_language"].value == "id"
-        assert client.cookies["django_language"]["samesite"] == "Lax"
-        assert page_language(client.get(url)) == "id"
-
-    @pytest.mark.parametrize(
-        ("data", "location", "cookie"),
-        [
-            ({"language": "id", "next": "https://evil.example/"}, "/", "id"),
-            ({"language": "xx", "next": "/"}, "/", None),
-        ],
-        ids=["foreign next", "unknown language"],
-    )
-    def test_bad_input_is_ignored(self, data, location, cookie):
-        client = Client()
-        response = client.post("/language/", data)
-        assert response["Location"] == location
-        value = client.cookies.get("django_language")
-        assert (value.value if value else None) == cookie
 
 
 @pytest.fixture
@@ -146,13 +93,13 @@ def english_only_strings() -> list[str]:
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_the_main_pages_read_in_the_chosen_language(site, language):
     anonymous, personal = pages(site)
-    reader = Client(headers={"accept-language": language})
+    reader = Client()
     reader.force_login(make_user())
-    clients = [(Client(headers={"accept-language": language}), anonymous), (reader, personal)]
+    clients = [(Client(), anonymous), (reader, personal)]
     english = english_only_strings()
     for client, urls in clients:
         for name, url in urls.items():
-            response = client.get(url)
+            response = client.get(address(url, language))
             assert response.status_code in (200, 404), name
             assert page_language(response) == language, name
             if language == "id":
@@ -169,28 +116,34 @@ def test_the_main_pages_read_in_the_chosen_language(site, language):
     ],
 )
 def test_a_free_lesson_in_each_language(site, language, phrases):
-    page = Client(headers={"accept-language": language}).get(site[1].get_absolute_url()).text
+    page = Client().get(address(site[1].get_absolute_url(), language)).text
     assert all(phrase in page for phrase in phrases)
 
 
 def test_lesson_text_is_marked_with_the_series_language_on_an_indonesian_page(site):
-    page = Client(headers={"accept-language": "id"}).get(site[2].get_absolute_url()).text
+    page = Client().get(address(site[2].get_absolute_url(), "id")).text
     assert '<html lang="id">' in page
     assert re.search(r'<div class="prose lesson__body[^"]*" lang="en">', page)
     assert '<span lang="en">Dua</span>' in page
     assert re.search(r"<div class=\"prose prose--compact\" lang=\"id\">\s*<p>Ask for a PIN", page)
 
 
-def test_dates_follow_the_language(site):
+@pytest.mark.parametrize(
+    ("language", "until"),
+    [("id", "sampai 17 Agustus 2027, 7.00 WIB"), ("en", "until 17 August 2027, 7 a.m. WIB")],
+)
+def test_dates_and_times_follow_the_language_and_times_name_their_zone(
+    site, settings, language, until
+):
     from datetime import UTC, datetime
 
-    from access import services
-
+    settings.TIME_ZONE = "Asia/Jakarta"
     user = make_user()
     services.grant(user=user, series=site[0], expires_at=datetime(2027, 8, 17, tzinfo=UTC))
-    client = Client(headers={"accept-language": "id"})
+    client = Client()
     client.force_login(user)
-    assert "sampai 17 Agustus 2027" in client.get("/access/mine/").text
+    page = client.get(address("/access/mine/", language)).text
+    assert until in " ".join(visible_text(page).split())
 
 
 each_catalogue = pytest.mark.parametrize("po", CATALOGUES.values(), ids=list(CATALOGUES))
@@ -249,6 +202,8 @@ class TestCatalogue:
         ours = {e.msgid for e in polib.pofile(str(catalogue.PO))}
         assert fresh - ours == set(), "run `make messages` and translate the new strings"
         assert ours - fresh == set(), "the catalogue has strings the source no longer uses"
+        kept = polib.pofile(str(copy / catalogue.PO.relative_to(catalogue.ROOT)))
+        assert kept.header == polib.pofile(str(catalogue.PO)).header, "the glossary is kept"
         allauth = copy / ALLAUTH_PO.relative_to(catalogue.ROOT)
         assert allauth.read_bytes() == ALLAUTH_PO.read_bytes(), "makemessages wrote locale-allauth"
 
@@ -341,25 +296,25 @@ class TestAllauthSpeaksTheSitesIndonesian:
 
 
 def account_pages(client, reader_client) -> dict:
-    """Each allauth page a reader meets, in its first state; the confirmation pages come
-    after asking for a code."""
+    """Each allauth page a reader meets at its Indonesian address, in its first state; the
+    confirmation pages come after asking for a code."""
     pages = {
-        "log in": client.get("/accounts/login/"),
-        "sign up": client.get("/accounts/signup/"),
-        "code log-in": client.get("/accounts/login/code/"),
-        "password reset": client.get("/accounts/password/reset/"),
+        "log in": client.get("/id/accounts/login/"),
+        "sign up": client.get("/id/accounts/signup/"),
+        "code log-in": client.get("/id/accounts/login/code/"),
+        "password reset": client.get("/id/accounts/password/reset/"),
     }
-    confirm = client.post("/accounts/login/code/", {"email": "reader@example.com"})
+    confirm = client.post("/id/accounts/login/code/", {"email": "reader@example.com"})
     pages["code log-in: the code"] = client.get(confirm["Location"])
-    pages["password reset: sent"] = client.get("/accounts/password/reset/done/")
-    signup = Client(headers={"accept-language": "id"})
-    confirm = signup.post("/accounts/signup/", {"email": "new@example.com"})
+    pages["password reset: sent"] = client.get("/id/accounts/password/reset/done/")
+    signup = Client()
+    confirm = signup.post("/id/accounts/signup/", {"email": "new@example.com"})
     pages["sign up: the code"] = signup.get(confirm["Location"])
     for name, url in [
-        ("log out", "/accounts/logout/"),
-        ("e-mail address", "/accounts/email/"),
-        ("password change", "/accounts/password/change/"),
-        ("re-authentication", "/accounts/reauthenticate/"),
+        ("log out", "/id/accounts/logout/"),
+        ("e-mail address", "/id/accounts/email/"),
+        ("password change", "/id/accounts/password/change/"),
+        ("re-authentication", "/id/accounts/reauthenticate/"),
     ]:
         pages[name] = reader_client.get(url)
     return pages
@@ -367,9 +322,9 @@ def account_pages(client, reader_client) -> dict:
 
 def test_the_indonesian_account_pages_say_kamu_and_e_mail():
     reader = make_user(email="reader@example.com")
-    reader_client = Client(headers={"accept-language": "id"})
+    reader_client = Client()
     reader_client.force_login(reader)
-    pages = account_pages(Client(headers={"accept-language": "id"}), reader_client)
+    pages = account_pages(Client(), reader_client)
     for name, response in pages.items():
         assert response.status_code == 200, name
         assert page_language(response) == "id", name
@@ -394,7 +349,7 @@ ACCOUNT_EMAILS = {
 )
 def test_the_indonesian_account_emails_say_kamu_and_e_mail(url, email, subject):
     make_user(email="reader@example.com")
-    Client(headers={"accept-language": "id"}).post(url, {"email": email})
+    Client().post(address(url, "id"), {"email": email})
     [message] = mail.outbox
     assert message.subject == f"[Lessons] {subject}"
     assert "kamu" in message.body
@@ -411,3 +366,123 @@ def require_gettext(tool: str) -> str:
     if os.environ.get("REQUIRE_GETTEXT") == "1":
         pytest.fail(f"REQUIRE_GETTEXT=1 but {reason}")
     pytest.skip(reason)
+
+
+# The glossary (the comment that heads locale/id/LC_MESSAGES/django.po): one word for one thing,
+# checked here where a machine can, in every Indonesian text a buyer or a seller reads: both
+# catalogues and the demo series' selling texts.
+DEMO_SERIES = catalogue.ROOT / "content" / "became-ai-engineer" / "series.yaml"
+SELLING_FIELDS = ("price_line", "call_to_action", "paywall_message", "pin_message")
+
+
+def indonesian_texts(*, placeholders: bool = False) -> list[tuple[str, str]]:
+    """(where, text) for every Indonesian text: each translation of both catalogues, and each
+    selling text of the demo series, without their placeholders unless asked."""
+    words = (lambda text: text) if placeholders else visible_words
+    texts = []
+    for name, path in CATALOGUES.items():
+        for entry in polib.pofile(str(path)):
+            translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+            texts += [(f"{name}: {entry.msgid[:60]}", words(t)) for t in translations]
+    demo = yaml.safe_load(DEMO_SERIES.read_text())
+    texts += [(f"demo series: {field}", words(demo[field])) for field in SELLING_FIELDS]
+    return texts
+
+
+def glossary() -> str:
+    return polib.pofile(str(catalogue.PO)).header
+
+
+# "PIN" alone is the reader's own secret to GoPay and the banks: an access PIN is "PIN akses",
+# or "PIN-nya" once named. The exceptions, each a phrase with its reason:
+BARE_PIN_ALLOWED = {
+    "PIN ditolak": "the dashboard's word for a rejected attempt, read by the seller (issue 16)",
+}
+BARE_PIN = re.compile(r"\bPIN\b(?! akses)(?!-nya\b)")
+
+# Words the glossary replaced (case aside), with what it says instead.
+REPLACED = {
+    "ketik": (r"\b(?:ketik|mengetik|diketik|ketikkan)\b", "masukkan (enter, type)"),
+    "tukarkan": (r"\b(?:tukarkan|menukarkan|ditukarkan|penukaran)\b", "masukkan, dipakai"),
+    "ditarik": (r"\bditarik\b", "tidak berlaku (the buyer), dicabut (the seller)"),
+    "ditahan": (r"\bditahan\b", "diblokir sementara"),
+    "terbitkan": (r"\b(?:terbitkan|diterbitkan)\b", "buat, dibuat (a lesson is terbit)"),
+    "bikin akun": (r"\bbikin akun\b", "daftar"),
+    "Minggu": (r"\bminggu\b", "pekan (Minggu is also Sunday)"),
+    "L2": (r"\bL\d", "pelajaran 2–7"),
+    "Kosong:": (r"\bkosong:", "Kosongkan kalau …"),
+    "dalam N menit": (r"\bdalam (?:semenit|sejam|\d+ menit)", "coba lagi N menit lagi"),
+    "handle": (r"\bhandle\b", "username Instagram"),
+    "Akses saya": (r"\bakses saya\b", "Aksesku"),
+    "penulisnya": (r"\bpenulisnya\b", "penjualnya, lewat DM (buyers know an Instagram account)"),
+    "Konfirmasi akses": (r"\bkonfirmasi akses\b", "Pastikan ini kamu (not lesson access)"),
+    "gue": (r"\bgue\b", "aku (beside kamu)"),
+}
+
+
+class TestGlossary:
+    def test_the_catalogue_opens_with_it(self):
+        header = glossary()
+        for word in ("PIN akses", "masukkan", "Buka akses", "dicabut", "tidak berlaku", "buat",
+                     "daftar", "Aksesku", "diblokir sementara", "username Instagram",
+                     "Rp149.000", "pelajaran 2–7", "pekan", "WIB", "Kosongkan kalau"):  # fmt: skip
+            assert word in header, word
+
+    def test_an_access_pin_is_never_a_bare_pin(self):
+        found = []
+        for where, text in indonesian_texts():
+            for phrase in BARE_PIN_ALLOWED:
+                text = text.replace(phrase, "")
+            found += [where for _ in BARE_PIN.finditer(text)]
+        assert found == []
+
+    @pytest.mark.parametrize(("word", "instead"), REPLACED.values(), ids=list(REPLACED))
+    def test_a_replaced_word_is_used_nowhere(self, word, instead):
+        pattern = re.compile(word, re.IGNORECASE)
+        found = [(where, text) for where, text in indonesian_texts() if pattern.search(text)]
+        assert found == [], f"write {instead}"
+
+    def test_prices_are_written_rp149000(self):
+        spaced = re.compile(r"Rp\s+(?:\d|%\(|\{)|Rp\d+,\d|Rp\d{4}")
+        texts = indonesian_texts(placeholders=True)
+        assert [(where, text) for where, text in texts if spaced.search(text)] == []
+        with translation.override("id"):
+            assert translation.gettext("Rp %(amount)s") % {"amount": "149.000"} == "Rp149.000"
+
+    def test_lesson_ranges_take_an_en_dash(self):
+        spelled = re.compile(r"pelajaran \d+ ?(?:-|sampai|s/d|hingga) ?\d", re.IGNORECASE)
+        demo = yaml.safe_load(DEMO_SERIES.read_text())
+        assert "{first_premium}–{last_premium}" in demo["call_to_action"]
+        assert [(w, t) for w, t in indonesian_texts() if spelled.search(t)] == []
+
+
+def test_the_moments_of_buying_read_as_the_glossary_has_them(site):
+    """The empty PIN, the button, the throttle's wait and the way to reach the seller, in
+    the words of the glossary."""
+    series, _, premium = site
+    client = Client()
+    empty = client.post(address(REDEEM, "id"), {"pin": ""})
+    assert "PIN-nya belum diisi" in empty.text
+    lesson_page = client.get(address(premium.get_absolute_url(), "id")).text
+    page = " ".join(visible_text(lesson_page).split())
+    assert "Sudah punya PIN akses?" in page and "Buka akses" in page
+    revoked = services.issue_pins(series=series)[0].pin
+    services.revoke_pins(AccessPin.objects.all(), reason="refund")
+    refused = client.post(address(REDEEM, "id"), {"pin": revoked}).text
+    refused = " ".join(visible_text(refused).split())
+    assert "PIN akses itu sudah tidak berlaku. Minta PIN akses baru ke penjualnya lewat DM" in (
+        refused
+    )
+    with translation.override("id"):
+        wait = feedback.throttled(timezone.now() + timedelta(minutes=15))
+    assert re.search(r"Coba lagi pukul \d{1,2}\.\d\d UTC \(15 menit lagi\)\.$", wait)
+
+
+def test_allauths_confirmation_of_a_reader_is_not_the_lessons_access():
+    """Re-authentication is titled "Pastikan ini kamu": "Konfirmasi akses" read as access to
+    the lessons."""
+    client = Client()
+    client.force_login(make_user())
+    page = client.get("/id/accounts/reauthenticate/").text
+    assert re.search(r"<h1>\s*Pastikan ini kamu\s*</h1>", page)
+    assert "Konfirmasi akses" not in page

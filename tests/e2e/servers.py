@@ -4,6 +4,7 @@ import contextlib
 import http.cookiejar
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -71,11 +72,15 @@ def manage(*args, env) -> str:
 
 class Gunicorn:
     """A gunicorn started as `make serve` starts one (config/gunicorn.py), on a port of its
-    own, with one worker unless `workers` says otherwise (None: config/gunicorn.py's number);
-    stopped on exit. `make bench` starts the site and its ceiling with it too."""
+    own (or `port`), with one worker unless `workers` says otherwise (None:
+    config/gunicorn.py's number); stopped on exit. `make bench` starts the site and its
+    ceiling with it too. Its processes are a group of their own, which `kill()` ends at once,
+    as when a machine dies."""
 
-    def __init__(self, env: dict, *, app: str = "config.wsgi", workers: int | None = 1):
-        self.port = free_port()
+    def __init__(
+        self, env: dict, *, app: str = "config.wsgi", workers: int | None = 1, port: int = 0
+    ):
+        self.port = port or free_port()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
@@ -87,6 +92,7 @@ class Gunicorn:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self.log,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -100,6 +106,12 @@ class Gunicorn:
         self.stop()
         self.log.seek(0)
         raise RuntimeError(f"gunicorn did not start:\n{self.log.read()[-3000:].decode()}")
+
+    def kill(self):
+        """The master and its workers, without a chance to finish anything."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self):
         self.process.terminate()

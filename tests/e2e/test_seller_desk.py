@@ -76,7 +76,7 @@ def test_the_pin_list_on_a_phone(phone):
     base, page = phone
     page.goto(base + reverse("admin:access_accesspin_changelist"))
     headers = [h.strip() for h in page.locator("#result_list thead th").all_inner_texts()]
-    assert headers[1:4] == ["PIN", "STATUS", "PEMBELI"]
+    assert headers[1:4] == ["PIN AKSES", "STATUS", "PEMBELI"]
     # the status and the buyer are on the first screen, without scrolling sideways
     buyer = page.locator("#result_list thead th.column-buyer").bounding_box()
     assert buyer["x"] < 390

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from access import services
+from config.languages import address
 from lessons.models import Lesson
 from tests.factories import make_user
 
@@ -68,28 +69,28 @@ def demo_pages():
     }
     without_access = {"premium lesson, logged in": lessons[2].get_absolute_url()}
     for language in ("en", "id"):
-        headers = {"accept-language": language}
-        reader, other = Client(headers=headers), Client(headers=headers)
+        reader, other = Client(), Client()
         reader.force_login(entitled)
         other.force_login(locked)
-        for client, urls in ((Client(headers=headers), anonymous), (reader, with_access)):
+        for client, urls in ((Client(), anonymous), (reader, with_access)):
             for name, url in urls.items():
-                yield f"{name} ({language})", client, url
+                yield f"{name} ({language})", client, address(url, language)
         for name, url in without_access.items():
-            yield f"{name} ({language})", other, url
+            yield f"{name} ({language})", other, address(url, language)
 
 
 def posted_pages():
     """(name, response) for pages a reader reaches by sending a form: the code page after
     signing up, a refused PIN with the seller's buttons, and the page that asks to wait."""
     for language in ("en", "id"):
-        headers, email = {"accept-language": language}, f"posted-{language}@example.com"
-        signup = Client(headers=headers)
-        signup.post("/accounts/signup/", {"email": email})
-        yield f"sign-up: the code ({language})", signup.get("/accounts/login/code/confirm/")
-        again = Client(headers=headers).post("/accounts/signup/", {"email": email})
+        email = f"posted-{language}@example.com"
+        signup = Client()
+        signup.post(address("/accounts/signup/", language), {"email": email})
+        confirm = signup.get(address("/accounts/login/code/confirm/", language))
+        yield f"sign-up: the code ({language})", confirm
+        again = Client().post(address("/accounts/signup/", language), {"email": email})
         yield f"sign-up again at once ({language})", again
-        refused = Client(headers=headers).post("/access/redeem/", {"pin": "ZZZZ-ZZZZ-ZZZZ"})
+        refused = Client().post(address("/access/redeem/", language), {"pin": "ZZZZ-ZZZZ-ZZZZ"})
         yield f"a PIN refused ({language})", refused
 
 

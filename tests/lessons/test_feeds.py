@@ -231,3 +231,47 @@ class TestCaching:
         assert since.status_code == 304
         stale = client.get("/feed/", headers={"if-none-match": '"other"'})
         assert stale.status_code == 200
+
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class TestFeedLanguage:
+    """A feed's language is its items', never the visitor's browser's nor the address's."""
+
+    @pytest.fixture
+    def indonesian(self, local_cache):
+        series = make_series(title="Seri", slug="seri", language="id")
+        make_lesson(series, number=1, slug="satu", title="Satu")
+        return series
+
+    @pytest.mark.parametrize("path", ["/feed/", "/id/feed/"])
+    @pytest.mark.parametrize("browser", ["en-US,en", "id"])
+    def test_the_site_feed_of_indonesian_lessons_says_id(self, indonesian, path, browser):
+        response = Client(headers={"accept-language": browser}).get(path)
+        root = ET.fromstring(response.content)  # noqa: S314 (our own output)
+        assert root.findtext("channel/language") == "id"
+        atom = Client(headers={"accept-language": browser}).get(f"{path}atom/")
+        assert ET.fromstring(atom.content).get(XML_LANG) == "id"  # noqa: S314
+
+    def test_lessons_in_two_languages_name_none_for_the_feed_and_each_its_own(
+        self, indonesian, site
+    ):
+        root = ET.fromstring(Client().get("/feed/").content)  # noqa: S314
+        assert root.find("channel/language") is None
+        atom = ET.fromstring(Client().get("/feed/atom/").content)  # noqa: S314
+        assert atom.get(XML_LANG) is None
+        languages = {
+            entry.findtext(f"{ATOM}title"): entry.get(XML_LANG)
+            for entry in atom.iter(f"{ATOM}entry")
+        }
+        assert languages["1. Satu"] == "id" and languages["1. Free one"] == "en"
+
+
+@pytest.mark.parametrize("path", ["/feed/", "/feed/atom/", "/series/ai/feed/"])
+def test_a_shared_cache_keeps_a_feed_no_longer_than_the_pages(client, site, settings, path):
+    """A feed carries free lessons whole: a lesson made premium leaves it, in nginx or a CDN,
+    as soon as it leaves the pages; a feed reader may keep its own copy ten minutes."""
+    settings.SHARED_CACHE_SECONDS, settings.SHARED_CACHE_STALE_SECONDS = 3, 4
+    cache_control = {part.strip() for part in client.get(path)["Cache-Control"].split(",")}
+    assert {"max-age=600", "s-maxage=3", "stale-while-revalidate=4"} <= cache_control

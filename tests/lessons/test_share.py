@@ -5,6 +5,7 @@ save, kept as a file and drawn again when the title changes."""
 import io
 import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.core.files.storage import default_storage
@@ -30,6 +31,19 @@ def empty_storage(settings):
 def meta(page: str, name: str) -> str | None:
     found = re.search(rf'<meta (?:name|property)="{re.escape(name)}" content="([^"]*)">', page)
     return found[1] if found else None
+
+
+def elements_with_class(page: str, name: str) -> list[str]:
+    """The tags of the elements that the CSS selector `.name` matches."""
+    found = []
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if name in (dict(attrs).get("class") or "").split():
+                found.append(tag)
+
+    Finder().feed(page)
+    return found
 
 
 def structured_data(page: str) -> dict:
@@ -96,13 +110,12 @@ class TestTags:
 
 
 class TestStructuredData:
-    def test_a_premium_lesson_is_an_article_not_free_with_no_css_selector(self, client, premium):
+    def test_a_premium_lesson_is_an_article_not_free(self, client, premium):
         data = structured_data(client.get(premium.get_absolute_url()).text)
         assert data["@context"] == "https://schema.org"
         assert data["@type"] == "Article"
         assert data["headline"] == "Retrieval"
         assert data["isAccessibleForFree"] is False
-        assert "hasPart" not in data and "cssSelector" not in json.dumps(data)
         assert data["isPartOf"] == {
             "@type": "Course",
             "@id": "http://testserver/series/ai/",
@@ -116,6 +129,23 @@ class TestStructuredData:
         assert data["image"][0].endswith(".png")
         assert SECRET not in json.dumps(data)
 
+    @pytest.mark.parametrize("prefix", ["", "/id"])
+    def test_a_premium_lesson_names_its_paywalled_part_as_google_asks(
+        self, client, premium, prefix
+    ):
+        """Google's guidelines for paywalled content: `hasPart` with `isAccessibleForFree`
+        false and a `cssSelector` that matches the section on the page where the paywall
+        stands (the premium text itself is never sent, so nothing is hidden with CSS)."""
+        page = client.get(prefix + premium.get_absolute_url()).text
+        data = structured_data(page)
+        assert data["hasPart"] == {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": ".paywall",
+        }
+        assert elements_with_class(page, "paywall") == ["aside"]
+        assert SECRET not in page
+
     def test_a_free_lesson_says_it_is_free_and_names_its_author(self, client, series):
         series.author = "Budi Santoso"
         series.language = "id"
@@ -123,6 +153,7 @@ class TestStructuredData:
         lesson = make_lesson(series, number=1, access="free")
         data = structured_data(client.get(lesson.get_absolute_url()).text)
         assert data["isAccessibleForFree"] is True
+        assert "hasPart" not in data
         assert data["author"] == {"@type": "Person", "name": "Budi Santoso"}
         assert data["inLanguage"] == "id"
 

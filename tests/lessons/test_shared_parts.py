@@ -17,8 +17,8 @@ from tests.factories import make_lesson, make_user
 pytestmark = pytest.mark.django_db
 
 
-def page(client, lesson, **headers):
-    response = client.get(lesson.get_absolute_url(), **headers)
+def page(client, lesson, prefix=""):
+    response = client.get(prefix + lesson.get_absolute_url())
     assert response.status_code == 200
     return response.content.decode()
 
@@ -65,18 +65,23 @@ def test_the_header_is_the_readers_own_after_a_logged_in_reader(free_lesson, rea
     assert f"?next={free_lesson.get_absolute_url()}" in anonymous.replace("%2F", "/")
 
 
-def test_each_page_is_in_its_readers_language(free_lesson):
-    page(Client(), free_lesson, headers={"accept-language": "en"})
-    indonesian = page(Client(), free_lesson, headers={"accept-language": "id"})
-    assert 'lang="id"' in indonesian
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_each_page_is_in_its_addresss_language(free_lesson, reader, logged_in):
+    client = Client()
+    if logged_in:
+        client.force_login(reader)
+    page(client, free_lesson)
+    indonesian = page(client, free_lesson, prefix="/id")
+    assert '<html lang="id">' in indonesian
     assert "Langsung ke isi" in indonesian
+    assert "Skip to content" in page(client, free_lesson)
 
 
-def test_the_language_switch_returns_to_the_page_it_was_on(series, free_lesson):
+def test_the_language_switch_links_to_the_page_it_is_on(series, free_lesson):
     other = make_lesson(series, number=3, slug="another", title="Another")
     page(Client(), free_lesson)
     html = page(Client(), other)
-    assert f'name="next" value="{other.get_absolute_url()}"' in html
+    assert f'href="/id{other.get_absolute_url()}" hreflang="id"' in html
 
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')

@@ -4,6 +4,7 @@ nobody should find in a search engine say noindex."""
 import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from urllib.robotparser import RobotFileParser
 
 import pytest
 from django.core.cache import caches
@@ -14,6 +15,7 @@ from tests.factories import make_lesson, make_series, make_staff
 
 pytestmark = pytest.mark.django_db
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 def sitemap(client) -> dict[str, str]:
@@ -35,17 +37,29 @@ def site(series, local_cache):
     return series
 
 
-def test_the_sitemap_lists_home_series_and_published_lessons_with_dates(client, site):
+def test_the_sitemap_lists_home_series_and_published_lessons_in_both_languages(client, site):
     urls = sitemap(client)
     base = "http://testserver"
-    assert set(urls) == {
-        f"{base}/",
-        f"{base}/series/ai/",
-        f"{base}/series/ai/free/",
-        f"{base}/series/ai/premium/",
-    }
+    pages = ["/", "/series/ai/", "/series/ai/free/", "/series/ai/premium/"]
+    assert set(urls) == {f"{base}{prefix}{page}" for page in pages for prefix in ("", "/id")}
     today = timezone.now().date().isoformat()
     assert set(urls.values()) == {today}
+
+
+def test_each_entry_names_the_page_in_every_language(client, site):
+    root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 (our own output)
+    alternates = {
+        url.findtext(f"{NS}loc"): {
+            link.get("hreflang"): link.get("href") for link in url.findall(f"{XHTML}link")
+        }
+        for url in root
+    }
+    lesson = {
+        "en": "http://testserver/series/ai/free/",
+        "id": "http://testserver/id/series/ai/free/",
+        "x-default": "http://testserver/series/ai/free/",
+    }
+    assert alternates[lesson["en"]] == alternates[lesson["id"]] == lesson
 
 
 def test_it_is_kept_no_longer_than_until_the_next_scheduled_lesson_is_due(
@@ -79,9 +93,29 @@ def test_robots_txt_points_at_the_sitemap(client):
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert "Sitemap: http://testserver/sitemap.xml" in response.text
     assert re.search(r"^User-agent: \*$", response.text, re.MULTILINE)
-    assert "Disallow: /search/" in response.text
     # The admin's address is not given away (ADMIN_PATH may be a secret path).
     assert "admin" not in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/search/?q=retrieval",
+        "/id/search/?q=retrieval",
+        "/accounts/login/",
+        "/id/access/redeem/",
+        "/access/mine/",
+        "/access/feed/a-private-feeds-token/",
+        "/admin/",
+    ],
+)
+def test_robots_txt_lets_crawlers_read_the_noindex_of_pages_not_to_be_indexed(client, url):
+    """A page robots.txt disallows is never fetched, so its noindex is never read and its
+    address can still be listed from links elsewhere: every noindex page may be fetched."""
+    robots = RobotFileParser()
+    robots.parse(client.get("/robots.txt").text.splitlines())
+    assert robots.can_fetch("Googlebot", f"http://testserver{url}")
+    assert client.get(url)["X-Robots-Tag"] == "noindex"
 
 
 @pytest.mark.parametrize(

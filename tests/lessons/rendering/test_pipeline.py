@@ -151,8 +151,8 @@ def test_headings_get_anchors_and_h1_becomes_h2():
 
 def test_a_series_short_texts_have_no_heading_anchors_or_footnote_ids():
     """Several series' calls to action share the home page: nothing in them carries an id."""
-    html = draw(render_short_text("### Lanjutkan series ini\n\nDM aku.[^1]\n\n[^1]: Catatan."))
-    assert "<h3>Lanjutkan series ini</h3>" in html
+    html = draw(render_short_text("### Lanjutkan seri ini\n\nDM aku.[^1]\n\n[^1]: Catatan."))
+    assert "<h3>Lanjutkan seri ini</h3>" in html
     assert "id=" not in html
 
 

@@ -1,6 +1,6 @@
 """A series' offer (its call to action, price, contacts, paywall and PIN messages) becomes a
-model of access, one per series; 0011 copies each series' texts and values into it, and
-lessons' 0011 then removes them from the series."""
+model of access, one per series; 0012 copies each series' texts and values into it, and
+lessons' 0012 then removes them from the series."""
 
 import access.offer.contacts
 import access.offer.placeholders
@@ -12,8 +12,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0009_sales_and_offer_counts'),
-        ('lessons', '0010_series_price_amount'),
+        ('access', '0010_held_pin'),
+        ('lessons', '0011_series_payments_enabled'),
     ]
 
     operations = [

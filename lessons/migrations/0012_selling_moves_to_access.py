@@ -1,6 +1,6 @@
 """Selling leaves lessons: the call to action, the price, the contacts, the paywall and PIN
 messages and the language of the selling texts are a series' offer now, a model of access.
-access's 0011 copies them there first (it says so with run_before: lessons never names
+access's 0012 copies them there first (it says so with run_before: lessons never names
 access), and copies them back when this is undone."""
 
 from django.db import migrations
@@ -9,7 +9,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lessons', '0010_series_price_amount'),
+        ('lessons', '0011_series_payments_enabled'),
     ]
 
     operations = [

@@ -1,6 +1,6 @@
 """Every series' selling texts and values move into its offer, as they are: the Markdown and
 its rendered HTML, the price (amount, currency, price line), the contacts, the language of
-the selling texts and the PIN message. Runs before lessons' 0011, which removes them from the
+the selling texts and the PIN message. Runs before lessons' 0012, which removes them from the
 series (and, undone, after it has put the fields back, to copy them home).
 
 The groups that edit or read series get the same on offers: "Authors" add, change, delete
@@ -65,11 +65,11 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0010_offer"),
+        ("access", "0011_offer"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
-    run_before = [("lessons", "0011_selling_moves_to_access")]
+    run_before = [("lessons", "0012_selling_moves_to_access")]
 
     operations = [
         migrations.RunPython(offers_from_series, series_from_offers),
