@@ -95,8 +95,7 @@ class SeriesAdmin(BoundedRendering, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         services.delete_many(queryset)
 
-    fields = ["title", "slug", "description", "language", "author", "is_published", "position",
-              "payments_enabled"]
+    fields = ["title", "slug", "description", "language", "author", "is_published", "position"]
 
     class Media:
         css = {"all": ["css/admin-extra.css"]}

@@ -1,5 +1,5 @@
-"""A series' offer (its call to action, price, contacts, paywall and PIN messages) becomes a
-model of access, one per series; 0012 copies each series' texts and values into it, and
+"""A series' offer (its call to action, price, whether readers can pay on the site, contacts,
+paywall and PIN messages) becomes a model of access, one per series; 0012 copies each series' texts and values into it, and
 lessons' 0012 then removes them from the series."""
 
 import access.offer.contacts
@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 ('price_amount', models.PositiveIntegerField(blank=True, help_text='What access to the premium lessons costs, as a whole number such as 149000: readers see Rp149.000 (Rp 149,000 in English), {price} in the texts is it, and the sales dashboard counts revenue with it. Leave it empty to show no price.', null=True, verbose_name='price')),
                 ('currency', models.CharField(choices=[('IDR', 'Indonesian rupiah (Rp)')], default='IDR', max_length=3, verbose_name='currency')),
                 ('price_line', models.CharField(blank=True, help_text='Shown beside the buttons, such as “{price} · once, for lessons {first_premium}–{last_premium}”, with the call to action’s placeholders. Leave it empty to show the price alone.', max_length=120, validators=[access.offer.placeholders.validate_selling_text], verbose_name='price line')),
+                ('takes_payments', models.BooleanField(default=False, help_text='Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM button, and get their PIN at once. Needs a price.', verbose_name='payments on')),
                 ('instagram_handle', models.CharField(blank=True, help_text='Without @. The main button opens a direct message to this account.', max_length=31, validators=[access.offer.contacts.validate_instagram_handle], verbose_name='Instagram username')),
                 ('whatsapp_number', models.CharField(blank=True, help_text='Optional second channel, in international form without +, such as 6281234567890.', max_length=32, validators=[access.offer.contacts.validate_whatsapp_number], verbose_name='WhatsApp number')),
                 ('sales_language', models.CharField(blank=True, choices=[('en', 'English'), ('id', 'Indonesian')], help_text='The language of the call to action, paywall message and PIN message, when it differs from the lessons’.', max_length=16, verbose_name='language of the selling texts')),

@@ -1,5 +1,6 @@
 """Every series' selling texts and values move into its offer, as they are: the Markdown and
-its rendered HTML, the price (amount, currency, price line), the contacts, the language of
+its rendered HTML, the price (amount, currency, price line), whether readers can pay on the
+site (Series.payments_enabled, the offer's takes_payments), the contacts, the language of
 the selling texts and the PIN message. Runs before lessons' 0012, which removes them from the
 series (and, undone, after it has put the fields back, to copy them home).
 
@@ -18,6 +19,7 @@ FIELDS = {
     "price_amount": "price_amount",
     "currency": "currency",
     "price_line": "price",
+    "takes_payments": "payments_enabled",
     "instagram_handle": "instagram_handle",
     "whatsapp_number": "whatsapp_number",
     "sales_language": "sales_language",

@@ -51,6 +51,7 @@ class OfferInline(admin.StackedInline):
                     "paywall_message",
                     "price_amount",  # in the offer's currency: rupiah, the only one so far
                     "price_line",
+                    "takes_payments",
                     "instagram_handle",
                     "whatsapp_number",
                     "sales_language",

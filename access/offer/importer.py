@@ -1,14 +1,14 @@
 """series.yaml's selling keys, read into the series' offer: a section of lessons' importer
 (lessons.importer.sections), registered by AccessConfig.ready(). The keys are the ones authors
-have always written: call_to_action, paywall_message, price, price_line, currency, instagram,
-whatsapp, sales_language and pin_message."""
+have always written: call_to_action, paywall_message, price, price_line, currency, payments,
+instagram, whatsapp, sales_language and pin_message."""
 
 from access.offer.contacts import normalise_instagram_handle, normalise_whatsapp_number
 from access.offer.models import Offer
 from access.offer.placeholders import split_price_text
 from access.offer.services import save_offer
 from lessons.importer.problems import Source, shown
-from lessons.importer.values import apply, text_value, validate
+from lessons.importer.values import apply, flag_value, text_value, validate
 
 # series.yaml's text keys and the Offer fields they fill.
 TEXT_FIELDS = {
@@ -24,11 +24,12 @@ KEY_OF_FIELD = {
     **{fld: key for key, fld in TEXT_FIELDS.items()},
     "price_amount": "price",
     "currency": "currency",
+    "takes_payments": "payments",
 }
 
 
 class OfferSection:
-    keys = frozenset({*TEXT_FIELDS, "price", "currency"})
+    keys = frozenset({*TEXT_FIELDS, "price", "currency", "payments"})
 
     def read(self, data: dict, source: Source) -> dict:
         """The Offer fields series.yaml gives, those found wrong left out (in `source.bad`)."""
@@ -44,6 +45,9 @@ class OfferSection:
             if fld in values:
                 values[fld] = normalise(values[fld])
         _price_values(data, values, source)
+        payments = flag_value(data, "payments", source)
+        if payments is not None:  # left out: as the admin last set it
+            values["takes_payments"] = payments
         return values
 
     def prepare(self, series, values: dict, source: Source):

@@ -81,6 +81,14 @@ class Offer(models.Model):
             "empty to show the price alone."
         ),
     )
+    takes_payments = models.BooleanField(
+        _("payments on"),
+        default=False,
+        help_text=_(
+            "Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM "
+            "button, and get their PIN at once. Needs a price."
+        ),
+    )
     instagram_handle = models.CharField(
         _("Instagram username"),
         max_length=31,
@@ -164,6 +172,10 @@ class Offer(models.Model):
                         gettext("Set the price to use %(placeholder)s.")
                         % {"placeholder": PRICE_PLACEHOLDER}
                     )
+        if self.takes_payments and self.price_amount is None:
+            errors.setdefault("takes_payments", []).append(
+                gettext("Set the price to take payments on the site.")
+            )
         if errors:
             raise ValidationError(errors)
 

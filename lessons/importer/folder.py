@@ -25,12 +25,11 @@ SERIES_TEXT_FIELDS = {
     "language": "language",
     "author": "author",
 }
-SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position", "payments"}
+SERIES_KEYS = {*SERIES_TEXT_FIELDS, "published", "position"}
 SERIES_KEY_OF_FIELD = {
     **{fld: key for key, fld in SERIES_TEXT_FIELDS.items()},
     "is_published": "published",
     "position": "position",
-    "payments_enabled": "payments",
 }
 LESSON_KEYS = {"title", "slug", "number", "part", "summary", "access", "status", "published_at"}
 
@@ -75,9 +74,6 @@ def _series_values(data: dict, source: Source, keys: set[str]) -> dict:
     published = flag_value(data, "published", source)
     if published is not None:
         values["is_published"] = published
-    payments = flag_value(data, "payments", source)
-    if payments is not None:
-        values["payments_enabled"] = payments
     if "position" in data:
         position = data["position"]
         if isinstance(position, bool) or not isinstance(position, int) or position < 0:

@@ -1,7 +1,7 @@
-"""Selling leaves lessons: the call to action, the price, the contacts, the paywall and PIN
-messages and the language of the selling texts are a series' offer now, a model of access.
-access's 0012 copies them there first (it says so with run_before: lessons never names
-access), and copies them back when this is undone."""
+"""Selling leaves lessons: the call to action, the price, whether readers can pay on the site,
+the contacts, the paywall and PIN messages and the language of the selling texts are a
+series' offer now, a model of access. access's 0012 copies them there first (it says so with
+run_before: lessons never names access), and copies them back when this is undone."""
 
 from django.db import migrations
 
@@ -36,6 +36,10 @@ class Migration(migrations.Migration):
         migrations.RemoveField(
             model_name='series',
             name='paywall_message',
+        ),
+        migrations.RemoveField(
+            model_name='series',
+            name='payments_enabled',
         ),
         migrations.RemoveField(
             model_name='series',

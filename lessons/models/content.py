@@ -122,14 +122,6 @@ class Series(models.Model):
     position = models.PositiveIntegerField(
         _("position"), default=0, help_text=_("Lower numbers are listed first.")
     )
-    payments_enabled = models.BooleanField(
-        _("payments on"),
-        default=False,
-        help_text=_(
-            "Readers can also pay on the site (QRIS, e-wallets, bank transfer) beside the DM "
-            "button, and get their PIN at once. Needs a price."
-        ),
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -39,8 +39,11 @@ def series_form(series, **offer_fields) -> dict:
         "whatsapp_number": selling.whatsapp_number,
         "sales_language": selling.sales_language,
         "pin_message": selling.pin_message,
+        "takes_payments": "on" if selling.takes_payments else "",
         **offer_fields,
     }
+    if not fields["takes_payments"]:
+        del fields["takes_payments"]  # an unticked box is not sent
     return {
         "title": series.title,
         "slug": series.slug,
@@ -88,6 +91,24 @@ class TestEditedWithItsSeries:
             == 302
         )
         assert Offer.objects.get(series=series).whatsapp_number == "6281234567890"
+
+    def test_payments_on_the_site_are_switched_on_with_the_price(self):
+        series = make_series(price_amount=149000)
+        client = author_client()
+        url = reverse("admin:lessons_series_change", args=[series.pk])
+        assert 'name="offer-0-takes_payments"' in client.get(url).text
+        assert client.post(url, series_form(series, takes_payments="on")).status_code == 302
+        assert Offer.objects.get(series=series).takes_payments is True
+        assert client.post(url, series_form(series)).status_code == 302  # unticked
+        assert Offer.objects.get(series=series).takes_payments is False
+
+    def test_payments_on_the_site_need_a_price(self):
+        series = make_series()
+        url = reverse("admin:lessons_series_change", args=[series.pk])
+        response = author_client().post(url, series_form(series, takes_payments="on"))
+        assert response.status_code == 200
+        assert "Set the price to take payments on the site." in response.text
+        assert Offer.objects.get(series=series).takes_payments is False
 
     def test_a_text_the_pipeline_refuses_is_said_on_the_form_and_nothing_is_saved(self):
         series = make_series()

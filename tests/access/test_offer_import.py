@@ -1,7 +1,7 @@
 """series.yaml's selling keys (call_to_action, paywall_message, price, price_line, currency,
-instagram, whatsapp, sales_language, pin_message), as authors have always written them: read
-into the series' offer by `import_series`, checked with the rest of the folder in one pass,
-and saved in the same transaction."""
+payments, instagram, whatsapp, sales_language, pin_message), as authors have always written
+them: read into the series' offer by `import_series`, checked with the rest of the folder in
+one pass, and saved in the same transaction."""
 
 from io import StringIO
 
@@ -40,6 +40,22 @@ def test_the_demo_series_offer(db):
     assert (offer.series.language, offer.sales_language) == ("en", "id")
     assert "{pin}" in offer.pin_message and offer.price_line
     assert (offer.price_amount, offer.currency) == (149000, "IDR")
+    assert offer.takes_payments  # payments: true
+
+
+def test_payments_on_the_site_are_off_unless_series_yaml_turns_them_on(folder):
+    (folder / "series.yaml").write_text((folder / "series.yaml").read_text() + "price: 149000\n")
+    run(folder)
+    assert Offer.objects.get().takes_payments is False
+    (folder / "series.yaml").write_text((folder / "series.yaml").read_text() + "payments: true\n")
+    run(folder)
+    assert Offer.objects.get().takes_payments is True
+    yaml = (folder / "series.yaml").read_text()
+    (folder / "series.yaml").write_text(yaml.replace("payments: true\n", ""))
+    assert "Nothing changed" in run(folder)  # left out: as the admin last set it
+    (folder / "series.yaml").write_text(yaml.replace("payments: true", "payments: false"))
+    run(folder)
+    assert Offer.objects.get().takes_payments is False
 
 
 def test_a_folder_without_selling_keys_gives_an_empty_offer(tmp_path):
@@ -98,6 +114,8 @@ def test_the_selling_fields_are_imported_and_checked(folder):
         ("whatsapp: 0812 3456 7890", "international form"),
         ("pin_message: No placeholder here.", "Put {pin} where the PIN goes"),
         ("sales_language: fr", "is not a valid choice"),
+        ("payments: sometimes", "line 3: 'payments' must be true or false"),
+        ("payments: true", "line 3: payments: Set the price to take payments on the site."),
     ],
 )
 def test_bad_selling_fields_are_reported(folder, line, problem):

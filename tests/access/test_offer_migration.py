@@ -19,13 +19,14 @@ SELLING = {
     "price_amount": 149000,
     "currency": "IDR",
     "price": "{price} · sekali bayar untuk pelajaran {first_premium}–{last_premium}",
+    "payments_enabled": True,
     "instagram_handle": "became.ai.engineer",
     "whatsapp_number": "6281234567890",
     "sales_language": "id",
     "pin_message": "PIN kamu: {pin}\nBuka {link}",
 }
 # The offer's field for each, where its name changed.
-RENAMED = {"price": "price_line"}
+RENAMED = {"price": "price_line", "payments_enabled": "takes_payments"}
 
 
 def migrate(targets):
@@ -52,6 +53,7 @@ def test_every_selling_text_and_value_is_kept_in_the_offer_and_goes_back_when_un
         }
         empty = Offer.objects.get(series_id=bare.pk)
         assert (empty.cta_message, empty.price_amount, empty.currency) == ("", None, "IDR")
+        assert empty.takes_payments is False
         series_fields = {f.name for f in apps.get_model("lessons", "Series")._meta.fields}
         assert not series_fields & set(SELLING)
 

@@ -234,7 +234,6 @@ def test_more_bad_files_are_reported_not_crashed_on(folder, case):
     [
         ("position: first", "'position' must be a whole number"),
         ("published: maybe", "'published' must be true or false"),
-        ("payments: sometimes", "'payments' must be true or false"),
         ("title: [a, b]", "'title' must be text"),
     ],
 )
@@ -259,21 +258,6 @@ def test_published_false_as_text_unpublishes(folder):
     )
     run(folder)
     assert Series.objects.get().is_published is False
-
-
-def test_payments_are_off_unless_series_yaml_turns_them_on(folder):
-    run(folder)
-    assert Series.objects.get().payments_enabled is False
-    (folder / "series.yaml").write_text((folder / "series.yaml").read_text() + "payments: true\n")
-    run(folder)
-    assert Series.objects.get().payments_enabled is True
-
-
-def test_the_demo_series_takes_payments_on_the_site():
-    demo = Path(__file__).resolve().parents[2] / "content" / "became-ai-engineer"
-    run(demo)
-    series = Series.objects.get(slug="became-ai-engineer")
-    assert series.payments_enabled and series.offer.price_amount == 149_000
 
 
 def test_a_reimport_without_published_keeps_a_series_staff_unpublished(folder):
