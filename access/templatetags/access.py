@@ -21,6 +21,13 @@ def filled(html, series):
 
 
 @register.filter
+def offer_of(series):
+    """The series' offer (access.offer.of), for a page that shows its contact buttons outside
+    the paywall and the call to action."""
+    return offer.of(series)
+
+
+@register.filter
 def price_line(series):
     """What is shown beside the buttons: the price line filled in, or the price alone."""
     return offer.price_line(series)

@@ -5,7 +5,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from access import offer
 from access import services as access_services
+from access.offer.services import save_offer
 from payments.models import Order
 from tests.factories import make_lesson
 from tests.payments.flows import start_order
@@ -29,14 +31,16 @@ def test_logged_in_the_button_is_one_form_to_the_gateway(gateway, premium, reade
 
 @pytest.mark.parametrize(
     "change",
-    [{"payments_enabled": False}, {"price": "DM me for the price"}, {"price": ""}],
-    ids=["payments off", "no amount in the price", "no price"],
+    [{"takes_payments": False}, {"price_amount": None}, {"price_amount": 0}],
+    ids=["payments off", "no price", "a price of nothing"],
 )
 def test_no_pay_button_unless_the_series_is_sold_here(gateway, premium, client, change):
     series = premium.series
+    selling = offer.of(series)
     for name, value in change.items():
-        setattr(series, name, value)
-    series.save()
+        setattr(selling, name, value)
+    selling.price_line = ""
+    save_offer(selling)
     page = client.get(premium.get_absolute_url()).content.decode()
     assert "/pay/series/" not in page and "ig.me/m/seller" in page
     assert client.get(f"/pay/series/{series.slug}/").status_code == 404
