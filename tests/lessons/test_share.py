@@ -33,6 +33,30 @@ def meta(page: str, name: str) -> str | None:
     return found[1] if found else None
 
 
+def classes_around(page: str, name: str) -> set[str]:
+    """The classes of the elements that hold the first element of class `name`."""
+    around, held = [], []  # held: the classes of each element open at this point
+    void = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            classes = (dict(attrs).get("class") or "").split()
+            if name in classes and not around:
+                around.append({c for _, outer in held for c in outer})
+            if tag not in void:
+                held.append((tag, classes))
+
+        def handle_startendtag(self, tag, attrs):
+            pass  # <path/>: nothing held
+
+        def handle_endtag(self, tag):
+            while held and held.pop()[0] != tag:
+                pass
+
+    Finder().feed(page)
+    return around[0] if around else set()
+
+
 def elements_with_class(page: str, name: str) -> list[str]:
     """The tags of the elements that the CSS selector `.name` matches."""
     found = []
@@ -134,16 +158,18 @@ class TestStructuredData:
         self, client, premium, prefix
     ):
         """Google's guidelines for paywalled content: `hasPart` with `isAccessibleForFree`
-        false and a `cssSelector` that matches the section on the page where the paywall
-        stands (the premium text itself is never sent, so nothing is hidden with CSS)."""
+        false and a `cssSelector` that matches the one element on the page where the premium
+        text would be, holding the paywall (the premium text itself is never sent, so nothing
+        is hidden with CSS)."""
         page = client.get(prefix + premium.get_absolute_url()).text
         data = structured_data(page)
         assert data["hasPart"] == {
             "@type": "WebPageElement",
             "isAccessibleForFree": False,
-            "cssSelector": ".paywall",
+            "cssSelector": ".lesson__locked",
         }
-        assert elements_with_class(page, "paywall") == ["aside"]
+        assert elements_with_class(page, "lesson__locked") == ["div"]
+        assert "lesson__locked" in classes_around(page, "paywall")
         assert SECRET not in page
 
     def test_a_free_lesson_says_it_is_free_and_names_its_author(self, client, series):
