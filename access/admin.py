@@ -22,7 +22,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from access import announcements, dashboard, exports, handoff, services
+from access import announcements, dashboard, dashboard_extras, exports, handoff, services
 from access.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
 from access.models import (
     AccessPin,
@@ -267,6 +267,7 @@ class AccessPinAdmin(TimesInTheSiteZone, admin.ModelAdmin):
             "before": period.previous(),
             "zone_name": timezones.name(),
             "series": series,
+            "extra_sections": dashboard_extras.sections(),  # other apps' (payments')
         }
         return self._render(request, "admin/access/dashboard.html", context)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from access import offer, pending
 from access.forms import FollowForm, RedeemForm
+from access.offer import actions
 
 register = template.Library()
 
@@ -31,6 +32,12 @@ def offer_of(series):
 def price_line(series):
     """What is shown beside the buttons: the price line filled in, or the price alone."""
     return offer.price_line(series)
+
+
+@register.simple_tag
+def offer_actions():
+    """The templates other apps show beside an offer's contact buttons (access.offer.actions)."""
+    return actions.templates()
 
 
 def _base(context) -> dict:

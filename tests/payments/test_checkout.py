@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from access import offer
 from access import services as access_services
+from access.offer import actions
 from access.offer.services import save_offer
 from payments.models import Order
 from tests.factories import make_lesson
@@ -21,6 +22,17 @@ def test_the_paywall_offers_to_pay_beside_the_dm_when_payments_are_on(gateway, p
     assert "Pay now (QRIS, e-wallet, transfer)" in page
     assert "ig.me/m/seller" in page  # the DM button stays
     assert page.index("offer__pay") < page.index("offer__dm")
+
+
+def test_the_button_is_one_that_payments_registers_with_access(
+    gateway, premium, client, monkeypatch
+):
+    """access/'s templates name no template of payments/: the button is in the offer's actions
+    that payments registers (access.offer.actions), and without it there is none."""
+    assert "payments/_pay_button.html" in actions.templates()
+    monkeypatch.setattr(actions, "_templates", [])
+    page = client.get(premium.get_absolute_url()).content.decode()
+    assert "/pay/series/" not in page and "ig.me/m/seller" in page
 
 
 def test_logged_in_the_button_is_one_form_to_the_gateway(gateway, premium, reader_client):
