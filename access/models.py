@@ -130,6 +130,7 @@ class AccessPin(Scope):
         SALE = "sale", _("Sold to a buyer")
         PROMOTION = "promotion", _("Promotion or batch")
         REPLACEMENT = "replacement", _("Replacement of a lost PIN")
+        PAID = "paid", _("Paid on the site")
 
     pin_hash = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(
@@ -177,7 +178,8 @@ class AccessPin(Scope):
         editable=False,
         help_text=_(
             "Sold: one PIN for one reader, made for a buyer; a promotion or batch: made several "
-            "at a time, with several uses or a batch label; a replacement: for a lost PIN."
+            "at a time, with several uses or a batch label; a replacement: for a lost PIN; paid "
+            "on the site: issued for an order the reader paid on the site."
         ),
     )
     issued_by = models.ForeignKey(

@@ -1,7 +1,7 @@
 """Everything payments/ reads from, or asks of, lessons/ and access/: the price of a series
 and whether it is sold here (its offer, through access.offer), the lesson a buyer lands on, and
-the PIN an order issues (through the same issuing service as the seller's hand-off) and
-redeems or holds for the buyer. Kept in one place, so that when what it reads
+the PIN an order issues (through the same issuing service as the seller's hand-off, a PIN
+paid on the site) and redeems or holds for the buyer. Kept in one place, so that when what it reads
 moves, only this module follows.
 """
 
@@ -70,9 +70,13 @@ def has_whole_series(request, series: Series) -> bool:
 
 
 def issue_pin(order) -> services.IssuedPin:
-    """One one-use PIN for the order's buyer, as the seller's hand-off issues one."""
+    """One one-use PIN for the order's buyer, as the seller's hand-off issues one, of its own
+    kind: the sales dashboard counts it apart from the PINs sold by DM."""
     return services.issue_pins(
-        series=order.series, buyer=order.email, note=f"Paid online: order {order.order_id}"
+        series=order.series,
+        buyer=order.email,
+        note=f"Paid online: order {order.order_id}",
+        kind=AccessPin.Kind.PAID,
     )[0]
 
 
