@@ -22,6 +22,7 @@ from access.desk import urls as desk_urls
 from access.desk.history import log, revoke_and_log, revoked_by
 from access.desk.views import NO_BATCH
 from access.models import AccessPin, Announcement, Delivery, Entitlement, RedemptionAttempt
+from access.offer import admin as offer_admin  # noqa: F401 (its inline on the series)
 from config import timezones
 from lessons.models import Lesson, Series
 

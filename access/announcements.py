@@ -40,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 
+from access import offer
 from access.models import Announcement, Delivery, Entitlement, Follow
 from config import mail
 from lessons.models import Lesson
@@ -215,7 +216,7 @@ def audience(delivery: Delivery, now) -> Audience:
         wanted=as_reader or follow is not None,
         follow=follow,
         holds_series=holds,
-        language=chosen if chosen in LANGUAGES else lesson.series.selling_language,
+        language=chosen if chosen in LANGUAGES else offer.of(lesson.series).selling_language,
     )
 
 
@@ -224,6 +225,7 @@ def message(delivery: Delivery, who: Audience) -> mail.Message:
     announcement = delivery.announcement
     lesson = announcement.lesson
     series = lesson.series
+    selling = offer.of(series)
     site = announcement.site_url
     token = unsubscribe_token(delivery.user) if delivery.user else follower_token(who.follow)
     unsubscribe = iri_to_uri(site + reverse("access:unsubscribe", args=[token]))
@@ -237,12 +239,12 @@ def message(delivery: Delivery, who: Audience) -> mail.Message:
             "follows": who.follow is not None,
             # the call to action, for a reader who cannot read the whole series
             "offer": None
-            if who.holds_series or not (series.cta_html or series.has_contact)
+            if who.holds_series or not (selling.cta_html or selling.has_contact)
             else {
-                "text": text_of(series.cta_html),
-                "price": series.price,
-                "instagram": series.instagram_url,
-                "whatsapp": series.whatsapp_url,
+                "text": text_of(offer.fill_html(selling.cta_html, series)),
+                "price": offer.price_line(series),
+                "instagram": selling.instagram_url,
+                "whatsapp": selling.whatsapp_url,
             },
         }
         subject = render_to_string("access/email/new_lesson_subject.txt", context)

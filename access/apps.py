@@ -8,3 +8,6 @@ class AccessConfig(AppConfig):
 
     def ready(self):
         from access import checks  # noqa: F401 (registers the deployment checks)
+        from access.offer import extends
+
+        extends.register()  # the offer's part of lessons' importer and render_lessons

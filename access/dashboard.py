@@ -1,11 +1,15 @@
 """The seller's figures for a period and, optionally, one series: a handful of aggregate
 queries, whatever the size of the log. One word per figure, the same on every card:
 
-- Sold: PINs made one at a time for a buyer (AccessPin.Kind.SALE) in the period; promotion and
-  batch PINs and replacements of lost PINs are counted apart.
+- Sold by DM: PINs made one at a time for a buyer (AccessPin.Kind.SALE) in the period;
+  promotion and batch PINs and replacements of lost PINs are counted apart.
+- Paid on the site: PINs issued for orders paid on the site (AccessPin.Kind.PAID), shown
+  when an app sells there (access.dashboard_extras: payments/).
 - Redeemed: times a PIN unlocked the lessons for a reader in the period.
-- Revenue: sold times the series' price (its number, in its currency), series by series.
-  Each of the three beside the same figure for the period just before, as long.
+- Revenue: sold by DM times the series' price (its number, in its currency), series by series,
+  plus what the orders paid on the site brought in (what payments/ registers: the amounts
+  paid, less those refunded since).
+  Each beside the same figure for the period it is compared with (Period.previous).
 - Rejected (unknown, expired, revoked or used-up PINs typed) and blocked (throttled) attempts,
   on the whole site whatever the series: an unknown PIN belongs to no series, and an attack is
   site-wide. Sign-ups, on the whole site.
@@ -25,7 +29,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from access import charts, offer
+from access import charts, dashboard_extras, offer
 from access.models import AccessPin, Entitlement, OfferCount, PaywallView, RedemptionAttempt
 from lessons.models import Series
 
@@ -117,12 +121,14 @@ class Revenue:
 
 @dataclass
 class Headline:
-    sold: Change
+    sold: Change  # by DM
+    paid: Change  # on the site
     redeemed: Change
-    revenue: list[Revenue]  # one per currency (the series' prices)
-    unpriced: list[str]  # series sold in the period that have no price: not in the revenue
+    revenue: list[Revenue]  # one per currency (the series' prices, the orders' currencies)
+    unpriced: list[str]  # series sold by DM in the period that have no price: not in revenue
     promotions: int  # promotion and batch PINs made in the period, counted apart
     replacements: int  # replacements of lost PINs made in the period
+    online: bool = False  # whether the site also sells otherwise than by DM
 
 
 @dataclass
@@ -250,11 +256,12 @@ class Card:
 
 
 def headline_cards(headline: Headline) -> list[Card]:
-    """Sold, redeemed and revenue (one card per currency), each with its change."""
-    cards = [
-        _card("sold", _("Sold"), headline.sold, str),
-        _card("redeemed", _("Redeemed"), headline.redeemed, str),
-    ]
+    """Sold by DM, paid on the site (when the site sells there), redeemed and revenue (one
+    card per currency), each with its change."""
+    cards = [_card("sold", _("Sold by DM"), headline.sold, str)]
+    if headline.online or headline.paid.now or headline.paid.before:
+        cards.append(_card("paid", _("Paid on the site"), headline.paid, str))
+    cards.append(_card("redeemed", _("Redeemed"), headline.redeemed, str))
     for revenue in headline.revenue or [Revenue("IDR", Change(0, 0))]:
         cards.append(
             _card(
@@ -284,44 +291,58 @@ def _card(key: str, label: str, change: Change, shown) -> Card:
 
 
 def headline(*, period: Period, series: Series | None, redeemed: Change) -> Headline:
-    """Sold, revenue, promotions and replacements, now and in the period before, series by
-    series (one query); `redeemed` as worked out with the charts."""
+    """Sold by DM, paid on the site, revenue, promotions and replacements, now and in the
+    period before, series by series (one query, and each income source's: one for
+    payments/); `redeemed` as worked out with the charts."""
     before = period.previous()
     now = Q(created_at__gte=period.start)
-    sale, kind = Q(kind=AccessPin.Kind.SALE), AccessPin.Kind
+    then = Q(created_at__lt=before.end)  # a week's days past those compared are in neither
+    kind = AccessPin.Kind
+    sale, paid = Q(kind=kind.SALE), Q(kind=kind.PAID)
     pins = AccessPin.objects.filter(created_at__gte=before.start, created_at__lt=period.end)
     if series:
         pins = pins.filter(series=series)
     rows = (
-        pins.values("series", "series__title", "series__price_amount", "series__currency")
+        pins.values(
+            "series", "series__title", "series__offer__price_amount", "series__offer__currency"
+        )
         .annotate(
             sold=Count("pk", filter=sale & now),
-            sold_before=Count("pk", filter=sale & ~now),
+            sold_before=Count("pk", filter=sale & then),
+            paid=Count("pk", filter=paid & now),
+            paid_before=Count("pk", filter=paid & then),
             promotions=Count("pk", filter=Q(kind=kind.PROMOTION) & now),
             replacements=Count("pk", filter=Q(kind=kind.REPLACEMENT) & now),
         )
         .order_by()
     )
     money: dict[str, list[int]] = {}
-    unpriced, totals = [], {"sold": 0, "sold_before": 0, "promotions": 0, "replacements": 0}
+    for income in dashboard_extras.income(period, series):
+        amounts = money.setdefault(income.currency, [0, 0])
+        amounts[0] += income.now
+        amounts[1] += income.before
+    names = ("sold", "sold_before", "paid", "paid_before", "promotions", "replacements")
+    unpriced, totals = [], dict.fromkeys(names, 0)
     for row in rows:
         for name in totals:
             totals[name] += row[name]
-        price = row["series__price_amount"]
+        price = row["series__offer__price_amount"]
         if price is None:
             if row["sold"] or row["sold_before"]:
                 unpriced.append(row["series__title"])
             continue
-        amounts = money.setdefault(row["series__currency"], [0, 0])
+        amounts = money.setdefault(row["series__offer__currency"], [0, 0])
         amounts[0] += row["sold"] * price
         amounts[1] += row["sold_before"] * price
     return Headline(
         sold=Change(totals["sold"], totals["sold_before"]),
+        paid=Change(totals["paid"], totals["paid_before"]),
         redeemed=redeemed,
         revenue=[Revenue(currency, Change(*amounts)) for currency, amounts in money.items()],
         unpriced=sorted(unpriced),
         promotions=totals["promotions"],
         replacements=totals["replacements"],
+        online=dashboard_extras.has_income(),
     )
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import AccessPin, Entitlement
+from access.offer.contacts import instagram_handle_from
 from access.services import csv_safe
-from lessons.models import instagram_handle_from
 
 BATCH_HEADER = [
     _("hint"), _("series"), _("batch"), _("buyer"), _("status"), _("uses"), _("max uses"),

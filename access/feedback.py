@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from access.models import lesson_numbers
+from access.offer.models import Offer
 from access.services import Outcome, Redemption
 from lessons.models import Lesson, Series
 
@@ -106,16 +107,17 @@ def throttled(until: datetime) -> str:
     ) % {"time": f"{time} {at.tzname()}", "minutes": minutes}
 
 
-def seller(result: Redemption, lesson_id: int | None) -> Series | None:
-    """The series whose seller a refused or blocked reader can write to: the PIN's, else that
-    of the lesson whose paywall it was typed in, else the first published series that has a
-    way to reach its seller (one query at most)."""
+def seller(result: Redemption, lesson_id: int | None) -> Offer | None:
+    """The offer (with its series) whose seller a refused or blocked reader can write to: the
+    PIN's series', else that of the lesson whose paywall it was typed in, else that of the
+    first published series with a way to reach its seller (one query)."""
+    reachable = Offer.objects.exclude(instagram_handle="", whatsapp_number="")
+    reachable = reachable.select_related("series").order_by("series__position", "series__title")
     if result.series is not None:
-        return result.series if result.series.has_contact else None
-    reachable = Series.objects.exclude(instagram_handle="", whatsapp_number="")
+        return reachable.filter(series=result.series).first()
     if lesson_id is not None:
-        return reachable.filter(lessons__pk=lesson_id).first()
-    return reachable.published().first()
+        return reachable.filter(series__lessons__pk=lesson_id).first()
+    return reachable.filter(series__in=Series.objects.published()).first()
 
 
 def landing(result: Redemption) -> str:

@@ -4,7 +4,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from access import offer
-from lessons.models import instagram_handle_from
+from access.offer.contacts import instagram_handle_from
 
 # The steps in the order the link takes them: the redeem page opens with the PIN already in
 # its field (the link's #pin= fragment), the reader taps Unlock, and signs up or logs in after.
@@ -27,9 +27,10 @@ def message(*, series, pin: str, link: str) -> str:
     texts, with the PIN, the redeem page's address and the selling placeholders ({series},
     {price}, {first_premium}…: access.offer) filled in. Only placeholders are replaced;
     nothing else in the author's text is interpreted."""
-    text = series.pin_message.strip()
+    selling = offer.of(series)
+    text = selling.pin_message.strip()
     if not text:
-        with translation.override(series.selling_language):
+        with translation.override(selling.selling_language):
             text = gettext(DEFAULT_MESSAGE)
     return offer.fill_text(text, series, pin=pin, link=link)
 

@@ -1,7 +1,8 @@
 """access's models: PINs, the entitlements they grant, the redemption log and its throttle,
 private feed addresses and held PINs. Models of access kept in modules of their own by job
 are imported here, so that `access.models` names every one: the dashboard's counts
-(counting.py), new-lesson e-mails (mailing.py), the desk's (desk/models.py)."""
+(counting.py), new-lesson e-mails (mailing.py), the desk's (desk/models.py), a series' offer
+(offer/models.py)."""
 
 import secrets
 from datetime import timedelta
@@ -17,6 +18,7 @@ from access import policy
 from access.counting import OfferCount, PaywallView  # noqa: F401 (models of access)
 from access.desk.models import HandoffToken  # noqa: F401 (a model of access)
 from access.mailing import Announcement, Delivery, Follow  # noqa: F401 (models of access)
+from access.offer.models import Offer  # noqa: F401 (a model of access, in the offer's package)
 from access.querysets import AccessPinQuerySet, EntitlementQuerySet, PinStatus, status_of
 from lessons.models import Lesson, Series
 
@@ -86,6 +88,7 @@ class AccessPin(Scope):
         SALE = "sale", _("Sold to a buyer")
         PROMOTION = "promotion", _("Promotion or batch")
         REPLACEMENT = "replacement", _("Replacement of a lost PIN")
+        PAID = "paid", _("Paid on the site")
 
     pin_hash = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(
@@ -133,7 +136,8 @@ class AccessPin(Scope):
         editable=False,
         help_text=_(
             "Sold: one PIN for one reader, made for a buyer; a promotion or batch: made several "
-            "at a time, with several uses or a batch label; a replacement: for a lost PIN."
+            "at a time, with several uses or a batch label; a replacement: for a lost PIN; paid "
+            "on the site: issued for an order the reader paid on the site."
         ),
     )
     issued_by = models.ForeignKey(

@@ -52,8 +52,10 @@ def build(rows: int) -> None:
 
     from access import services
     from access.models import AccessPin, Entitlement, OfferCount, PaywallView, RedemptionAttempt
+    from access.offer.models import Offer
     from accounts.models import User
     from lessons.models import Lesson, Series
+    from lessons.services import save_lesson
 
     call_command("flush", "--no-input", verbosity=0)
     rng = random.Random(12)
@@ -64,13 +66,12 @@ def build(rows: int) -> None:
 
     started = time.perf_counter()
     series = [
-        Series.objects.create(
-            title=f"Series {n}", slug=f"series-{n}", is_published=True, price_amount=149000
-        )
+        Series.objects.create(title=f"Series {n}", slug=f"series-{n}", is_published=True)
         for n in range(3)
     ]
+    Offer.objects.bulk_create([Offer(series=s, price_amount=149000) for s in series])
     lessons = [
-        Lesson.objects.create(
+        Lesson(
             series=s,
             number=n,
             slug=f"l{n}",
@@ -82,6 +83,8 @@ def build(rows: int) -> None:
         for s in series
         for n in range(1, 8)
     ]
+    for lesson in lessons:
+        save_lesson(lesson)
     premium = [lesson for lesson in lessons if lesson.access == "premium"]
     password = make_password("bench")
     with transaction.atomic():

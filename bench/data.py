@@ -60,9 +60,10 @@ def build(stdout=print) -> dict:
     """Fill an empty, migrated database; return what the benchmark needs to know."""
     from access import services
     from access.models import Entitlement
+    from access.offer.models import Offer
     from accounts.models import User
-    from lessons import markdown
     from lessons.models import Lesson, Series
+    from lessons.rendering.pipeline import render
 
     started = time.perf_counter()
     demo = Series.objects.get(slug="became-ai-engineer")
@@ -75,15 +76,15 @@ def build(stdout=print) -> dict:
     stdout(f"  rendered {len(rendered)} distinct bodies ({time.perf_counter() - started:.1f} s)")
 
     now = timezone.now()
+    description = "A generated series for the benchmark."
+    description_html = render(description)
     texts = {
-        "description": "A generated series for the benchmark.",
         "cta_message": "### Continue\n\nDM for a PIN.",
         "paywall_message": "The rest is premium.",
     }
     html = {
-        "description_html": markdown.render(texts["description"]),
-        "cta_html": markdown.render(texts["cta_message"]),
-        "paywall_html": markdown.render(texts["paywall_message"]),
+        "cta_html": render(texts["cta_message"]),
+        "paywall_html": render(texts["paywall_message"]),
     }
     with transaction.atomic():
         series = Series.objects.bulk_create(
@@ -93,12 +94,15 @@ def build(stdout=print) -> dict:
                     slug=f"bench-{n}",
                     is_published=True,
                     position=n + 1,
-                    instagram_handle="bench.seller",
-                    **texts,
-                    **html,
+                    description=description,
+                    description_html=description_html,
                 )
                 for n in range(SERIES)
             ],
+            batch_size=500,
+        )
+        Offer.objects.bulk_create(
+            [Offer(series=s, instagram_handle="bench.seller", **texts, **html) for s in series],
             batch_size=500,
         )
         lessons = []

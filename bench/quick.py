@@ -41,8 +41,8 @@ def main():
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     from access import services
     from accounts.models import User
-    from lessons import markdown
     from lessons.models import Lesson
+    from lessons.rendering.pipeline import render
 
     call_command(
         "import_series", str(ROOT / "content" / "became-ai-engineer"), stdout=io.StringIO()
@@ -54,7 +54,7 @@ def main():
     rate(
         "Markdown render + sanitise (lesson 1)",
         200,
-        timed(lambda: markdown.render(lesson_1.body), 200),
+        timed(lambda: render(lesson_1.body), 200),
         "renders",
     )
 

@@ -328,7 +328,7 @@ LESSON_BODY_MAX_BYTES = env.get_int("LESSON_BODY_MAX_BYTES", 500 * 1024)
 # Rendering a text may take this long (in a child process) before it is refused; 0: no limit.
 LESSON_RENDER_SECONDS = env.get_int("LESSON_RENDER_SECONDS", 5, minimum=0)
 # All the rendering of one admin request (a live preview, a save), its diagrams included, may
-# take this long in total (lessons/budget.py).
+# take this long in total (lessons/rendering/budget.py).
 LESSON_RENDER_BUDGET_SECONDS = env.get_int("LESSON_RENDER_BUDGET_SECONDS", 10, minimum=1)
 # At most this many admin requests render at once on the whole site (one per author).
 LESSON_RENDERS_AT_ONCE = env.get_int("LESSON_RENDERS_AT_ONCE", 2, minimum=1)

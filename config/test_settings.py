@@ -21,7 +21,7 @@ STORAGES = {
 }
 
 # Render lessons in-process: a child process per save would add a third to the suite's time.
-# tests/lessons/test_limits.py turns the time limit on, and the e2e servers run with it.
+# tests/lessons/rendering/test_limits.py turns the time limit on, and the e2e servers run with it.
 LESSON_RENDER_SECONDS = 0
 
 # An in-process cache: it costs no queries, so the query counts asserted in the tests are the

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config import timezones
 from config.permissions import requires
-from lessons import budget, markdown
+from lessons import services
 from lessons.forms import (
     LessonAdminForm,
     LessonImageForm,
@@ -26,13 +26,17 @@ from lessons.forms import (
     MarkdownWithPreview,
     body_help_text,
 )
-from lessons.models import Lesson, LessonImage, Series, render_markdown
+from lessons.models import INDEX_WARNING, Lesson, LessonImage, Series
+from lessons.rendering import budget
+from lessons.rendering.bounded import render_markdown
+from lessons.rendering.limits import RenderError
+from lessons.rendering.preview import preview
 
 
 class BoundedRendering:
     """Saving renders the author's text (validation, then the save, lessons inline included):
-    within one time budget per request, and one render at a time per author (lessons.budget),
-    whose refusal the form shows beside the text it keeps."""
+    within one time budget per request, and one render at a time per author
+    (lessons.rendering.budget), whose refusal the form shows beside the text it keeps."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method != "POST":
@@ -82,41 +86,16 @@ class SeriesAdmin(BoundedRendering, admin.ModelAdmin):
     search_fields = ["title", "slug"]
     inlines = [LessonInline]
 
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "title",
-                    "slug",
-                    "description",
-                    "language",
-                    "author",
-                    "is_published",
-                    "position",
-                ]
-            },
-        ),
-        (
-            _("Selling"),
-            {
-                "description": _(
-                    "What readers without access see, and how they reach you to buy a PIN."
-                ),
-                "fields": [
-                    "cta_message",
-                    "paywall_message",
-                    "price_amount",  # in the series' currency: rupiah, the only one so far
-                    "price",
-                    "payments_enabled",
-                    "instagram_handle",
-                    "whatsapp_number",
-                    "sales_language",
-                    "pin_message",
-                ],
-            },
-        ),
-    ]
+    def save_model(self, request, obj, form, change):
+        services.save_series(obj)
+
+    def delete_model(self, request, obj):
+        services.delete_series(obj)
+
+    def delete_queryset(self, request, queryset):
+        services.delete_many(queryset)
+
+    fields = ["title", "slug", "description", "language", "author", "is_published", "position"]
 
     class Media:
         css = {"all": ["css/admin-extra.css"]}
@@ -194,10 +173,10 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
         with transaction.atomic():
             if other:
                 old = Lesson.objects.values_list("number", flat=True).get(pk=obj.pk)
-                Lesson.objects.filter(pk=other.pk).step_aside()
-            super().save_model(request, obj, form, change)
+                services.step_aside(Lesson.objects.filter(pk=other.pk))
+            indexed = services.save_lesson(obj)
             if other:
-                Lesson.objects.renumber({other.pk: old})
+                services.renumber_lessons({other.pk: old})
         if other:
             messages.info(
                 request,
@@ -206,8 +185,14 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
             )
         if warning := obj.teaser_warning:
             messages.warning(request, warning)
-        if warning := getattr(obj, "index_warning", ""):
-            messages.warning(request, warning)
+        if not indexed:
+            messages.warning(request, INDEX_WARNING)
+
+    def delete_model(self, request, obj):
+        services.delete_lesson(obj)
+
+    def delete_queryset(self, request, queryset):
+        services.delete_many(queryset)
 
     def get_urls(self):
         def view(function):
@@ -222,7 +207,7 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
     @requires("lessons.view_lesson", "lessons.change_lesson", any_of=True)
     def preview_view(self, request, pk):
         """The lesson through the real pipeline, in the site's look: the full text, and what
-        a reader without access gets (the teaser and the paywall box)."""
+        a reader without access gets (the teaser, and the box access/ shows under it)."""
         lesson = get_object_or_404(Lesson.objects.select_related("series"), pk=pk)
         if not self.has_view_permission(request, lesson):
             raise PermissionDenied
@@ -241,8 +226,8 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
     def live_preview_view(self, request):
         """The body being written, rendered by the real pipeline, as a page for the preview
         beside the textarea. POST only (the admin checks the CSRF token), for staff who may
-        write lessons. Rendering is bounded as a save's is (lessons.budget): one at a time per
-        author (429 while another runs), and a newer preview stops this one (409)."""
+        write lessons. Rendering is bounded as a save's is (lessons.rendering.budget): one at a
+        time per author (429 while another runs), and a newer preview stops this one (409)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         form = LivePreviewForm(request.POST)
@@ -274,7 +259,7 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
             form.add_error("body", bound.refusal)
             return 429
         try:
-            context["preview"] = markdown.preview(
+            context["preview"] = preview(
                 form.cleaned_data["body"],
                 premium=form.premium,
                 word_budget=settings.LESSON_TEASER_WORDS,
@@ -283,7 +268,7 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
                 # in a child process given LESSON_RENDER_SECONDS, as a save renders
                 render=render_markdown,
             )
-        except markdown.RenderError as error:  # what a save would refuse, said the same way
+        except RenderError as error:  # what a save would refuse, said the same way
             form.add_error("body", error.problems)
             return 400
         return 200

@@ -2,8 +2,8 @@
 readers can see changes.
 
 `version()` is one token for "lessons or series were written": `changed()` replaces it, and
-is called wherever they are written (their `save()` and `delete()`, and their querysets'
-`update()` and `delete()`, which the admin's bulk actions and the importer use). A scheduled
+is called by every write of them (lessons.services.content_changed: the saving services the
+admin, the importer and render_lessons call, bulk writes and deletions included). A scheduled
 lesson coming due is not a write, so a cached response also expires when the next one is due.
 """
 
@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 
 import config.cache
 from config import pagecache
+from lessons.models import Lesson
 
 VERSION_KEY = "lessons:content-version"
 MAX_SECONDS = 60 * 60
@@ -59,8 +60,6 @@ def _cache_recovered(**kwargs) -> None:
 
 
 def seconds_to_keep() -> int:
-    from lessons.models import Lesson  # lessons.models imports this module
-
     upcoming = Lesson.objects.next_publication()
     if upcoming is None:
         return MAX_SECONDS

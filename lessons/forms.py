@@ -13,8 +13,9 @@ from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
 from config import timezones
-from lessons import images
-from lessons.models import Lesson, LessonImage, Series, validate_body_size
+from lessons import images, services
+from lessons.models import Lesson, LessonImage, Series
+from lessons.validators import validate_body_size
 
 
 def body_help_text() -> str:
@@ -152,7 +153,8 @@ class LessonInlineForm(forms.ModelForm):
 
 class LessonInlineFormSet(BaseInlineFormSet):
     """A series' lessons, renumbered in one save: lessons that change number (or go) step
-    aside first, so numbers can be swapped or rotated."""
+    aside first, so numbers can be swapped or rotated. Each row is saved, or deleted, through
+    lessons.services."""
 
     def save(self, commit=True):
         if commit:
@@ -162,8 +164,24 @@ class LessonInlineFormSet(BaseInlineFormSet):
                 if form.instance.pk
                 and (form in self.deleted_forms or "number" in form.changed_data)
             ]
-            Lesson.objects.filter(pk__in=moving).step_aside()
+            services.step_aside(Lesson.objects.filter(pk__in=moving))
         return super().save(commit)
+
+    def save_new(self, form, commit=True):
+        lesson = super().save_new(form, commit=False)
+        if commit:
+            services.save_lesson(lesson)
+        return lesson
+
+    def save_existing(self, form, obj, commit=True):
+        lesson = form.save(commit=False)
+        if commit:
+            services.save_lesson(lesson)
+        return lesson
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            services.delete_lesson(obj)
 
 
 class LessonImageForm(forms.ModelForm):

@@ -1,8 +1,8 @@
 """What reader pages show that is the same for every reader: worked out once, kept in the
 worker, and dropped when series or lessons change (the page cache's generation, see
 config/pagecache.py), after PAGE_CACHE_SECONDS, and when a scheduled lesson of a series shown
-comes out (its `premium_range.next_due`), so the lists, the neighbours and the numbers in the
-selling texts change with it. Each store is bounded in bytes as well as in entries.
+comes out (its `premium_range.next_due`), so the lists, the neighbours and the numbers that
+texts about the series name change with it. Each store is bounded in bytes as well as in entries.
 
 Only shared facts live here (a lesson with its series and neighbours, a series' lesson list,
 the home page's series); what depends on the reader (the access decision, their progress) is
@@ -28,7 +28,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from config import pagecache
-from lessons.models import Lesson, Series, premium_range_annotations
+from lessons.models import Lesson, Series, attached_to_series, premium_range_annotations
 
 MAX_ENTRIES = 256
 # What each store may hold in a worker, in bytes of keys and values (`footprint`); the least
@@ -165,7 +165,7 @@ def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
     def compute():
         visible = visible_lessons(staff)
         lesson = (
-            visible.select_related("series")
+            visible.select_related("series", *attached_to_series("series__"))
             .defer("body")
             .annotate(
                 series_has_premium=Exists(
@@ -232,7 +232,8 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
     their lessons; their first premium lessons)."""
 
     def compute():
-        listing = _page(Series.objects.published().with_premium_range(), page, SERIES_PER_PAGE)
+        published = Series.objects.published().with_attached().with_premium_range()
+        listing = _page(published, page, SERIES_PER_PAGE)
         if listing is None:
             return None
         ids = [series.pk for series in listing.items]
@@ -274,7 +275,9 @@ def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listi
     """The series and a page of its listed lessons; Http404 when the reader may not see it."""
 
     def compute():
-        series = visible_series(staff).with_premium_range().filter(slug=slug).first()
+        series = (
+            visible_series(staff).with_attached().with_premium_range().filter(slug=slug).first()
+        )
         if series is None:
             return None
         listing = _page(listed_lessons(staff).filter(series=series), page, LESSONS_PER_PAGE)

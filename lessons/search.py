@@ -27,9 +27,9 @@ from django.db import connection
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import RawSQL
 
-from lessons.markdown import HIGHLIGHT_START as START
-from lessons.markdown import HIGHLIGHT_STOP as STOP
 from lessons.models import SEARCH_CONFIGS, Lesson, SearchEntry
+from lessons.rendering.text import HIGHLIGHT_START as START
+from lessons.rendering.text import HIGHLIGHT_STOP as STOP
 
 MAX_CHARS = 200  # longer queries are cut (and the reader told)
 MAX_TERMS = 12
@@ -51,7 +51,7 @@ class Query:
 
     def fts5(self) -> str:
         """An FTS5 expression: every word and "phrase" typed, quoted (so nothing typed is
-        FTS5 syntax), all required; OR between two terms offers either; -term excludes."""
+        FTS5 syntax), all required; OR between two terms finds either; -term excludes."""
         groups: list[tuple[list[str], list[str]]] = [([], [])]
         terms = 0
         for piece in _TOKEN.findall(self.text):
@@ -207,8 +207,7 @@ def _details(query: Query, shown: list[_Match]) -> list[Result]:
         "lesson__series"
     ).defer(
         "text", "vector", "lesson__body", "lesson__body_html", "lesson__teaser_html",
-        "lesson__toc_html", "lesson__series__description", "lesson__series__cta_message",
-        "lesson__series__paywall_message", "lesson__series__pin_message",
+        "lesson__toc_html", "lesson__series__description", "lesson__series__description_html",
     )  # fmt: skip
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchHeadline, SearchQuery

@@ -3,10 +3,11 @@ and description, Open Graph and Twitter card tags, and schema.org JSON-LD.
 
 Built only from public fields (titles, the author's summary, the series description, dates)
 and never from lesson text, so a premium lesson's tags hold nothing from after the cut. A
-premium lesson says `isAccessibleForFree: false` and, as Google's guidelines for paywalled
-content ask, names the paywalled part of the page with `hasPart` and a `cssSelector`: the
-paywall box (PAYWALL_SELECTOR) that stands where the premium text would be. That text is never
-sent to a reader without access, so nothing on the page is hidden with CSS.
+premium lesson says `isAccessibleForFree: false` and, as Google's guidelines for subscription
+content ask, names the part of the page that is not free with `hasPart` and a `cssSelector`:
+the element of lesson.html (LOCKED_PART_SELECTOR) that stands where the premium text would be,
+holding what access/ shows there. That text is never sent to a reader without access, so
+nothing on the page is hidden with CSS.
 
 The page's language, its alternates and `og:locale` are the address's (templates/base.html,
 config/languages.py); `inLanguage` here is the lessons' own language.
@@ -25,8 +26,8 @@ from django.utils.translation import gettext
 
 from lessons import share
 
-# The element that stands for a premium lesson's paywalled part (templates/access/_paywall.html).
-PAYWALL_SELECTOR = ".paywall"
+# The element that stands for a premium lesson's locked part (templates/lessons/lesson.html).
+LOCKED_PART_SELECTOR = ".lesson__locked"
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
@@ -102,7 +103,7 @@ def lesson_meta(request, lesson, *, with_image: bool = True) -> ShareMeta:
         data["hasPart"] = {
             "@type": "WebPageElement",
             "isAccessibleForFree": False,
-            "cssSelector": PAYWALL_SELECTOR,
+            "cssSelector": LOCKED_PART_SELECTOR,
         }
     if published:
         data["datePublished"] = published

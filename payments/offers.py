@@ -1,29 +1,16 @@
-"""Everything payments/ reads from, or asks of, lessons/ and access/: the price of a series,
-whether it is sold here, the lesson a buyer lands on, and the PIN an order issues (through
-the same issuing service as the seller's hand-off) and redeems or holds for the buyer.
-
-Kept in one place so that when the selling fields move (a numeric price, an Offer owned by
-access/), only this module follows them.
+"""Everything payments/ reads from, or asks of, lessons/ and access/: the price of a series
+and whether it is sold here (its offer, through access.offer), the lesson a buyer lands on, and
+the PIN an order issues (through the same issuing service as the seller's hand-off, a PIN
+paid on the site) and redeems or holds for the buyer. Kept in one place, so that when what it reads
+moves, only this module follows.
 """
 
-import re
 from dataclasses import dataclass
 
-from django.utils import formats
-from django.utils.translation import gettext, gettext_noop
-
-from access import services
+from access import offer, services
 from access.models import AccessPin
 from lessons.models import Lesson, Series
 from payments import gateways
-
-# A price as the series' price line starts: "Rp 149.000 · …", "IDR 149,000", "Rp149.000,-";
-# whole rupiah, grouped by threes or not at all, and not "Rp 1.5 juta" nor "Rp 150rb".
-_PRICE = re.compile(
-    r"^\s*(?:Rp\.?|IDR)\s*(?P<amount>\d{1,3}(?:[.,]\d{3})+|\d+)(?:,-|,00|\.00)?"
-    r"(?![.,]?\d|\s*(?:rb|ribu|k|jt|juta)\b)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -33,26 +20,28 @@ class Price:
 
 
 def price_of(series: Series) -> Price | None:
-    """What the series costs: its numeric price where the series has one (`price_amount`, a
-    field that the selling texts' own change brings), else read from the start of its price
-    line; None when there is neither (then it is not sold here)."""
-    amount = getattr(series, "price_amount", None)
-    if amount:
-        return Price(amount, getattr(series, "currency", "IDR"))
-    match = _PRICE.match(series.price or "")
-    if not match:
+    """What the series costs, from its offer (`price_amount` in its `currency`); None when it
+    has no price (then it is not sold here)."""
+    selling = offer.of(series)
+    if not selling.price_amount:
         return None
-    amount = int(re.sub(r"[.,]", "", match["amount"]))
-    return Price(amount, "IDR") if amount > 0 else None
+    return Price(selling.price_amount, selling.currency)
 
 
 def sold_here(series: Series) -> bool:
-    """Whether readers can pay for the series on the site: payments on, a price, a gateway."""
-    return bool(series.payments_enabled and gateways.configured() and price_of(series))
+    """Whether readers can pay for the series on the site: its offer takes payments and has a
+    price, and a gateway is configured."""
+    return bool(offer.of(series).takes_payments and gateways.configured() and price_of(series))
 
 
 def sellable(slug: str) -> Series | None:
-    return Series.objects.published().filter(slug=slug, payments_enabled=True).first()
+    """The published series of that slug whose offer takes payments on the site, with it."""
+    return (
+        Series.objects.published()
+        .filter(slug=slug, offer__takes_payments=True)
+        .select_related("offer")
+        .first()
+    )
 
 
 def premium_lessons(series: Series):
@@ -81,9 +70,13 @@ def has_whole_series(request, series: Series) -> bool:
 
 
 def issue_pin(order) -> services.IssuedPin:
-    """One one-use PIN for the order's buyer, as the seller's hand-off issues one."""
+    """One one-use PIN for the order's buyer, as the seller's hand-off issues one, of its own
+    kind: the sales dashboard counts it apart from the PINs sold by DM."""
     return services.issue_pins(
-        series=order.series, buyer=order.email, note=f"Paid online: order {order.order_id}"
+        series=order.series,
+        buyer=order.email,
+        note=f"Paid online: order {order.order_id}",
+        kind=AccessPin.Kind.PAID,
     )[0]
 
 
@@ -102,11 +95,6 @@ def end_access(order, reason: str) -> int:
     return services.revoke_pins(pins, reason=reason, revoke_access=True)[1]
 
 
-# How an amount is written in each currency; Indonesian writes "Rp149.000", without a space.
-PRICE_FORMATS = {"IDR": gettext_noop("Rp %(amount)s")}
-
-
 def format_price(amount: int, currency: str = "IDR") -> str:
     """149000 → "Rp149.000" in Indonesian, "Rp 149,000" in English (the active language)."""
-    number = formats.number_format(amount, decimal_pos=0, use_l10n=True, force_grouping=True)
-    return gettext(PRICE_FORMATS.get(currency, "%(amount)s " + currency)) % {"amount": number}
+    return offer.format_price(amount, currency)

@@ -7,8 +7,11 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from access.models import Follow
+from access.offer.models import Offer
+from access.offer.services import save_offer
 from accounts.models import User
 from lessons.models import Lesson, Series
+from lessons.services import save_lesson, save_series
 
 _seq = itertools.count(1)
 
@@ -24,18 +27,30 @@ def make_staff(**fields) -> User:
     return make_user(is_staff=True, **fields)
 
 
+# What make_series() passes to the series' offer (access.offer) rather than to the series.
+OFFER_FIELDS = frozenset(
+    field.name
+    for field in Offer._meta.concrete_fields
+    if field.editable and field.name not in {"id", "series"}
+)
+
+
 def make_series(**fields) -> Series:
+    """A published series, and its offer: the offer's fields (OFFER_FIELDS: cta_message,
+    price_amount, instagram_handle...) may be given with the series'."""
     n = next(_seq)
-    defaults = {
-        "title": f"Series {n}",
-        "slug": f"series-{n}",
-        "is_published": True,
-        "paywall_message": "Ask for a PIN.",
-    }
-    return Series.objects.create(**{**defaults, **fields})
+    selling = {"paywall_message": "Ask for a PIN."}
+    selling |= {name: fields.pop(name) for name in list(fields) if name in OFFER_FIELDS}
+    defaults = {"title": f"Series {n}", "slug": f"series-{n}", "is_published": True}
+    series = Series(**{**defaults, **fields})
+    save_series(series)
+    save_offer(Offer(series=series, **selling))
+    return series
 
 
 def make_lesson(series=None, **fields) -> Lesson:
+    """A published free lesson, saved as the admin saves one (lessons.services.save_lesson:
+    rendered, indexed)."""
     series = series or make_series()
     n = fields.pop("number", None) or (series.lessons.count() + 1)
     defaults = {
@@ -47,7 +62,9 @@ def make_lesson(series=None, **fields) -> Lesson:
         "status": Lesson.Status.PUBLISHED,
         "published_at": timezone.now() - timedelta(days=1),
     }
-    return Lesson.objects.create(series=series, **{**defaults, **fields})
+    lesson = Lesson(series=series, **{**defaults, **fields})
+    save_lesson(lesson)
+    return lesson
 
 
 def make_follow(series, email=None, *, user=None, language="") -> Follow:

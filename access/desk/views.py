@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from access import announcements, dashboard, exports, handoff, services
+from access import announcements, dashboard, dashboard_extras, exports, handoff, services
 from access.desk import once
 from access.desk.forms import BatchRevokeForm, BuyerPinForm, DashboardForm, IssuePinsForm
 from access.desk.history import issued_message, log, revoke_and_log, revoked_by
@@ -63,6 +63,7 @@ def dashboard_view(request):
         "before": period.previous(),
         "zone_name": timezones.name(),
         "series": series,
+        "extra_sections": dashboard_extras.sections(),  # other apps' (payments')
     }
     return render(request, "admin/access/dashboard.html", context)
 

@@ -9,21 +9,35 @@ from django.urls import reverse
 
 from access import offer, pending
 from access.forms import FollowForm, RedeemForm
+from access.offer import actions
 
 register = template.Library()
 
 
 @register.filter
 def filled(html, series):
-    """A series' stored selling HTML (call to action, paywall message) with its placeholders
-    filled in from the lessons readers can see (access.offer)."""
+    """A series' stored selling HTML (its offer's call to action, paywall message) with its
+    placeholders filled in from the lessons readers can see (access.offer)."""
     return offer.fill_html(html, series)
+
+
+@register.filter
+def offer_of(series):
+    """The series' offer (access.offer.of), for a page that shows its contact buttons outside
+    the paywall and the call to action."""
+    return offer.of(series)
 
 
 @register.filter
 def price_line(series):
     """What is shown beside the buttons: the price line filled in, or the price alone."""
     return offer.price_line(series)
+
+
+@register.simple_tag
+def offer_actions():
+    """The templates other apps show beside an offer's contact buttons (access.offer.actions)."""
+    return actions.templates()
 
 
 def _base(context) -> dict:
@@ -42,6 +56,7 @@ def paywall(context, series, lesson=None):
     return {
         **_base(context),
         "series": series,
+        "offer": offer.of(series),
         "lesson": lesson,
         "form": form,
         "next_url": request.path,
@@ -59,6 +74,7 @@ def call_to_action(context, series, *, locked=True, next_lesson=None, compact=Fa
     return {
         **_base(context),
         "series": series,
+        "offer": offer.of(series),
         "show_offer": bool(locked) and not whole,
         "continue_to": next_lesson if whole else None,
         "compact": compact,

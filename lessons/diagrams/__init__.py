@@ -14,8 +14,8 @@ that draws nothing that can be seen is a DiagramError naming the line, which the
 What the renderer made of a source is remembered, in this process and in the shared cache for
 every process (KEEP_SECONDS): its drawing, its error, or that it ran out of time or memory, so a
 diagram too slow to draw is refused at once until its source changes, not drawn again on every
-preview. New drawing work is bounded by the request's budget (lessons.budget); a diagram the
-budget cut short is named as such and not remembered as too slow.
+preview. New drawing work is bounded by the request's budget (lessons.rendering.budget); a
+diagram the budget cut short is named as such and not remembered as too slow.
 `accTitle:` and `accDescr:` lines give the diagram's text alternative; without them it is
 written from the diagram's nodes and arrows. Text is never drawn under 12 px: a wide diagram
 scrolls sideways, and a wide left-to-right flowchart is also drawn top to bottom for phones.
@@ -33,9 +33,9 @@ from functools import cache
 from django.core.cache import cache as shared_cache
 from django.utils.translation import gettext
 
-from lessons import budget
 from lessons.diagrams import svg as svg_module
 from lessons.diagrams.engine import BUNDLE, Engine, EngineError, OutOfTime
+from lessons.rendering import budget
 
 logger = logging.getLogger(__name__)
 MAX_SOURCE_CHARS = 10_000
@@ -203,7 +203,7 @@ def _draw(text: str) -> Outcome:
     """What the renderer makes of a diagram's source: remembered (see the module), else drawn
     within the diagram's limits and the request's budget. Raises DiagramError when the budget
     ran out first (nothing is remembered then), EngineError when the engine cannot answer, and
-    lessons.budget.Superseded when a newer preview replaced this one."""
+    lessons.rendering.budget.Superseded when a newer preview replaced this one."""
     key = _key(text)
     if (known := _recalled(key)) is not None:
         return known

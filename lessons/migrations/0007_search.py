@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import lessons.models
+import lessons.models.search_index
 
 # The index search reads, per database: a GIN index on the stored tsvector on PostgreSQL; on
 # SQLite an FTS5 table over the entries' title, summary and text, kept in step with them by
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200)),
                 ('summary', models.TextField(blank=True)),
                 ('text', models.TextField(blank=True)),
-                ('vector', lessons.models.TextSearchVector(editable=False, null=True)),
+                ('vector', lessons.models.search_index.TextSearchVector(editable=False, null=True)),
                 ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='lessons.lesson')),
             ],
             options={

@@ -1,13 +1,16 @@
 """A series' price as a number (whole rupiah) beside the price line shown to readers; prices
 written as text ("Rp 149.000 · for lessons 2–7") are read into the number, and the line
-then says {price} where the amount was, so it follows the number from then on."""
+then says {price} where the amount was, so it follows the number from then on.
+
+The selling fields' own validators moved with them to access (access.offer, its migration
+0010); validators do not change the schema, so they are left out here."""
 
 import re
 
-import lessons.models
+import lessons.validators
 from django.db import migrations, models
 
-# As lessons.models.split_price_text reads a price written as text, frozen here.
+# As split_price_text (now access.offer.placeholders) reads a price written as text, frozen here.
 PRICE_TEXT = re.compile(
     r"^\s*(?:Rp\.?|IDR)\s*(?P<amount>\d{1,3}(?:[.,]\d{3})+|\d+)(?:,-|,00|\.00)?"
     r"(?![.,]?\d|\s*(?:rb|ribu|k|jt|juta)\b)",
@@ -56,22 +59,22 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='series',
             name='cta_message',
-            field=models.TextField(blank=True, help_text='Markdown shown at the end of free lessons, on the series page above the locked lessons and on the home page, to readers who do not have the whole series: what the premium lessons give and how to get them. {price}, {first_premium}, {last_premium}, {premium_count} and {series} are filled in from the published lessons, so “lessons {first_premium}–{last_premium}” stays true when you add one.', validators=[lessons.models.validate_markdown, lessons.models.validate_selling_text], verbose_name='call to action'),
+            field=models.TextField(blank=True, help_text='Markdown shown at the end of free lessons, on the series page above the locked lessons and on the home page, to readers who do not have the whole series: what the premium lessons give and how to get them. {price}, {first_premium}, {last_premium}, {premium_count} and {series} are filled in from the published lessons, so “lessons {first_premium}–{last_premium}” stays true when you add one.', validators=[lessons.validators.validate_markdown], verbose_name='call to action'),
         ),
         migrations.AlterField(
             model_name='series',
             name='paywall_message',
-            field=models.TextField(blank=True, help_text='Markdown shown under the teaser of a premium lesson to readers without access, with the same placeholders as the call to action. Empty: the call to action is shown there too.', validators=[lessons.models.validate_markdown, lessons.models.validate_selling_text], verbose_name='paywall message'),
+            field=models.TextField(blank=True, help_text='Markdown shown under the teaser of a premium lesson to readers without access, with the same placeholders as the call to action. Empty: the call to action is shown there too.', validators=[lessons.validators.validate_markdown], verbose_name='paywall message'),
         ),
         migrations.AlterField(
             model_name='series',
             name='pin_message',
-            field=models.TextField(blank=True, help_text='The message prepared for a buyer when a PIN is issued for them, to paste into the DM. {pin} is replaced by the PIN, {link} by the page where it is redeemed, and the call to action’s placeholders ({series}, {price}…) as there. Empty: a standard message in the language of the selling texts.', validators=[lessons.models.validate_pin_message], verbose_name='PIN message'),
+            field=models.TextField(blank=True, help_text='The message prepared for a buyer when a PIN is issued for them, to paste into the DM. {pin} is replaced by the PIN, {link} by the page where it is redeemed, and the call to action’s placeholders ({series}, {price}…) as there. Empty: a standard message in the language of the selling texts.', verbose_name='PIN message'),
         ),
         migrations.AlterField(
             model_name='series',
             name='price',
-            field=models.CharField(blank=True, help_text='Shown beside the buttons, such as “{price} · once, for lessons {first_premium}–{last_premium}”, with the call to action’s placeholders. Leave it empty to show the price alone.', max_length=120, validators=[lessons.models.validate_selling_text], verbose_name='price line'),
+            field=models.CharField(blank=True, help_text='Shown beside the buttons, such as “{price} · once, for lessons {first_premium}–{last_premium}”, with the call to action’s placeholders. Leave it empty to show the price alone.', max_length=120, verbose_name='price line'),
         ),
         migrations.RunPython(read_prices, write_prices),
     ]

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from access import announcements, services
 from access.models import Delivery, Follow
+from access.offer.services import save_offer
+from lessons.services import save_series
 from tests.access.helpers import reader_with_access
 from tests.accounts.flows import sign_up
 from tests.conftest import run
@@ -128,7 +130,7 @@ class TestTheEmail:
 
     def test_a_title_is_written_as_typed_not_html_escaped(self, series):
         series.title = "Cost Control <&>"
-        series.save()
+        save_series(series)
         lesson = make_lesson(series, title="Budgets & <limits>", summary="Fish & chips")
         reader_with_access(series)
         announcements.queue(lesson=lesson, site_url="https://x.example")
@@ -145,26 +147,26 @@ class TestTheEmail:
     def test_in_the_readers_language_not_the_series_selling_language(
         self, series, lesson, language, expected
     ):
-        series.sales_language = "id" if language == "en" else "en"
-        series.save()
+        series.offer.sales_language = "id" if language == "en" else "en"
+        save_offer(series.offer)
         reader_with_access(series, language=language)
         announcements.queue(lesson=lesson, site_url="https://x.example")
         send()
         assert expected in mail.outbox[0].subject
 
     def test_a_reader_who_never_chose_gets_the_series_selling_language(self, series, lesson):
-        series.sales_language = "id"
-        series.save()
+        series.offer.sales_language = "id"
+        save_offer(series.offer)
         reader_with_access(series, language="")
         announcements.queue(lesson=lesson, site_url="https://x.example")
         send()
         assert "Pelajaran baru 3" in mail.outbox[0].subject
 
     def test_a_follower_without_access_gets_the_call_to_action(self, series, lesson):
-        series.cta_message = "### Continue\n\nLessons 2 to 7 are **premium**: DM me."
-        series.instagram_handle = "became.ai"
-        series.price = "Rp149.000"
-        series.save()
+        series.offer.cta_message = "### Continue\n\nLessons 2 to 7 are **premium**: DM me."
+        series.offer.instagram_handle = "became.ai"
+        series.offer.price_line = "Rp149.000"
+        save_offer(series.offer)
         make_follow(series, "fan@example.com", language="en")
         buyer = reader_with_access(series, email="buyer@example.com")
         make_follow(series, user=buyer)
@@ -177,6 +179,19 @@ class TestTheEmail:
         assert "because you follow" in to["fan@example.com"]
         assert "https://ig.me/m/became.ai" not in to["buyer@example.com"]
         assert "Lessons 2 to 7" not in to["buyer@example.com"]
+
+    def test_the_call_to_action_says_its_numbers_and_price_as_pages_do(self, series, lesson):
+        series.offer.cta_message = "Lessons {first_premium}–{last_premium} for {price}."
+        series.offer.price_amount = 149000
+        series.offer.price_line = "{price} once"
+        save_offer(series.offer)
+        make_follow(series, "fan@example.com", language="en")
+        announcements.queue(lesson=lesson, site_url="https://x.example")
+        send()
+        (message,) = mail.outbox
+        assert "Lessons 3–3 for Rp 149,000." in message.body
+        assert "Rp 149,000 once" in message.body
+        assert "{" not in message.body
 
     def test_list_unsubscribe_as_rfc_8058_says_parsed_as_sent(self, series, lesson, smtp):
         """Read from the wire by the standard library: `<https://…>` on one line, never an

@@ -22,7 +22,7 @@ def shop(db):
     series = make_series(
         title="Became an AI Engineer",
         cta_message=f"### Lanjutkan\n\n{CTA}",
-        price="Rp 149.000",
+        price_line="Rp 149.000",
         instagram_handle="@became.ai.engineer",
         whatsapp_number="+62 812-3456-7890",
     )

@@ -1,6 +1,8 @@
-"""The dashboard's headline, as a seller asks it: how many PINs did I sell this week, how many
-were redeemed, how much did I make, and is that more or less than last week. Sales are PINs
-made one at a time for a buyer; promotions, batches and replacements are counted apart."""
+"""The dashboard's headline, as a seller asks it: how many PINs did I sell this week, by DM and
+on the site, how many were redeemed, how much did I make, and is that more or less than last
+week. Sales by DM are PINs made one at a time for a buyer; PINs paid on the site are issued
+by payments/ for an order, whose amounts its income source adds to the revenue; promotions,
+batches and replacements are counted apart."""
 
 from datetime import date, timedelta
 
@@ -9,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from access import dashboard, services
+from access import dashboard, dashboard_extras, services
 from access.models import AccessPin, RedemptionAttempt
 from tests.factories import make_lesson, make_series, make_user
 
@@ -56,6 +58,28 @@ def shop(week):
     return {"a": a, "b": b}
 
 
+@pytest.fixture
+def orders(monkeypatch):
+    """Sales on the site, as an app that takes payments registers them: Rp298.000 paid this
+    week, Rp149.000 the same days of last week (what payments/ registers is replaced)."""
+    income = [dashboard_extras.Income("IDR", 298000, 149000)]
+    monkeypatch.setattr(dashboard_extras, "_income", [lambda period, series: income])
+
+
+@pytest.fixture
+def paid_online(shop, week):
+    """PINs issued for orders paid on the site: two this week, one the same days of last week,
+    and one last Friday, past the days compared."""
+    issued = [
+        services.issue_pins(series=shop["a"], buyer=f"reader{n}@example.com", kind="paid")[0]
+        for n in range(4)
+    ]
+    on(week.first, AccessPin.objects.filter(pk__in=[item.record.pk for item in issued[:2]]))
+    on(week.first - timedelta(days=7), AccessPin.objects.filter(pk=issued[2].record.pk))
+    on(week.first - timedelta(days=3), AccessPin.objects.filter(pk=issued[3].record.pk))
+    return issued
+
+
 def test_this_week_runs_from_monday_to_today():
     wednesday = date(2026, 12, 2)
     period = dashboard.Period.this_week(today=wednesday)
@@ -67,10 +91,38 @@ def test_this_week_runs_from_monday_to_today():
 def test_sold_redeemed_and_revenue_against_the_period_before(shop, week):
     headline = dashboard.figures(period=week).headline
     assert headline.sold == Change(4, 1)
+    assert headline.paid == Change(0, 0)
     assert headline.redeemed == Change(2, 1)
     assert headline.revenue == [dashboard.Revenue("IDR", Change(3 * 149000, 149000))]
     assert headline.unpriced == ["B"]
     assert (headline.promotions, headline.replacements) == (21, 1)
+
+
+def test_sales_on_the_site_are_counted_apart_and_their_orders_are_in_the_revenue(
+    shop, week, orders, paid_online
+):
+    headline = dashboard.figures(period=week).headline
+    assert headline.sold == Change(4, 1)  # by DM, as before
+    assert headline.paid == Change(2, 1)
+    assert headline.revenue == [
+        dashboard.Revenue("IDR", Change(3 * 149000 + 298000, 149000 + 149000))
+    ]
+
+
+def test_a_week_is_compared_with_the_same_days_only(shop, week):
+    """Last Friday is neither this week so far (Monday to Wednesday) nor the days it is
+    compared with (Monday to Wednesday of last week)."""
+    friday = services.issue_pins(series=shop["a"], buyer="@friday")[0]
+    on(week.first - timedelta(days=3), AccessPin.objects.filter(pk=friday.record.pk))
+    headline = dashboard.figures(period=week).headline
+    assert headline.sold == Change(4, 1)
+    assert headline.revenue == [dashboard.Revenue("IDR", Change(3 * 149000, 149000))]
+
+
+def test_without_sales_on_the_site_the_headline_says_nothing_of_them(shop, week, monkeypatch):
+    monkeypatch.setattr(dashboard_extras, "_income", [])
+    cards = dashboard.headline_cards(dashboard.figures(period=week).headline)
+    assert [card.key for card in cards] == ["sold", "redeemed", "revenue"]
 
 
 def test_one_series(shop, week):
@@ -78,16 +130,19 @@ def test_one_series(shop, week):
     assert (headline.sold, headline.revenue, headline.promotions) == (Change(1, 0), [], 0)
 
 
-def test_the_cards_say_each_change(shop, week):
+def test_the_cards_say_each_change(shop, week, orders, paid_online):
     with timezone.override("UTC"):
         cards = dashboard.headline_cards(dashboard.figures(period=week).headline)
-    sold, redeemed, revenue = cards
+    sold, paid, redeemed, revenue = cards
     assert (sold.label, sold.value, sold.change, sold.before, sold.direction) == (
-        "Sold", "4", "+3 (+300%)", "was 1", "up",
+        "Sold by DM", "4", "+3 (+300%)", "was 1", "up",
+    )  # fmt: skip
+    assert (paid.label, paid.value, paid.change, paid.before) == (
+        "Paid on the site", "2", "+1 (+100%)", "was 1",
     )  # fmt: skip
     assert (redeemed.value, redeemed.change) == ("2", "+1 (+100%)")
     assert (revenue.value, revenue.change, revenue.before) == (
-        "Rp 447,000", "+Rp 298,000 (+200%)", "was Rp 149,000",
+        "Rp 745,000", "+Rp 447,000 (+150%)", "was Rp 298,000",
     )  # fmt: skip
 
 
@@ -113,7 +168,8 @@ def test_the_page_opens_on_this_week_with_the_headline_first(shop):
     assert response.context["period"] == dashboard.Period.this_week()
     page = response.text
     main = page[page.index('id="content-main"') :]
-    assert main.index("Terjual") < main.index("Sudah dipakai") < main.index("Pendapatan")
+    assert main.index("Terjual lewat DM") < main.index("Dibayar di situs")
+    assert main.index("Dibayar di situs") < main.index("Sudah dipakai") < main.index("Pendapatan")
     assert main.index("Pendapatan") < main.index("<svg")  # before the charts
     assert "Rp" in main and "sebelumnya" in main
     assert "Dihitung terpisah" in main

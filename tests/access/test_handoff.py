@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from access import services
 from access.models import AccessPin, Entitlement, HandoffToken
+from access.offer.services import save_offer
 from config.languages import address
 from tests.factories import make_lesson, make_series, make_user
 
@@ -80,8 +81,8 @@ class TestIssuingForABuyer:
     ):
         """The link fills the PIN field (static/js/pin-fragment.js); a fragment never
         reaches a server's log or a Referer, and no link of the seller's page holds it."""
-        series.pin_message = "PIN kamu: {pin}\nBuka {link} untuk {series}."
-        series.save()
+        series.offer.pin_message = "PIN kamu: {pin}\nBuka {link} untuk {series}."
+        save_offer(series.offer)
         response = hand_off(issuer, series)
         pin = PIN.search(response.text)[1]
         message = response.context["message"]
@@ -98,8 +99,8 @@ class TestIssuingForABuyer:
     def test_without_a_template_the_standard_message_is_in_the_selling_language(
         self, issuer, series
     ):
-        series.sales_language = "id"
-        series.save()
+        series.offer.sales_language = "id"
+        save_offer(series.offer)
         message = hand_off(issuer, series).context["message"]
         assert message.startswith("Halo! Makasih sudah membeli “Became an AI Engineer”.")
 
@@ -115,8 +116,8 @@ class TestIssuingForABuyer:
     ):
         """The link opens the redeem page with the PIN in its field: the message says so,
         names the page's own button, and asks to sign up only after it, as the page does."""
-        series.sales_language = language
-        series.save()
+        series.offer.sales_language = language
+        save_offer(series.offer)
         message = hand_off(issuer, series).context["message"]
         page = Client().get(address(reverse("access:redeem"), language)).text
         form = page[page.index('class="redeem-form"') :]

@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from access import handoff, offer
+from access.offer.models import Offer
+from access.offer.placeholders import split_price_text
 from lessons import pages
-from lessons.models import Lesson, Series, split_price_text
+from lessons.models import Lesson, Series
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +87,8 @@ class TestTheDemoSeries:
         assert "Pelajaran 2–8" in text_of(reader.get(two).text)
 
     def test_the_stored_html_keeps_the_placeholders(self, demo):
-        assert "{first_premium}–{last_premium}" in demo.cta_html
-        assert "{price}" in demo.paywall_html
+        assert "{first_premium}–{last_premium}" in demo.offer.cta_html
+        assert "{price}" in demo.offer.paywall_html
 
     def test_the_hand_off_message_names_the_series(self, demo):
         message = handoff.message(series=demo, pin="ABCD-EFGH-JKMN", link="https://x/r/")
@@ -155,11 +157,11 @@ class TestTheNumbers:
         return series
 
     def test_from_the_premium_lessons_readers_can_see(self, series):
-        rendered = str(offer.fill_html(series.cta_html, Series.objects.get(pk=series.pk)))
+        rendered = str(offer.fill_html(series.offer.cta_html, Series.objects.get(pk=series.pk)))
         assert "Seri: pelajaran 3–6, 3 pelajaran, Rp149.000." in text_of(rendered)
 
     def test_one_query_without_the_pages_annotations(self, series, django_assert_num_queries):
-        fresh = Series.objects.get(pk=series.pk)
+        fresh = Series.objects.with_attached().get(pk=series.pk)  # with its offer
         with django_assert_num_queries(1):
             assert (fresh.premium_range.first, fresh.premium_range.count) == (3, 3)
             offer.values(fresh)
@@ -175,9 +177,9 @@ class TestTheNumbers:
         )
 
     def test_the_selling_language_decides_how_the_price_is_written(self, series):
-        series.sales_language = "en"
+        series.offer.sales_language = "en"
         assert offer.price_line(series) == "Rp 149,000"
-        series.sales_language = "id"
+        series.offer.sales_language = "id"
         assert offer.price_line(series) == "Rp149.000"
 
     def test_values_are_escaped_and_never_put_inside_a_tag(self, db):
@@ -185,14 +187,14 @@ class TestTheNumbers:
             title='<img src=x onerror="alert(1)"> & co',
             cta_message="[{series}]({series}) and {series}",
         )
-        html = str(offer.fill_html(series.cta_html, series))
+        html = str(offer.fill_html(series.offer.cta_html, series))
         assert "<img" not in html and "&lt;img src=x" in html
         assert 'href="{series}"' in html  # a link's address keeps its placeholder
 
     def test_no_price_no_price_line(self, db):
-        series = make_series(price="")
+        series = make_series(price_line="")
         assert offer.price_line(series) == ""
-        series.price_amount = 99000
+        series.offer.price_amount = 99000
         assert offer.price_line(series) == "Rp 99,000"
 
 
@@ -202,24 +204,24 @@ class TestRefused:
         [
             ("cta_message", "Pelajaran {first}–{last}."),
             ("paywall_message", "Hanya {prize}!"),
-            ("price", "{price} untuk {count} pelajaran"),
+            ("price_line", "{price} untuk {count} pelajaran"),
             ("pin_message", "PIN: {pin} di {url}"),
         ],
     )
     def test_unknown_placeholders_with_a_message(self, db, field, text):
-        series = make_series(price_amount=1000)
-        setattr(series, field, text)
+        selling = make_series(price_amount=1000).offer
+        setattr(selling, field, text)
         with translation.override("en"):
             with pytest.raises(ValidationError) as refused:
-                series.full_clean()
+                selling.full_clean()
             message = " ".join(refused.value.message_dict[field])
         assert "cannot be filled in" in message and "{first_premium}" in message
 
     def test_price_without_a_price(self, db):
-        series = make_series(cta_message="Hanya {price}.")
+        selling = make_series(cta_message="Hanya {price}.").offer
         with translation.override("en"):
             with pytest.raises(ValidationError) as refused:
-                series.full_clean()
+                selling.full_clean()
             message = " ".join(refused.value.message_dict["cta_message"])
         assert "Set the price to use {price}" in message
 
@@ -238,7 +240,12 @@ class TestRefused:
         }
         data.update(
             {
-                "cta_message": "Pelajaran {from}–{to}",
+                "offer-TOTAL_FORMS": "1",
+                "offer-INITIAL_FORMS": "1",
+                "offer-0-id": str(series.offer.pk),
+                "offer-0-series": str(series.pk),
+                "offer-0-currency": "IDR",
+                "offer-0-cta_message": "Pelajaran {from}–{to}",
                 "lessons-TOTAL_FORMS": "0",
                 "lessons-INITIAL_FORMS": "0",
             }
@@ -246,7 +253,7 @@ class TestRefused:
         response = client.post(url, data)
         assert response.status_code == 200
         assert "{from}, {to} cannot be filled in" in response.text
-        assert Series.objects.get(pk=series.pk).cta_message == ""
+        assert Offer.objects.get(series=series).cta_message == ""
 
     def test_by_import_series(self, tmp_path):
         (tmp_path / "series.yaml").write_text(
@@ -276,7 +283,7 @@ class TestPricesWrittenAsText:
         (tmp_path / "series.yaml").write_text("title: T\nslug: t\nprice: Rp 149.000 · sekali\n")
         call_command("import_series", str(tmp_path), stdout=StringIO())
         series = Series.objects.get()
-        assert (series.price_amount, series.price, series.currency) == (
+        assert (series.offer.price_amount, series.offer.price_line, series.offer.currency) == (
             149000,
             "{price} · sekali",
             "IDR",

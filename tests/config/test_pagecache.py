@@ -9,6 +9,7 @@ from django.test import Client
 from access import services
 from config import pagecache
 from lessons.models import Lesson
+from lessons.services import save_lesson
 from tests.access.helpers import REDEEM, issue
 from tests.factories import make_lesson, make_series, make_user
 
@@ -62,7 +63,7 @@ def test_readers_pages_are_never_stored_or_served_from_it(lesson, reader):
 def test_a_change_to_the_lesson_shows_at_once(lesson):
     Client().get(lesson.get_absolute_url())
     lesson.title = "A better title"
-    lesson.save()
+    save_lesson(lesson)
     assert "A better title" in Client().get(lesson.get_absolute_url()).text
 
 
@@ -102,7 +103,7 @@ def test_a_shared_cache_that_cannot_answer_is_passed_by(lesson, monkeypatch):
     monkeypatch.setattr(pagecache.cache, "set", broken)
     assert Client().get(lesson.get_absolute_url()).status_code == 200
     lesson.title = "Saved while the cache is away"
-    lesson.save()
+    save_lesson(lesson)
     assert "Saved while the cache is away" in Client().get(lesson.get_absolute_url()).text
 
 
@@ -124,7 +125,7 @@ def test_a_change_made_while_the_cache_was_away_reaches_other_workers_once_it_is
     before = pagecache.cache.get(pagecache.GENERATION)
     cache_outage.start()
     lesson.title = "Changed while the cache was away"
-    lesson.save()  # this worker's kept pages are stale at once; the cache missed the change
+    save_lesson(lesson)  # this worker's kept pages are stale at once; the cache missed the change
     cache_outage.end()  # back, with what it held: it says so (config.cache.recovered)
     assert pagecache.cache.get(pagecache.GENERATION) not in (before, None)
     assert pagecache.cache.get(pagecache.GENERATION) == pagecache.pages.current_generation()

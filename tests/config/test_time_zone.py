@@ -83,6 +83,8 @@ def test_a_time_typed_in_the_admin_is_a_time_in_the_zone(jakarta, scheduled, own
     data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list)}
     data.update(
         {
+            "offer-TOTAL_FORMS": "0",  # the series' offer is not changed here
+            "offer-INITIAL_FORMS": "0",
             "lessons-TOTAL_FORMS": "1",
             "lessons-INITIAL_FORMS": "1",
             "lessons-0-id": scheduled.pk,

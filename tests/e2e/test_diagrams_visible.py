@@ -101,8 +101,8 @@ def test_every_diagram_of_every_lesson_is_shown_at_every_width(demo, tab, wide_s
 def test_a_live_preview_refused_while_another_render_runs_asks_again_by_itself(demo, tab):  # noqa: F811
     """While a save of the author's is still rendering, the preview says so (429) and, once it
     is done, shows the text without the author typing again."""
-    from lessons import budget
     from lessons.models import Lesson
+    from lessons.rendering import budget
 
     page = tab.page
     owner = log_in_as_owner(page, demo)

@@ -31,15 +31,17 @@ SITE = f"""
 from datetime import timedelta
 from django.utils import timezone
 from lessons.models import Lesson, Series
-series = Series.objects.create(title="Front", slug="front", is_published=True, language="en")
+from lessons.services import save_lesson, save_series
+series = Series(title="Front", slug="front", is_published=True, language="en")
+save_series(series)
 for number, slug, access, body in [
     (1, "free", "free", {PROSE!r}),
     (2, "premium", "premium", "Public opening.\\n\\n<!-- more -->\\n\\n{SECRET}"),
 ]:
-    Lesson.objects.create(
+    save_lesson(Lesson(
         series=series, number=number, slug=slug, title=slug.title(), access=access,
         status="published", published_at=timezone.now() - timedelta(days=1), body=body,
-    )
+    ))
 """
 # The reader holds the series and has a private feed.
 GRANT = f"""

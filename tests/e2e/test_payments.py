@@ -117,7 +117,7 @@ def test_a_logged_in_reader_pays_in_fewer_steps(demo, browser, gateway):  # noqa
     page.wait_for_load_state()
     assert page.url == lesson_url(site, 2)
     assert PREMIUM_TEXT in page.content() and page.locator(".paywall").count() == 0
-    assert Lesson.objects.get(number=2).series.payments_enabled
+    assert Lesson.objects.get(number=2).series.offer.takes_payments
     assert steps == 3 < STEPS_LOGGED_OUT
     assert tab.errors == []
     tab.close()

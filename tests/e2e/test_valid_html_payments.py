@@ -26,7 +26,7 @@ def gateway(settings):
 
 
 def payment_pages(gateway, language):
-    series = make_series(payments_enabled=True, price="Rp 149.000", instagram_handle="seller")
+    series = make_series(takes_payments=True, price_amount=149000, instagram_handle="seller")
     lesson = make_lesson(series, number=2, access="premium", body="Open.\n\n<!-- more -->\n\nX")
     headers = {"accept-language": language}
     reader, anonymous = Client(headers=headers), Client(headers=headers)
@@ -42,7 +42,7 @@ def payment_pages(gateway, language):
     gateway.change(theirs.order_id, "settlement")
     yield "order paid, logged in", reader, f"/pay/orders/{mine.order_id}/"
     yield "order paid, logged out", anonymous, f"/pay/orders/{theirs.order_id}/"
-    failed = make_series(payments_enabled=True, price="Rp 10.000")
+    failed = make_series(takes_payments=True, price_amount=10000)
     reader.post(f"/pay/series/{failed.slug}/")
     gateway.change(Order.objects.get(series=failed).order_id, "deny")
     yield "order failed", reader, f"/pay/orders/{Order.objects.get(series=failed).order_id}/"

@@ -12,11 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from access.offer.models import Offer
 from lessons import diagrams
 from lessons.diagrams import svg as svg_module
 from lessons.diagrams.engine import Engine
-from lessons.markdown import diagram_problems, render
 from lessons.models import Lesson, Series
+from lessons.rendering.pipeline import render
+from lessons.rendering.problems import diagram_problems
 from tests.factories import make_lesson, make_user
 
 COLOURED = """flowchart LR
@@ -406,11 +408,13 @@ def test_render_lessons_redraws_stored_lessons_and_reports_what_changed(series):
     Lesson.objects.filter(pk=third.pk).update(reading_minutes=9)
     before = Lesson.objects.get(pk=second.pk).updated_at
 
-    Series.objects.filter(pk=series.pk).update(cta_html="<p>stale</p>")
+    Series.objects.filter(pk=series.pk).update(description_html="<p>stale</p>")
+    Offer.objects.filter(series=series).update(cta_html="<p>stale</p>")
 
     out = StringIO()
     call_command("render_lessons", "--dry-run", stdout=out)
     assert f"1 of 1 series would change: {series.title}" in out.getvalue()
+    assert f"1 of 1 offers would change: {series.title}" in out.getvalue()
     assert f"2 of 3 lessons would change: {series.title} 2. " in out.getvalue()
     assert Lesson.objects.get(pk=second.pk).body_html == '<pre class="mermaid">old</pre>'
 
@@ -418,7 +422,9 @@ def test_render_lessons_redraws_stored_lessons_and_reports_what_changed(series):
     call_command("render_lessons", stdout=out)
     report = out.getvalue()
     assert "1 of 1 series changed" in report
-    assert Series.objects.get(pk=series.pk).cta_html != "<p>stale</p>"
+    assert Series.objects.get(pk=series.pk).description_html != "<p>stale</p>"
+    assert "1 of 1 offers changed" in report
+    assert Offer.objects.get(series=series).cta_html != "<p>stale</p>"
     assert "2 of 3 lessons changed: " in report
     assert str(second) in report and str(third) in report and str(first) not in report
     redrawn = Lesson.objects.get(pk=second.pk)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from access import services
 from lessons import caching
 from lessons.models import Lesson
+from lessons.services import delete_many, save_lesson, save_series, update_lessons
 from tests.factories import make_lesson, make_series
 
 pytestmark = pytest.mark.django_db
@@ -183,14 +184,14 @@ class TestCaching:
         assert "Renamed" not in client.get("/feed/").text
         lesson = site.lessons.get(slug="free")
         lesson.title = "Renamed"
-        lesson.save()
+        save_lesson(lesson)
         assert "1. Renamed" in rss_items(client.get("/feed/"))
 
     def test_bulk_changes_refresh_it(self, client, site):
         client.get("/feed/")
-        Lesson.objects.filter(slug="premium").update(status="draft")
+        update_lessons(Lesson.objects.filter(slug="premium"), status="draft")
         assert "Premium two" not in client.get("/feed/").text
-        site.lessons.filter(slug="free").delete()
+        delete_many(site.lessons.filter(slug="free"))
         assert "Free one" not in client.get("/feed/").text
 
     def test_a_change_made_while_the_cache_was_away_is_not_undone_when_it_is_back(
@@ -202,14 +203,14 @@ class TestCaching:
         lesson = site.lessons.get(slug="free")
         lesson.body = "Public now.\n\n<!-- more -->\n\nFREE-FULL-TEXT is premium now."
         lesson.access = "premium"
-        lesson.save()
+        save_lesson(lesson)
         cache_outage.end()
         assert "FREE-FULL-TEXT" not in client.get("/feed/").text
 
     def test_unpublishing_the_series_takes_its_feed_down(self, client, site):
         assert client.get("/series/ai/feed/").status_code == 200
         site.is_published = False
-        site.save()
+        save_series(site)
         assert client.get("/series/ai/feed/").status_code == 404
         assert "Free one" not in client.get("/feed/").text
 

@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from PIL import Image
 
-from lessons import images, markdown
+from lessons import images
 from lessons.models import LessonImage, Series
+from lessons.rendering.pipeline import render
 from tests.factories import make_lesson, make_user
 
 pytestmark = pytest.mark.django_db
@@ -121,14 +122,14 @@ def test_an_animated_gif_keeps_its_frames_and_loses_its_comment():
 
 class TestPipeline:
     def test_uploaded_images_get_their_size_and_load_lazily(self):
-        html = markdown.render("![A chart](/media/lessons/images/0a1b-800x450.png)")
+        html = render("![A chart](/media/lessons/images/0a1b-800x450.png)")
         assert html == (
             '<p><img alt="A chart" src="/media/lessons/images/0a1b-800x450.png" width="800" '
             'height="450" loading="lazy" decoding="async"></p>'
         )
 
     def test_other_images_load_lazily_and_keep_no_other_attributes(self):
-        html = markdown.render('<img src="https://example.com/a.png" alt="x" onerror="evil()">')
+        html = render('<img src="https://example.com/a.png" alt="x" onerror="evil()">')
         assert 'loading="lazy"' in html
         assert "onerror" not in html
 

@@ -5,8 +5,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from lessons import markdown
 from lessons.models import Lesson
+from lessons.rendering.pipeline import render
+from lessons.rendering.toc import table_of_contents
 from tests.factories import make_lesson
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ THREE_HEADINGS = "Intro.\n\n## Install\n\nText.\n\n### On a *phone*\n\nText.\n\n
 
 class TestTableOfContents:
     def test_three_headings_make_a_nested_list_of_links_to_their_anchors(self):
-        toc = markdown.table_of_contents(markdown.render(THREE_HEADINGS))
+        toc = table_of_contents(render(THREE_HEADINGS))
         assert toc == (
             '<ol><li><a href="#install">Install</a>'
             '<ol><li><a href="#on-a-phone">On a phone</a></li></ol></li>'
@@ -27,16 +28,16 @@ class TestTableOfContents:
         "source", ["", "No headings at all.", "## One\n\n## Two", "# Title\n\n## Two"]
     )
     def test_fewer_than_three_headings_make_none(self, source):
-        assert markdown.table_of_contents(markdown.render(source)) == ""
+        assert table_of_contents(render(source)) == ""
 
     def test_heading_text_is_escaped_and_the_permalink_left_out(self):
-        html = markdown.render("## A &lt;b&gt; & c\n\n## B\n\n## C")
-        toc = markdown.table_of_contents(html)
+        html = render("## A &lt;b&gt; & c\n\n## B\n\n## C")
+        toc = table_of_contents(html)
         assert "A &lt;b&gt; &amp; c</a>" in toc
         assert "#</a>" not in toc
 
     def test_a_deeper_heading_first_does_not_break_the_nesting(self):
-        toc = markdown.table_of_contents(markdown.render("#### Deep\n\n## Top\n\n### Mid"))
+        toc = table_of_contents(render("#### Deep\n\n## Top\n\n### Mid"))
         assert toc.count("<ol>") == toc.count("</ol>") == 2
         assert toc.count("<li>") == toc.count("</li>") == 3
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from access import services
 from access.models import Entitlement
-from lessons import models, search
-from lessons.models import INDEXED_CHARS, Lesson, SearchEntry, indexable
+from lessons import search
+from lessons.models import INDEXED_CHARS, Lesson, SearchEntry, indexable, search_index
+from lessons.services import delete_lesson, save_lesson, save_series, update_lessons
 from tests.factories import make_lesson, make_series, make_staff, make_user
 from tests.postgres import require_postgres
 
@@ -111,16 +112,16 @@ class TestWhatIsFound:
     def test_stored_text_follows_saves(self, client, site):
         lesson = site.lessons.get(slug="intro")
         lesson.body = "Now about transformers."
-        lesson.save()
+        save_lesson(lesson)
         assert titles(page(client, "transformers")) == ["Introduction"]
         assert titles(page(client, "embeddings")) == []
-        lesson.delete()
+        delete_lesson(lesson)
         assert titles(page(client, "transformers")) == []
 
     def test_a_lesson_made_free_is_found_in_full(self, client, site):
         lesson = site.lessons.get(slug="retrieval")
         lesson.access = "free"
-        lesson.save()
+        save_lesson(lesson)
         assert titles(page(client, SECRET)) == ["Retrieval"]
 
     def test_highlighting_cannot_inject_markup(self, client, series):
@@ -332,7 +333,7 @@ class TestPostgreSQL:
         require_postgres()
         make_lesson(series, number=1, title="Running")
         series.language = "id"
-        series.save()
+        save_series(series)
         assert set(SearchEntry.objects.values_list("config", flat=True)) == {"simple"}
         assert not Client().get("/search/", {"q": "run"}).text.count("search-result__title")
 
@@ -367,7 +368,7 @@ class TestIndexingNeverFailsASave:
     def test_render_lessons_names_a_lesson_it_could_not_index_in_time(self, series, monkeypatch):
         require_postgres()
         make_lesson(series, number=3, title="Huge", body="zanzibar words and more. " * 10_000)
-        monkeypatch.setattr(models, "INDEX_SECONDS", 0.001)
+        monkeypatch.setattr(search_index, "INDEX_SECONDS", 0.001)
         err = StringIO()
         call_command("render_lessons", stdout=StringIO(), stderr=err)
         assert f"{series.title} 3. Huge: The lesson was saved, but its text" in err.getvalue()
@@ -388,7 +389,7 @@ class TestIndexingNeverFailsASave:
         self, client, series, monkeypatch
     ):
         require_postgres()
-        monkeypatch.setattr(models, "INDEX_SECONDS", 0.001)
+        monkeypatch.setattr(search_index, "INDEX_SECONDS", 0.001)
         staff = Client()
         staff.force_login(make_staff(is_superuser=True))
         response = staff.post(
@@ -412,5 +413,6 @@ def test_a_free_lesson_made_premium_in_bulk_is_no_longer_searchable_in_full(clie
     from lessons.models import Lesson
 
     assert titles(page(client, "embeddings")) == ["Introduction"]
-    Lesson.objects.filter(slug="intro").update(access="premium", teaser_html="<p>Intro.</p>")
+    lessons = Lesson.objects.filter(slug="intro")
+    update_lessons(lessons, access="premium", teaser_html="<p>Intro.</p>")
     assert titles(page(client, "embeddings")) == []

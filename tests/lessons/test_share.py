@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
-from lessons import share
+from lessons import services, share
 from tests.factories import make_lesson, make_series
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,30 @@ def empty_storage(settings):
 def meta(page: str, name: str) -> str | None:
     found = re.search(rf'<meta (?:name|property)="{re.escape(name)}" content="([^"]*)">', page)
     return found[1] if found else None
+
+
+def classes_around(page: str, name: str) -> set[str]:
+    """The classes of the elements that hold the first element of class `name`."""
+    around, held = [], []  # held: the classes of each element open at this point
+    void = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            classes = (dict(attrs).get("class") or "").split()
+            if name in classes and not around:
+                around.append({c for _, outer in held for c in outer})
+            if tag not in void:
+                held.append((tag, classes))
+
+        def handle_startendtag(self, tag, attrs):
+            pass  # <path/>: nothing held
+
+        def handle_endtag(self, tag):
+            while held and held.pop()[0] != tag:
+                pass
+
+    Finder().feed(page)
+    return around[0] if around else set()
 
 
 def elements_with_class(page: str, name: str) -> list[str]:
@@ -97,7 +121,7 @@ class TestTags:
 
     def test_series_and_home_pages_have_canonical_addresses_and_cards(self, client, series):
         series.description = "Learn to **build** with models."
-        series.save()
+        services.save_series(series)
         page = client.get(series.get_absolute_url()).text
         assert '<link rel="canonical" href="http://testserver/series/ai/">' in page
         assert meta(page, "og:description") == "Learn to build with models."
@@ -134,22 +158,24 @@ class TestStructuredData:
         self, client, premium, prefix
     ):
         """Google's guidelines for paywalled content: `hasPart` with `isAccessibleForFree`
-        false and a `cssSelector` that matches the section on the page where the paywall
-        stands (the premium text itself is never sent, so nothing is hidden with CSS)."""
+        false and a `cssSelector` that matches the one element on the page where the premium
+        text would be, holding the paywall (the premium text itself is never sent, so nothing
+        is hidden with CSS)."""
         page = client.get(prefix + premium.get_absolute_url()).text
         data = structured_data(page)
         assert data["hasPart"] == {
             "@type": "WebPageElement",
             "isAccessibleForFree": False,
-            "cssSelector": ".paywall",
+            "cssSelector": ".lesson__locked",
         }
-        assert elements_with_class(page, "paywall") == ["aside"]
+        assert elements_with_class(page, "lesson__locked") == ["div"]
+        assert "lesson__locked" in classes_around(page, "paywall")
         assert SECRET not in page
 
     def test_a_free_lesson_says_it_is_free_and_names_its_author(self, client, series):
         series.author = "Budi Santoso"
         series.language = "id"
-        series.save()
+        services.save_series(series)
         lesson = make_lesson(series, number=1, access="free")
         data = structured_data(client.get(lesson.get_absolute_url()).text)
         assert data["isAccessibleForFree"] is True
@@ -230,7 +256,7 @@ class TestShareImage:
         old = share.lesson_card(lesson)
         with django_capture_on_commit_callbacks(execute=True):
             lesson.title = "New title"
-            lesson.save()
+            services.save_lesson(lesson)
         new = share.lesson_card(lesson)
         assert new.version != old.version
         assert default_storage.exists(new.name) and not default_storage.exists(old.name)
@@ -246,7 +272,7 @@ class TestShareImage:
         lesson = make_lesson(series)
         with django_capture_on_commit_callbacks(execute=True):
             series.title = "A new name"
-            series.save()
+            services.save_series(series)
         lesson.refresh_from_db()
         assert "A new name" in share.lesson_card(lesson).kicker
         assert default_storage.exists(share.lesson_card(lesson).name)
@@ -254,7 +280,7 @@ class TestShareImage:
 
     def test_the_words_on_it_are_in_the_lessons_language(self, series):
         series.language = "id"
-        series.save()
+        services.save_series(series)
         lesson = make_lesson(series, number=4)
         assert share.lesson_card(lesson).kicker == "Pelajaran 4 · Became an AI Engineer"
 

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from access import services
+from access.offer.services import save_offer
 from accounts.models import User
 from lessons import pages
 from lessons.models import Lesson
@@ -148,8 +149,8 @@ def test_a_lesson_read_to_the_end_is_marked_done_for_that_reader_only(series, fr
 def test_under_a_free_lesson_each_reader_gets_their_own_call_to_action(
     series, free_lesson, premium_lesson
 ):
-    series.cta_message = "Buy the series from us."
-    series.save()
+    series.offer.cta_message = "Buy the series from us."
+    save_offer(series.offer)
     buyer = make_user(email="buyer@example.com")
     services.grant(user=buyer, series=series)
     with_access = Client()

@@ -114,5 +114,5 @@ def test_a_kept_lesson_counts_everything_it_holds(big_lesson):
     lesson page counts at least its HTML."""
     page = pages.lesson_page(big_lesson.series.slug, big_lesson.slug, staff=False)
     (entry,) = pages.memo.entries.values()
-    assert entry[4] >= len(page.lesson.body_html) + len(page.lesson.series.paywall_message)
+    assert entry[4] >= len(page.lesson.body_html) + len(page.lesson.series.offer.paywall_message)
     assert pages.footprint(page) == entry[4] - pages.footprint(next(iter(pages.memo.entries)))

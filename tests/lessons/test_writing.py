@@ -9,8 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lessons import markdown
 from lessons.models import Lesson
+from lessons.rendering.pipeline import render
+from lessons.rendering.preview import preview
+from lessons.rendering.teaser import teaser
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -113,9 +115,9 @@ def test_the_preview_renders_the_text_once_so_a_worker_waits_one_time_limit_at_m
 
     def counted(text):
         calls.append(text)
-        return markdown.render(text)
+        return render(text)
 
-    shown = markdown.preview(
+    shown = preview(
         "## One\n\nFirst part.\n\n<!-- more -->\n\nThe rest.",
         premium=premium,
         word_budget=150,
@@ -130,10 +132,10 @@ def test_the_preview_renders_the_text_once_so_a_worker_waits_one_time_limit_at_m
 
 def test_teaser_end_in_the_preview_matches_the_stored_teaser():
     source = "# Title\n\nFirst paragraph.\n\n- a\n- b\n\nSecond.\n\n" + "word " * 300
-    cut = markdown.teaser(source, 150)
+    cut = teaser(source, 150)
     before = "\n".join(source.split("\n")[: cut.end_line])
     assert "Second." in before
-    assert markdown.render(cut.source) == markdown.render(before)
+    assert render(cut.source) == render(before)
 
 
 def test_the_help_text_shows_the_marker_literally(admin_client):
@@ -290,7 +292,8 @@ def series_form_data(series, lessons, numbers):
         "language": series.language,
         "is_published": "on",
         "position": series.position,
-        "paywall_message": series.paywall_message,
+        "offer-TOTAL_FORMS": 0,  # the series' offer is not changed here
+        "offer-INITIAL_FORMS": 0,
         f"{prefix}-TOTAL_FORMS": len(lessons),
         f"{prefix}-INITIAL_FORMS": len(lessons),
         f"{prefix}-MIN_NUM_FORMS": 0,

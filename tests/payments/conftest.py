@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
+from access.offer.services import save_offer
 from payments.simulator import Simulator
 from tests.factories import make_lesson, make_series
 
@@ -47,10 +48,12 @@ def gateway(settings):
 @pytest.fixture
 def selling(series):
     """The series for sale on the site, for Rp 149.000, with its DM channel."""
-    series.payments_enabled = True
-    series.price = "Rp 149.000 · lessons 2–7"
-    series.instagram_handle = "seller"
-    series.save()
+    selling = series.offer
+    selling.takes_payments = True
+    selling.price_amount = 149000
+    selling.price_line = "{price} · lessons {first_premium}–{last_premium}"
+    selling.instagram_handle = "seller"
+    save_offer(selling)
     return series
 
 
@@ -64,4 +67,4 @@ def premium(selling):
 
 @pytest.fixture
 def other_series(db):
-    return make_series(payments_enabled=True, price="Rp 50.000")
+    return make_series(takes_payments=True, price_amount=50000)

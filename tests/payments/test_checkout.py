@@ -5,7 +5,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from access import offer
 from access import services as access_services
+from access.offer import actions
+from access.offer.services import save_offer
 from payments.models import Order
 from tests.factories import make_lesson
 from tests.payments.flows import start_order
@@ -21,6 +24,17 @@ def test_the_paywall_offers_to_pay_beside_the_dm_when_payments_are_on(gateway, p
     assert page.index("offer__pay") < page.index("offer__dm")
 
 
+def test_the_button_is_one_that_payments_registers_with_access(
+    gateway, premium, client, monkeypatch
+):
+    """access/'s templates name no template of payments/: the button is in the offer's actions
+    that payments registers (access.offer.actions), and without it there is none."""
+    assert "payments/_pay_button.html" in actions.templates()
+    monkeypatch.setattr(actions, "_templates", [])
+    page = client.get(premium.get_absolute_url()).content.decode()
+    assert "/pay/series/" not in page and "ig.me/m/seller" in page
+
+
 def test_logged_in_the_button_is_one_form_to_the_gateway(gateway, premium, reader_client):
     page = reader_client.get(premium.get_absolute_url()).content.decode()
     form = page[page.index(f'action="/pay/series/{premium.series.slug}/"') :][:600]
@@ -29,14 +43,16 @@ def test_logged_in_the_button_is_one_form_to_the_gateway(gateway, premium, reade
 
 @pytest.mark.parametrize(
     "change",
-    [{"payments_enabled": False}, {"price": "DM me for the price"}, {"price": ""}],
-    ids=["payments off", "no amount in the price", "no price"],
+    [{"takes_payments": False}, {"price_amount": None}, {"price_amount": 0}],
+    ids=["payments off", "no price", "a price of nothing"],
 )
 def test_no_pay_button_unless_the_series_is_sold_here(gateway, premium, client, change):
     series = premium.series
+    selling = offer.of(series)
     for name, value in change.items():
-        setattr(series, name, value)
-    series.save()
+        setattr(selling, name, value)
+    selling.price_line = ""
+    save_offer(selling)
     page = client.get(premium.get_absolute_url()).content.decode()
     assert "/pay/series/" not in page and "ig.me/m/seller" in page
     assert client.get(f"/pay/series/{series.slug}/").status_code == 404

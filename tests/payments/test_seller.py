@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from access.models import Entitlement
+from access import dashboard
+from access.models import AccessPin, Entitlement
 from payments.models import Notification, Order
 from tests.config.test_security import PRODUCTION_ENV, manage
 from tests.factories import make_staff
@@ -182,6 +183,26 @@ def test_the_sales_dashboard_counts_revenue_from_paid_orders(
         "/admin/access/accesspin/dashboard/", {"period": "30", "series": other_series.pk}
     ).content.decode()
     assert "<dd>Rp 0</dd>" in other
+
+
+def test_a_paid_order_is_a_sale_on_the_site_in_the_headline_not_one_by_dm(
+    gateway, premium, reader_client, seller_client
+):
+    """Its PIN is of its own kind, "paid on the site"; the headline counts it apart from the
+    PINs sold by DM, and its revenue is what the orders paid (a refunded one left out), not
+    the PINs counted times the price."""
+    paid = start_order(reader_client, premium)
+    gateway.change(paid.order_id, "settlement")
+    refunded = start_order(Client(), premium, email="b@example.com")
+    gateway.change(refunded.order_id, "settlement")
+    gateway.refund(refunded.order_id, {})
+    assert list(AccessPin.objects.values_list("kind", flat=True)) == ["paid", "paid"]
+    headline = dashboard.figures(period=dashboard.Period.this_week()).headline
+    assert (headline.sold, headline.paid) == (dashboard.Change(0, 0), dashboard.Change(2, 0))
+    assert headline.revenue == [dashboard.Revenue("IDR", dashboard.Change(149000, 0))]
+    page = seller_client.get("/admin/access/accesspin/dashboard/").content.decode()
+    card = page[page.index("desk__card--paid") :][:300]
+    assert "Paid on the site" in card and '<dd class="desk__value">2</dd>' in card
 
 
 def test_the_simulator_command_starts_nothing_when_it_is_off(settings):

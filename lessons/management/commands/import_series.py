@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lessons.importer import ImportFailed, import_series
+from lessons.importer.problems import ImportFailed
+from lessons.importer.run import import_series
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from lessons import markdown
-from lessons.markdown import reading_minutes, render
+from lessons.rendering.pipeline import draw, render, render_short_text
+from lessons.rendering.text import reading_minutes
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -151,9 +151,7 @@ def test_headings_get_anchors_and_h1_becomes_h2():
 
 def test_a_series_short_texts_have_no_heading_anchors_or_footnote_ids():
     """Several series' calls to action share the home page: nothing in them carries an id."""
-    html = markdown.draw(
-        markdown.render_short_text("### Lanjutkan seri ini\n\nDM aku.[^1]\n\n[^1]: Catatan.")
-    )
+    html = draw(render_short_text("### Lanjutkan seri ini\n\nDM aku.[^1]\n\n[^1]: Catatan."))
     assert "<h3>Lanjutkan seri ini</h3>" in html
     assert "id=" not in html
 

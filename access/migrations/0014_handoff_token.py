@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0010_held_pin'),
+        ('access', '0013_pin_kind_paid'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GONE_WITHIN_SECONDS = 20  # a bound to poll against, far above the few seconds a drawing runs
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
@@ -112,7 +112,7 @@ def test_the_diagram_renderer_ends_on_sigterm_even_when_started_with_it_ignored(
 
 FORKING_PARENT = """
     import os, sys
-    from lessons import timelimit
+    from lessons.rendering import timelimit
 
     def forever(path):
         with open(path, "w") as file:

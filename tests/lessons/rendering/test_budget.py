@@ -1,7 +1,7 @@
 """An author cannot stall the site with diagrams: a diagram too slow to draw is remembered and
 refused at once, a request's rendering has one time budget across all its diagrams, an author
-renders one thing at a time, and a newer live preview stops the older one (lessons/budget.py,
-lessons/diagrams)."""
+renders one thing at a time, and a newer live preview stops the older one
+(lessons/rendering/budget.py, lessons/diagrams)."""
 
 import threading
 import time
@@ -12,10 +12,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from lessons import budget, diagrams
+from lessons import diagrams
 from lessons.diagrams.engine import Engine, OutOfTime
-from lessons.markdown import diagram_problems
 from lessons.models import Lesson
+from lessons.rendering import budget
+from lessons.rendering.problems import diagram_problems
 from tests.factories import make_series, make_staff
 
 LIVE = "/admin/lessons/lesson/live-preview/"
@@ -46,7 +47,7 @@ def fresh_memory():
 
 class SlowEngine:
     """Stands for the renderer: any diagram naming "slow" uses all the time it is given and
-    times out; others are drawn. Time passes on a clock of its own, which lessons.budget
+    times out; others are drawn. Time passes on a clock of its own, which lessons.rendering.budget
     reads, so no test waits."""
 
     def __init__(self, real):
@@ -211,9 +212,10 @@ def test_a_series_saved_while_another_render_runs_says_so_once(monkeypatch, auth
     with budget.bounded(user=author):
         response = author_client.post(
             reverse("admin:lessons_series_add"),
-            {"title": "Busy", "slug": "busy", "description": "A *text*.", "cta_message": "Buy.",
-             "paywall_message": "Pay.", "language": "en", "position": 0,
-             "lessons-TOTAL_FORMS": 0, "lessons-INITIAL_FORMS": 0},
+            {"title": "Busy", "slug": "busy", "description": "A *text*.", "language": "en",
+             "position": 0, "offer-TOTAL_FORMS": 1, "offer-INITIAL_FORMS": 0,
+             "offer-0-cta_message": "Buy.", "offer-0-paywall_message": "Pay.",
+             "offer-0-currency": "IDR", "lessons-TOTAL_FORMS": 0, "lessons-INITIAL_FORMS": 0},
         )  # fmt: skip
     assert response.status_code == 200
     assert response.text.count("Another preview or save of yours is still being rendered") == 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lessons.markdown import split_teaser
+from lessons.rendering.teaser import split_teaser
 from tests.factories import make_lesson
 
 

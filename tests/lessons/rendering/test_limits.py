@@ -9,8 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from lessons import markdown, timelimit
+from lessons import services
 from lessons.models import Lesson, Series
+from lessons.rendering import pipeline, timelimit
+from lessons.rendering.limits import RenderError, check_source
+from lessons.rendering.pipeline import render_lesson_text
 from tests.factories import make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +90,7 @@ def test_every_body_renders_in_bounded_time_or_is_refused_by_name(source, proble
     lesson = Lesson(series=make_series(), number=1, title="T", slug="t", body=source)
     if problem is None:
         lesson.full_clean()
-        lesson.save()
+        services.save_lesson(lesson)
         assert lesson.body_html
         return
     with pytest.raises(ValidationError) as refused:
@@ -100,7 +103,7 @@ def test_every_body_renders_in_bounded_time_or_is_refused_by_name(source, proble
 def test_text_that_takes_too_long_is_refused_and_the_renderer_is_stopped(settings):
     settings.LESSON_RENDER_SECONDS = 0.5
     slow = "x\n\n" * 100_000  # many tiny paragraphs: seconds of work, within every other limit
-    assert markdown.check_source(slow) == []
+    assert check_source(slow) == []
     started = time.monotonic()
     with pytest.raises(ValidationError) as refused:
         Lesson(series=make_series(), number=1, title="T", slug="t", body=slow).full_clean()
@@ -135,26 +138,25 @@ def test_the_live_preview_stops_text_that_takes_too_long(admin_client, settings)
 
 
 def test_a_series_description_is_bounded_too():
-    series = Series(title="S", slug="s", description="[" * 25_000, paywall_message=">" * 500)
+    series = Series(title="S", slug="s", description="[" * 25_000)
     with pytest.raises(ValidationError) as refused:
         series.full_clean()
     assert "brackets [ or ( open at once" in refused.value.message_dict["description"][0]
-    assert "nested 500 levels deep" in refused.value.message_dict["paywall_message"][0]
 
 
 def test_validation_and_save_render_the_text_once(monkeypatch, tmp_path):
     renders = tmp_path / "renders"
-    real = markdown.render_lesson_text
+    real = render_lesson_text
 
     def counted(*args):
         with renders.open("a") as log:  # a file, since the render runs in a child process
             log.write(f"{os.getpid()}\n")
         return real(*args)
 
-    monkeypatch.setattr(markdown, "render_lesson_text", counted)
+    monkeypatch.setattr(pipeline, "render_lesson_text", counted)
     lesson = Lesson(series=make_series(), number=1, title="T", slug="t", body="Once *only*.")
     lesson.full_clean()
-    lesson.save()
+    services.save_lesson(lesson)
     assert Lesson.objects.get().body_html == "<p>Once <em>only</em>.</p>"
     pids = renders.read_text().split()
     assert len(pids) == 1
@@ -170,9 +172,9 @@ class TestTimeLimit:
 
     def test_raises_the_functions_own_error(self):
         def fail():
-            raise markdown.RenderError(["Line 1 is wrong."])
+            raise RenderError(["Line 1 is wrong."])
 
-        with pytest.raises(markdown.RenderError) as error:
+        with pytest.raises(RenderError) as error:
             timelimit.call(fail, seconds=5)
         assert error.value.problems == ["Line 1 is wrong."]
 

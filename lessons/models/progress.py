@@ -1,0 +1,98 @@
+"""How far each logged-in reader got in each lesson."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from config import plainsql
+from lessons.models.content import Lesson
+
+
+class ProgressQuerySet(models.QuerySet):
+    def record(self, *, user, lesson, finished: bool) -> None:
+        """One statement: the reader opened the lesson (now), and read it to the end if
+        `finished`. The first opening and the first finish are kept: "done on 3 May" stays
+        true when they read it to the end again (config/plainsql.py's upsert, which keeps a
+        value it finds, as bulk_create cannot)."""
+        now = timezone.now()
+        plainsql.upsert(
+            Progress,
+            {"user": user.pk, "lesson": lesson.pk, "opened_at": now, "seen_at": now,
+             "finished_at": now if finished else None},
+            unique=("user", "lesson"),
+            update=("seen_at",),
+            keep_first=("finished_at",),
+            using=self._db,
+        )  # fmt: skip
+
+    def marks_for(self, user, lessons) -> tuple[set[int], set[int]]:
+        """(opened, done): which of these lessons the reader opened, and read to the end. One
+        query for a logged-in reader, none for anyone else."""
+        if not user.is_authenticated or not lessons:
+            return set(), set()
+        rows = self.filter(user=user, lesson__in=[lesson.pk for lesson in lessons])
+        opened, done = set(), set()
+        for lesson_id, finished_at in rows.values_list("lesson_id", "finished_at"):
+            opened.add(lesson_id)
+            if finished_at is not None:
+                done.add(lesson_id)
+        return opened, done
+
+    def finished_at(self, user, lesson):
+        """When the reader read this lesson to the end, or None (or not logged in)."""
+        if not user.is_authenticated:
+            return None
+        # Every logged-in lesson page asks: one plain query (config/plainsql.py).
+        row = plainsql.select_one(Progress, ["finished_at"], user=user.pk, lesson=lesson.pk)
+        return row[0] if row else None
+
+    def last_for(self, user):
+        """The reader's most recently opened lesson that readers can still see, with the
+        number, slug and title of the next published lesson of its series."""
+        published = Lesson.objects.published()
+        following = published.filter(
+            series=models.OuterRef("lesson__series"), number__gt=models.OuterRef("lesson__number")
+        ).order_by("number")
+        return (
+            self.filter(user=user, lesson__in=published)
+            .select_related("lesson__series")
+            .only(
+                "finished_at",
+                "lesson__number",
+                "lesson__slug",
+                "lesson__title",
+                "lesson__series__slug",
+                "lesson__series__title",
+                "lesson__series__language",
+            )
+            .annotate(
+                next_number=models.Subquery(following.values("number")[:1]),
+                next_slug=models.Subquery(following.values("slug")[:1]),
+                next_title=models.Subquery(following.values("title")[:1]),
+            )
+            .order_by("-seen_at")
+            .first()
+        )
+
+
+class Progress(models.Model):
+    """How far a logged-in reader got in a lesson: when they first and last opened it, and
+    when they read it to the end (reached its end, or marked it done). Reported by a small
+    request of its own after the lesson page has loaded, never by the page itself."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProgressQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="one_progress_per_lesson")
+        ]
+        indexes = [models.Index(fields=["user", "-seen_at"])]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.lesson_id}"
