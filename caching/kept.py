@@ -85,7 +85,8 @@ def with_token(html: str, token: Callable[[], object]) -> SafeString:
 
 def render_part(outer: Context, name: str, values: dict, nodelist) -> SafeString:
     """`nodelist` rendered from `values` alone (kept by their key), with `outer`'s CSRF token."""
-    where = getattr(outer, "where", None) or keys.address(getattr(outer, "request", None))
+    request = getattr(outer, "request", None) or outer.get("request")
+    where = getattr(outer, "where", None) or keys.address(request)
     key = keys.part_key(name, values, where)
 
     def render():
