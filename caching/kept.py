@@ -1,4 +1,4 @@
-"""Parts of pages kept in the worker, made from their key's data alone.
+"""Pages and parts of pages kept in the worker, made from their key's data alone.
 
 `{% shared "name" var=value … %}…{% endshared %}` (caching/templatetags/shared.py) renders its
 content once per key and keeps it in `fragments`. The content is rendered from a context that
@@ -12,25 +12,40 @@ marker in place of the CSRF token. The request's own token replaces the marker o
 (`with_token`), so kept HTML never holds a real token, and a request whose page shows none
 does not ask for one.
 
-With KEPT_TEMPLATES_STRICT (on in tests and with DEBUG) a kept part that reads a variable it
-was not given fails loudly (UnnamedVariable), instead of showing nothing: a maintainer who adds
-`{{ user.email }}` to a shared include gets a failing test, not a leak and not a blank.
+A whole page is kept the same way, per tier rather than per reader (`render_page`, as Ghost
+keeps members' pages): the view passes what the page shows every reader of its tier
+(`shared`: the lesson, its body or its teaser, whether it is read in full…) and what is the
+reader's own (`own`). The page is rendered once from `shared` alone, each `{% own %}…{% endown %}`
+block in it left as a hole, and kept by `shared`'s key with the address's languages; on every
+request the holes are filled in from the request's whole context (the header's account links,
+messages, the paywall's PIN form, the call to action, the follow box, the progress marks).
+
+With KEPT_TEMPLATES_STRICT (on in tests and with DEBUG) a kept part or page that reads a
+variable it was not given fails loudly (UnnamedVariable), instead of showing nothing: a
+maintainer who adds `{{ user.email }}` to a shared include gets a failing test, not a leak and
+not a blank.
 """
 
 import secrets
 from collections.abc import Callable
 
 from django.conf import settings
-from django.template import Context
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import Context, RequestContext
 from django.template.context import RenderContext
+from django.template.loader import get_template
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from caching import keys
 from caching.stores import Store
+from config.context_processors import site
 
 # Random for each process, so no text from an author or a reader can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
+HOLE_MARKER = f"\x00own-{secrets.token_hex(16)}\x00"
 FRAGMENTS_MAX_BYTES = 8 * 1024 * 1024
 
 fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES)
@@ -45,9 +60,13 @@ class KeptContext(Context):
     When `strict`, reading a name it does not hold raises UnnamedVariable (the template
     engine would otherwise show nothing, which hides the mistake)."""
 
-    def __init__(self, values: dict, *, name: str, where: tuple, strict: bool, **options):
+    def __init__(
+        self, values: dict, *, name: str, where: tuple, strict: bool, holes=None, **options
+    ):
         super().__init__(values, **options)
         self.part_name, self.where, self.strict = name, where, strict
+        # While a whole page is kept: the {% own %} blocks left as holes, in order.
+        self.holes = holes
 
     def __getitem__(self, key):
         try:
@@ -64,6 +83,7 @@ class KeptContext(Context):
     def new(self, values=None):
         context = super().new(values)
         context.part_name, context.where, context.strict = self.part_name, self.where, self.strict
+        context.holes = self.holes
         return context
 
 
@@ -83,28 +103,70 @@ def with_token(html: str, token: Callable[[], object]) -> SafeString:
     return mark_safe(html)  # noqa: S308 (rendered, and escaped, by the template engine)
 
 
+def _kept_context(outer: Context, name: str, values: dict, where: tuple, holes=None):
+    context = KeptContext(
+        {**constants(), **values},
+        name=name,
+        where=where,
+        strict=settings.KEPT_TEMPLATES_STRICT,
+        holes=holes,
+        autoescape=outer.autoescape,
+        use_l10n=outer.use_l10n,
+        use_tz=outer.use_tz,
+    )
+    context.template, context.template_name = outer.template, outer.template_name
+    context.render_context = RenderContext()
+    return context
+
+
 def render_part(outer: Context, name: str, values: dict, nodelist) -> SafeString:
-    """`nodelist` rendered from `values` alone (kept by their key), with `outer`'s CSRF token."""
+    """`nodelist` rendered from `values` alone (kept by their key), with `outer`'s CSRF token.
+    Inside a page being kept, it is rendered the same way but kept only as part of the page."""
+    if isinstance(outer, KeptContext):
+        return nodelist.render(_kept_context(outer, name, values, outer.where, outer.holes))
     request = getattr(outer, "request", None) or outer.get("request")
-    where = getattr(outer, "where", None) or keys.address(request)
+    where = keys.address(request)
     key = keys.part_key(name, values, where)
-
-    def render():
-        context = KeptContext(
-            {**constants(), **values},
-            name=name,
-            where=where,
-            strict=settings.KEPT_TEMPLATES_STRICT,
-            autoescape=outer.autoescape,
-            use_l10n=outer.use_l10n,
-            use_tz=outer.use_tz,
-        )
-        context.template, context.template_name = outer.template, outer.template_name
-        context.render_context = RenderContext()
-        return nodelist.render(context)
-
-    html = fragments.get(key, render)
+    html = fragments.get(key, lambda: nodelist.render(_kept_context(outer, name, values, where)))
     return with_token(html, lambda: outer.get("csrf_token", ""))
+
+
+def render_own(context: Context, node) -> str:
+    """An {% own %} block: rendered in place on a page rendered for its reader alone, left as a
+    hole in a page being kept (filled in by `render_page` on each request)."""
+    if isinstance(context, KeptContext):
+        if context.holes is None:  # inside a kept part: nothing of the reader to show
+            return node.nodelist.render(context)
+        context.holes.append(node)
+        return HOLE_MARKER
+    return node.nodelist.render(context)
+
+
+def render_page(request, template_name: str, *, shared: dict, own: dict) -> HttpResponse:
+    """`render()` for a page kept per tier: rendered once from `shared` (and the address's
+    languages), kept, its {% own %} holes filled in from the whole context (`shared`, `own`,
+    the request's) on every request. A reader who is not logged in gets the page rendered
+    whole (their page is the same for every anonymous reader: caching.anonymous keeps it)."""
+    if not request.user.is_authenticated:
+        return render(request, template_name, {**shared, **own})
+    template = get_template(template_name).template
+    values = {**shared, "page_languages": list(site(request)["page_languages"])}
+    where = keys.address(request)
+
+    def render_kept():
+        holes: list = []
+        context = _kept_context(Context(), f"page:{template_name}", values, where, holes)
+        html = template.render(context)
+        return tuple(html.split(HOLE_MARKER)), tuple(holes)
+
+    texts, holes = fragments.get(keys.part_key(f"page:{template_name}", values, where), render_kept)
+    context = RequestContext(request, {**shared, **own})
+    parts = [texts[0]]
+    with context.bind_template(template):
+        for node, text in zip(holes, texts[1:], strict=True):
+            parts.append(node.nodelist.render(context))
+            parts.append(text)
+    return HttpResponse(with_token("".join(parts), lambda: get_token(request)))
 
 
 def derived(function, *args, **kwargs) -> keys.Derived:

@@ -93,7 +93,9 @@ def series_detail(request, slug):
     }
     opened, done = Progress.objects.marks_for(request.user, lessons)
     premium = [lesson for lesson in lessons if not lesson.is_free]
-    context = {
+    # The page is kept for every reader with the same marks (caching.kept.render_page): all it
+    # shows besides its {% own %} parts is named here.
+    shared = {
         "series": series,
         "listing": listing,
         "unlocked": unlocked,
@@ -109,7 +111,7 @@ def series_detail(request, slug):
             structured.series_meta, request, series, lessons, with_image=series.is_published
         ),
     }
-    response = render(request, "lessons/series.html", context)
+    response = kept.render_page(request, "lessons/series.html", shared=shared, own={})
     if not series.is_published:
         response["X-Robots-Tag"] = "noindex"
     return _personal(response, store=not unlocked and not opened)
@@ -121,27 +123,33 @@ def lesson_detail(request, series_slug, slug):
     lesson = page.lesson
     decision = request.access.decide(lesson)
     body_html = lesson.body_html if decision.full else lesson.teaser_html
-    context = {
+    unpublished_state = lesson.unpublished_state
+    # The page is kept per tier (caching.kept.render_page): all it shows besides its {% own %}
+    # parts is named here; the reader's own bits are rendered around it on each request.
+    shared = {
         "lesson": lesson,
         "series": lesson.series,
-        "decision": decision,
+        "full": decision.full,
         "body_html": body_html,
         # The table of contents lists the body's headings, so it goes with the body only.
         "toc_html": lesson.toc_html if decision.full else "",
         "has_code": "<pre" in body_html,
         "previous": page.previous,
         "next": page.next,
+        "unpublished_state": unpublished_state,
+        # Worked out only when the page is not kept already.
+        "share": kept.derived(
+            structured.lesson_meta, request, lesson, with_image=not unpublished_state
+        ),
+    }
+    own = {
+        "decision": decision,
         # Only a reader who can read the lesson can have finished it (or finish it now).
         "finished": decision.full
         and Progress.objects.finished_at(request.user, lesson) is not None,
-        "unpublished_state": lesson.unpublished_state,
     }
-    # Worked out only when the page's head is not kept already (lesson.html's kept parts).
-    context["share"] = kept.derived(
-        structured.lesson_meta, request, lesson, with_image=not context["unpublished_state"]
-    )
-    response = render(request, "lessons/lesson.html", context)
-    if context["unpublished_state"]:
+    response = kept.render_page(request, "lessons/lesson.html", shared=shared, own=own)
+    if unpublished_state:
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"
         return response

@@ -4,6 +4,10 @@ rendered from the named values alone, which also make up its key (caching/kept.p
     {% shared "pager" series=series previous=previous next=next %}
       {% include "includes/_pager.html" %}
     {% endshared %}
+
+`{% own %}…{% endown %}`: the reader's own part of a page kept per tier (caching.kept.
+render_page), rendered for each request from its whole context; on any other page it is
+rendered in place.
 """
 
 from django import template
@@ -42,3 +46,20 @@ def shared(parser, token):
     nodelist = parser.parse(("endshared",))
     parser.delete_first_token()
     return SharedNode(nodelist, bits[1][1:-1], values)
+
+
+class OwnNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        return kept.render_own(context, self)
+
+
+@register.tag
+def own(parser, token):
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("{% own %} takes nothing.")
+    nodelist = parser.parse(("endown",))
+    parser.delete_first_token()
+    return OwnNode(nodelist)

@@ -130,12 +130,12 @@ def test_no_private_text_in_any_response(site, who):
 
 
 def test_an_error_page_leaks_nothing(site, monkeypatch):
-    import lessons.views
+    import caching.kept
 
     def boom(request, template, context):
         raise RuntimeError(context["body_html"])  # the exception message holds the HTML
 
-    monkeypatch.setattr(lessons.views, "render", boom)
+    monkeypatch.setattr(caching.kept, "render", boom)  # how an anonymous page is rendered
     client = Client(raise_request_exception=False)
     response = client.get(site.lessons.get(slug="marked").get_absolute_url())
     assert response.status_code == 500

@@ -4,6 +4,7 @@ variable fails loudly (KEPT_TEMPLATES_STRICT). The maintainer who adds `{{ user.
 shared include gets a failing suite, not one reader's address on another reader's page."""
 
 import datetime
+import re
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,48 @@ class TestKeys:
         assert worked_out == []
         assert value["url"] == "https://testserver/"
         assert worked_out == ["One"]
+
+
+class TestPagesKeptPerTier:
+    """A logged-in reader's lesson page is kept once per tier (the lesson, read in full or
+    not, the address), with the reader's own parts filled in around it on each request."""
+
+    @staticmethod
+    def kept_pages() -> list:
+        return [
+            entry[2] for key, entry in kept.fragments.entries.items() if key[1].startswith("page:")
+        ]
+
+    def test_readers_of_one_tier_share_one_page_and_another_tier_gets_its_own(self, premium_lesson):
+        from access import services
+
+        url = premium_lesson.get_absolute_url()
+        for email in ("one@example.com", "two@example.com", "three@example.com"):
+            logged_in(email).get(url)
+        assert len(self.kept_pages()) == 1  # the teaser's, for all three
+        buyer = make_user(email="buyer@example.com")
+        services.grant(user=buyer, series=premium_lesson.series)
+        client = Client()
+        client.force_login(buyer)
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+        assert len(self.kept_pages()) == 2
+        (teaser,) = [p for p in self.kept_pages() if "SECRET-PREMIUM-SENTENCE" not in str(p)]
+        assert "Public opening" in str(teaser)
+
+    def test_a_kept_page_holds_nothing_of_its_reader(self, free_lesson):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user(email="someone.particular@example.com"))
+        html = client.get(free_lesson.get_absolute_url()).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+        ((texts, holes),) = self.kept_pages()
+        skeleton = "".join(texts)
+        assert holes  # the header, the messages, the lesson's end, the offer…
+        assert "Log out" not in skeleton and "Log out" in html  # the header is a hole
+        assert token not in skeleton and "someone.particular" not in skeleton
+        assert kept.CSRF_MARKER not in html
+
+    def test_an_own_block_inside_a_kept_part_has_no_reader_to_show(self):
+        source = '{% shared "part" %}{% own %}[{{ title }}]{% endown %}{% endshared %}'
+        with pytest.raises(kept.UnnamedVariable):
+            render(source, {"title": "page's"})
+        assert render("{% own %}[{{ title }}]{% endown %}", {"title": "own"}) == "[own]"
