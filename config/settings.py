@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "allauth.account",
     # django.tasks' database backend and its worker, `manage.py db_worker` (config/mail.py)
     "django_tasks_db",
+    "caching",
     "accounts",
     "lessons",
     "access",
@@ -53,7 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.languages.LanguageMiddleware",
-    "config.pagecache.PageCacheMiddleware",
+    "caching.anonymous.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,13 +188,13 @@ ACCOUNT_FORMS = {
 }
 
 # With Redis, short timeouts and a backend that serves on without it when it is away or hung
-# (config/cache.py): only allauth's rate limits and speed-ups live there.
+# (caching/backend.py): only allauth's rate limits and speed-ups live there.
 _redis_timeout = env.get_int("REDIS_TIMEOUT_MS", 250, minimum=1) / 1000
 CACHES = {
     "default": {
         **(
             {
-                "BACKEND": "config.cache.FailSoftRedisCache",
+                "BACKEND": "caching.backend.FailSoftRedisCache",
                 "LOCATION": env.get("REDIS_URL"),
                 "OPTIONS": {
                     "socket_connect_timeout": _redis_timeout,
@@ -210,9 +211,13 @@ CACHES = {
     }
 }
 
-# Anonymous readers' pages are kept whole this long (config/pagecache.py); a write to a series
-# or lesson makes them stale within seconds. 0 turns the page cache off.
+# What a worker keeps (anonymous readers' whole pages, kept parts of pages, the lessons and
+# lists lessons/pages.py works out) is kept this long at most (caching/); a write to a series
+# or lesson makes it stale within seconds. 0 turns every such store off.
 PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 60, minimum=0)
+# A kept part of a page ({% shared %}, caching/kept.py) that reads a variable its tag does not
+# pass fails loudly instead of showing nothing: on with DEBUG, and in tests.
+KEPT_TEMPLATES_STRICT = DEBUG
 # Beacons (reading progress, paywall views, taps on the contact buttons) one client address
 # may send in a minute (config/beacons.py).
 BEACONS_PER_MINUTE = env.get_int("BEACONS_PER_MINUTE", 120, minimum=1)

@@ -31,7 +31,7 @@ def _database_answers() -> bool:
 
 def _cache_answers(database_up: bool) -> bool:
     cache = caches["default"]
-    if hasattr(cache, "ping"):  # config.cache.FailSoftRedisCache
+    if hasattr(cache, "ping"):  # caching.backend.FailSoftRedisCache
         return cache.ping()
     if isinstance(cache, DatabaseCache) and not database_up:
         return False  # it lives in the database; asking again would only wait again

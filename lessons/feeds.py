@@ -4,21 +4,23 @@ private feed) the series a reader holds.
 Every item's text is chosen by an access decision, as on the lesson page: the full HTML when
 `scope.access.decide(lesson)` says FULL, else the summary and the teaser with a link. The
 public feeds decide as for a reader who is not logged in (`request.access.public()`), so they
-are the same for everyone. Feeds are cached whole (lessons.caching: until lessons or series are
-written, or the next scheduled lesson is due) and answer conditional requests with 304.
+are the same for everyone. Feeds are kept whole in the shared cache (caching.responses: until
+lessons or series are written, or the next scheduled lesson is due) and answer conditional
+requests with 304.
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.utils import feedgenerator
+from django.utils import feedgenerator, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from lessons import caching
+from caching import responses
 from lessons.models import Lesson, Series
 
 ITEMS = 50
@@ -173,10 +175,21 @@ ATOM = LessonsAtom()
 
 
 def serve(request, *, key: str, scope: Callable[[], FeedScope], atom: bool = False):
-    """The feed named by `key`, from the cache or built from `scope()` (see lessons.caching)."""
+    """The feed named by `key`, from the cache or built from `scope()` (caching.responses)."""
     feed = ATOM if atom else RSS
-    return caching.respond(
+    return responses.respond(
         request,
         key=f"feed:{'atom' if atom else 'rss'}:{key}",
         build=lambda: feed(request, scope=scope()),
+        seconds=seconds_to_keep,
     )
+
+
+def seconds_to_keep() -> int:
+    """How long a response made of published lessons holds: until the next scheduled lesson
+    is due (a lesson coming out is not a write), at most responses.MAX_SECONDS."""
+    upcoming = Lesson.objects.next_publication()
+    if upcoming is None:
+        return responses.MAX_SECONDS
+    seconds = int((upcoming - timezone.now()) / timedelta(seconds=1))
+    return max(1, min(responses.MAX_SECONDS, seconds))

@@ -1,8 +1,8 @@
 """What reader pages show that is the same for every reader: worked out once, kept in the
-worker, and dropped when series or lessons change (the page cache's generation, see
-config/pagecache.py), after PAGE_CACHE_SECONDS, and when a scheduled lesson of a series shown
-comes out (its `premium_range.next_due`), so the lists, the neighbours and the numbers that
-texts about the series name change with it. Each store is bounded in bytes as well as in entries.
+worker (a caching.stores.Store, bounded in bytes), and dropped when series or lessons change
+(the content generation, caching.generation), after PAGE_CACHE_SECONDS, and when a scheduled
+lesson of a series shown comes out (its `premium_range.next_due`), so the lists, the
+neighbours and the numbers that texts about the series name change with it.
 
 Only shared facts live here (a lesson with its series and neighbours, a series' lesson list,
 the home page's series); what depends on the reader (the access decision, their progress) is
@@ -10,31 +10,17 @@ worked out per request from these. The objects kept are shared between requests:
 change them.
 """
 
-import datetime
-import decimal
-import sys
-import threading
-import time
-import uuid
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, is_dataclass
+from dataclasses import dataclass
 
-from django.conf import settings
-from django.db.models import Count, Exists, F, Model, OuterRef, Window
-from django.db.models.base import ModelState
+from django.db.models import Count, Exists, F, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
-from django.utils import timezone
 
-from config import pagecache
+from caching.stores import Store
 from lessons.models import Lesson, Series, attached_to_series, premium_range_annotations
 
-MAX_ENTRIES = 256
-# What each store may hold in a worker, in bytes of keys and values (`footprint`); the least
-# recently used entries go first, and a value bigger than the whole bound is not kept.
+# What the store may hold in a worker, in bytes of keys and values (caching.stores).
 MEMO_MAX_BYTES = 8 * 1024 * 1024
-FRAGMENTS_MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,89 +39,9 @@ class LessonPage:
     next: LessonLink | None
 
 
-_ATOMS = (str, bytes, int, float, complex, bool, type(None), datetime.date, datetime.time,
-          datetime.timedelta, decimal.Decimal, uuid.UUID)  # fmt: skip
-
-
-def footprint(value) -> int:
-    """The bytes `value` takes in memory, with everything it holds: containers, dataclasses
-    and model instances (their fields, annotations and cached related objects) are followed,
-    each object counted once; anything else counts its own size only."""
-    total, seen, pending = 0, set(), [value]
-    while pending:
-        item = pending.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        total += sys.getsizeof(item)
-        if isinstance(item, _ATOMS):
-            continue
-        if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            pending.extend(item)
-        elif isinstance(item, Model | ModelState) or (
-            is_dataclass(item) and not isinstance(item, type) and hasattr(item, "__dict__")
-        ):
-            pending.append(vars(item))
-    return total
-
-
-class _Memo:
-    """Values kept by key for this worker, for the current generation (config/pagecache.py)
-    and at most PAGE_CACHE_SECONDS; within `max_entries` entries and `max_bytes` bytes."""
-
-    def __init__(self, *, max_bytes: int, max_entries: int = MAX_ENTRIES):
-        self.lock = threading.Lock()
-        # key: (generation, expires, value, due, size)
-        self.entries: OrderedDict = OrderedDict()
-        self.size = 0
-        self.max_bytes, self.max_entries = max_bytes, max_entries
-
-    def get(self, key, compute: Callable, due: Callable | None = None):
-        """The value `compute()` gives for `key`, kept; `due(value)` may name the moment
-        (an aware datetime, or None) it stops holding, when sooner than PAGE_CACHE_SECONDS."""
-        generation, now = pagecache.pages.current_generation(), time.monotonic()
-        with self.lock:
-            entry = self.entries.get(key)
-        if (
-            entry
-            and entry[0] == generation
-            and entry[1] > now
-            and (entry[3] is None or timezone.now() < entry[3])
-        ):
-            with self.lock:
-                if key in self.entries:
-                    self.entries.move_to_end(key)
-            return entry[2]
-        value = compute()
-        size = footprint(key) + footprint(value)
-        if size > self.max_bytes:
-            return value
-        until = due(value) if due else None
-        with self.lock:
-            self._drop(key)
-            self.entries[key] = (generation, now + settings.PAGE_CACHE_SECONDS, value, until, size)
-            self.size += size
-            while self.size > self.max_bytes or len(self.entries) > self.max_entries:
-                self._drop(next(iter(self.entries)))
-        return value
-
-    def _drop(self, key) -> None:
-        entry = self.entries.pop(key, None)
-        if entry is not None:
-            self.size -= entry[4]
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
-            self.size = 0
-
-
-memo = _Memo(max_bytes=MEMO_MAX_BYTES)
-# Rendered parts of pages and whole logged-in pages: lessons/sharing.py.
-fragments = _Memo(max_bytes=FRAGMENTS_MAX_BYTES)
+# The lessons and lists worked out once (caching.stores: bounded in bytes, dropped with the
+# content generation).
+memo = Store("pages", max_bytes=MEMO_MAX_BYTES)
 
 
 def _soonest(moments):

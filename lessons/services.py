@@ -3,11 +3,11 @@ render_lessons (and by whatever else writes them).
 
 Each does the whole job a write of its model implies, which models' save() and querysets do
 not (their save() only saves the row): render the Markdown into stored HTML, save, write the
-lesson's search entries, say that what readers see changed (`content_changed`, which every
-write here calls, and nothing else in lessons/), all in one transaction; the share images are
-drawn once it commits (not inside it, and not at all if it rolls back). Rendering runs before
-the transaction opens, within the request's rendering budget (lessons.rendering.budget), so
-no lock is held while a text renders.
+lesson's search entries, say that what readers see changed (`caching.content_changed()`,
+which every write here calls, and nothing else in lessons/), all in one transaction; the
+share images are drawn once it commits (not inside it, and not at all if it rolls back).
+Rendering runs before the transaction opens, within the request's rendering budget
+(lessons.rendering.budget), so no lock is held while a text renders.
 """
 
 from functools import partial
@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from lessons import caching, share
+import caching
+from lessons import share
 from lessons.models import Lesson, SearchEntry, Series
 
 # Lessons changing number step aside to their number plus this, then take the new one.
@@ -26,13 +27,6 @@ NUMBER_OFFSET = 1_000_000
 SEARCHED_FIELDS = frozenset(
     {"access", "title", "summary", "body_html", "teaser_html", "series", "series_id"}
 )
-
-
-def content_changed() -> None:
-    """What readers see may have changed: every store of pages, fragments, feeds and lists
-    drops what it kept (now, and again when the transaction commits: lessons.caching). The one
-    place lessons' writes say so; other apps' writes about a series (access's) call it too."""
-    caching.changed()
 
 
 def draw_share_images(cards) -> None:
@@ -59,7 +53,7 @@ def save_series(series: Series, *, update_fields=None, rendered: bool = False) -
         series.save(update_fields=update_fields)
         if before and before[1] != series.language:
             SearchEntry.objects.reconfigure(series)
-        content_changed()
+        caching.content_changed()
         cards = [share.series_card(series)]
         if before and before != (series.title, series.language):
             for lesson in series.lessons.only("pk", "number", "title", "series_id"):
@@ -79,7 +73,7 @@ def save_lesson(lesson: Lesson, *, update_fields=None, rendered: bool = False) -
     with transaction.atomic():
         lesson.save(update_fields=update_fields)
         indexed = SearchEntry.objects.write(lesson)
-        content_changed()
+        caching.content_changed()
         draw_share_images([share.lesson_card(lesson)])
     return indexed
 
@@ -88,20 +82,20 @@ def delete_series(series: Series) -> None:
     """Delete the series, its lessons and whatever other apps keep of it."""
     with transaction.atomic():
         series.delete()
-        content_changed()
+        caching.content_changed()
 
 
 def delete_lesson(lesson: Lesson) -> None:
     with transaction.atomic():
         lesson.delete()
-        content_changed()
+        caching.content_changed()
 
 
 def delete_many(queryset) -> None:
     """Delete these series or lessons at once (the admin's "delete selected" action)."""
     with transaction.atomic():
         queryset.delete()
-        content_changed()
+        caching.content_changed()
 
 
 def update_lessons(queryset, **fields) -> int:
@@ -114,7 +108,7 @@ def update_lessons(queryset, **fields) -> int:
         rows = queryset.update(**fields)
         for lesson in Lesson.objects.filter(pk__in=ids).select_related("series"):
             SearchEntry.objects.write(lesson)
-        content_changed()
+        caching.content_changed()
     return rows
 
 

@@ -5,12 +5,12 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedire
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
+from caching import kept, responses
+from caching.anonymous import anonymous_page
 from config import beacons
-from config.pagecache import anonymous_page
-from lessons import caching, feeds, pages, search, share, sharing, structured
+from lessons import feeds, pages, search, share, structured
 from lessons.models import Lesson, Progress, Series
 from lessons.pages import LessonLink
 from lessons.sitemaps import SITEMAPS
@@ -93,7 +93,9 @@ def series_detail(request, slug):
     }
     opened, done = Progress.objects.marks_for(request.user, lessons)
     premium = [lesson for lesson in lessons if not lesson.is_free]
-    context = {
+    # The page is kept for every reader with the same marks (caching.kept.render_page): all it
+    # shows besides its {% own %} parts is named here.
+    shared = {
         "series": series,
         "listing": listing,
         "unlocked": unlocked,
@@ -104,27 +106,12 @@ def series_detail(request, slug):
         # A reader who has the whole series continues with the first premium lesson not done.
         "continue_at": next((x for x in premium if x.pk not in done), None),
         "done_count": len(done),
-        # Worked out only when the page is not kept already.
-        "share": SimpleLazyObject(
-            lambda: structured.series_meta(request, series, lessons, with_image=series.is_published)
+        # Worked out only when the page's head is not kept already (series.html's kept part).
+        "share": kept.derived(
+            structured.series_meta, request, series, lessons, with_image=series.is_published
         ),
     }
-    if request.user.is_authenticated:
-        # The same page for every logged-in reader with the same marks (lessons/sharing.py):
-        # all the template reads of the reader is named here.
-        key = (  # the address, with its page number, is part of the key already
-            series.pk,
-            request.user.is_staff,
-            tuple(sorted(unlocked)),
-            tuple(sorted(opened)),
-            tuple(sorted(done)),
-            request.access.has_whole_series(series.pk),
-            series.is_published and request.access.follows(series.pk),
-            series.premium_range,  # the numbers the call to action fills in
-        )
-        response = sharing.render_page(request, "lessons/series.html", context, key)
-    else:
-        response = render(request, "lessons/series.html", context)
+    response = kept.render_page(request, "lessons/series.html", shared=shared, own={})
     if not series.is_published:
         response["X-Robots-Tag"] = "noindex"
     return _personal(response, store=not unlocked and not opened)
@@ -136,47 +123,33 @@ def lesson_detail(request, series_slug, slug):
     lesson = page.lesson
     decision = request.access.decide(lesson)
     body_html = lesson.body_html if decision.full else lesson.teaser_html
-    context = {
+    unpublished_state = lesson.unpublished_state
+    # The page is kept per tier (caching.kept.render_page): all it shows besides its {% own %}
+    # parts is named here; the reader's own bits are rendered around it on each request.
+    shared = {
         "lesson": lesson,
         "series": lesson.series,
-        "decision": decision,
+        "full": decision.full,
         "body_html": body_html,
         # The table of contents lists the body's headings, so it goes with the body only.
         "toc_html": lesson.toc_html if decision.full else "",
         "has_code": "<pre" in body_html,
         "previous": page.previous,
         "next": page.next,
-        # Only a reader who can read the lesson can have finished it (or finish it now).
-        "finished_at": (
-            Progress.objects.finished_at(request.user, lesson) if decision.full else None
+        "unpublished_state": unpublished_state,
+        # Worked out only when the page is not kept already.
+        "share": kept.derived(
+            structured.lesson_meta, request, lesson, with_image=not unpublished_state
         ),
-        "unpublished_state": lesson.unpublished_state,
     }
-    # Worked out only when the page's head is not kept already (lesson.html).
-    context["share"] = SimpleLazyObject(
-        lambda: structured.lesson_meta(request, lesson, with_image=not context["unpublished_state"])
-    )
-    if request.user.is_authenticated:
-        # The same page for every logged-in reader with the same decision (lessons/sharing.py):
-        # all the template reads of the reader is named here.
-        key = (
-            lesson.pk,
-            decision.show.value,
-            request.user.is_staff,
-            bool(context["finished_at"]),
-            # the call to action under a free lesson offers the series or the next lesson
-            lesson.is_free and request.access.has_whole_series(lesson.series_id),
-            context["unpublished_state"],
-            # the follow box under a free lesson says whether the reader follows the series
-            lesson.is_free
-            and not context["unpublished_state"]
-            and request.access.follows(lesson.series_id),
-            lesson.series.premium_range,  # the numbers the selling texts fill in
-        )
-        response = sharing.render_page(request, "lessons/lesson.html", context, key)
-    else:
-        response = render(request, "lessons/lesson.html", context)
-    if context["unpublished_state"]:
+    own = {
+        "decision": decision,
+        # Only a reader who can read the lesson can have finished it (or finish it now).
+        "finished": decision.full
+        and Progress.objects.finished_at(request.user, lesson) is not None,
+    }
+    response = kept.render_page(request, "lessons/lesson.html", shared=shared, own=own)
+    if unpublished_state:
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"
         return response
@@ -204,8 +177,11 @@ def series_feed(request, slug, atom=False):
 
 
 def sitemap(request):
-    response = caching.respond(
-        request, key="sitemap", build=lambda: sitemap_view(request, sitemaps=SITEMAPS)
+    response = responses.respond(
+        request,
+        key="sitemap",
+        build=lambda: sitemap_view(request, sitemaps=SITEMAPS),
+        seconds=feeds.seconds_to_keep,
     )
     patch_cache_control(response, max_age=FEED_MAX_AGE)
     return response

@@ -3,8 +3,7 @@ import itertools
 import pytest
 from django.core.cache import cache
 
-from config import pagecache
-from lessons import pages
+from caching import stores
 from tests.factories import make_lesson, make_series, make_staff, make_user
 
 _cache_names = itertools.count()
@@ -12,15 +11,13 @@ _cache_names = itertools.count()
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with empty caches (pages, rate limits)."""
+    """Each test starts with empty caches (every store of caching/, rate limits)."""
     cache.clear()
-    pagecache.pages.clear()
-    pages.memo.clear()
-    pages.fragments.clear()
+    stores.clear_all()
 
 
 class CacheOutage:
-    """The shared cache going away as config/cache.py serves it then (every read misses,
+    """The shared cache going away as caching/backend.py serves it then (every read misses,
     every write is lost) and coming back with what it held before."""
 
     AWAY = {
@@ -39,13 +36,13 @@ class CacheOutage:
         self.target.__dict__.update(self.AWAY)
 
     def end(self):
-        import config.cache
+        from caching import backend
 
         was_away = "get" in self.target.__dict__
         for name in self.AWAY:
             self.target.__dict__.pop(name, None)
-        if was_away:  # as config/cache.py's backend says when it answers again
-            config.cache.recovered.send(sender=type(self.target), location="test")
+        if was_away:  # as caching/backend.py says when it answers again
+            backend.recovered.send(sender=type(self.target), location="test")
 
 
 @pytest.fixture

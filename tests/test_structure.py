@@ -1,8 +1,10 @@
-"""The shape of the house: dependencies point one way."""
+"""The shape of the house: dependencies point one way: payments → access → lessons →
+caching → config."""
 
 import ast
 import io
 import re
+import sys
 import tokenize
 from pathlib import Path
 
@@ -31,7 +33,8 @@ def imported_modules(package: str) -> dict[str, set[str]]:
         ("lessons", ("access", "accounts", "payments")),
         ("access", ("accounts", "payments")),
         ("accounts", ("payments",)),
-        ("config", ("payments",)),
+        ("config", ("payments", "caching")),
+        ("caching", ("lessons", "access", "accounts", "payments")),
     ],
 )
 def test_apps_import_only_downstream(package, forbidden):
@@ -44,6 +47,19 @@ def test_apps_import_only_downstream(package, forbidden):
         for path, names in imported_modules(package).items()
     }
     assert {path: names for path, names in offending.items() if names} == {}
+
+
+def test_caching_stands_beside_config_on_django_alone():
+    """caching/ owns every store, the generation and the keys; it knows no app, so the apps
+    (lessons, access, payments) may use it and it can never reach their data by import: it
+    imports the standard library, Django (and redis, the client of Django's Redis cache) and
+    config/ only."""
+    allowed = {"django", "redis", "config", "caching"} | set(sys.stdlib_module_names)
+    found = {
+        path: sorted(n for n in names if n.split(".")[0] not in allowed)
+        for path, names in imported_modules("caching").items()
+    }
+    assert {path: names for path, names in found.items() if names} == {}
 
 
 # Templates follow the same arrows: the templates of an app (templates/<app>/ and its admin

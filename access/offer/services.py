@@ -3,17 +3,17 @@ changed, in one transaction."""
 
 from django.db import transaction
 
+import caching
 from access.offer.models import Offer
-from lessons.services import content_changed
 
 
 def save_offer(offer: Offer, *, update_fields=None, rendered: bool = False) -> None:
     """Render the offer's Markdown (unless the caller just did: `rendered`) within lessons'
     rendering limits and the request's budget, then save it and say that what readers see
-    changed (lessons.services.content_changed), in one transaction. Raises
+    changed (caching.content_changed), in one transaction. Raises
     lessons.rendering.limits.RenderError for a text `full_clean()` would refuse."""
     if not rendered:
         offer.render()
     with transaction.atomic():
         offer.save(update_fields=update_fields)
-        content_changed()
+        caching.content_changed()

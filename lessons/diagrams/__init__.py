@@ -11,11 +11,12 @@ the renderer cannot read, an unknown diagram type, a diagram over the size or ti
 that draws nothing that can be seen is a DiagramError naming the line, which the lesson form and
 `import_series` show the author.
 
-What the renderer made of a source is remembered, in this process and in the shared cache for
-every process (KEEP_SECONDS): its drawing, its error, or that it ran out of time or memory, so a
-diagram too slow to draw is refused at once until its source changes, not drawn again on every
-preview. New drawing work is bounded by the request's budget (lessons.rendering.budget); a
-diagram the budget cut short is named as such and not remembered as too slow.
+What the renderer made of a source is remembered, in this process (within MEMO_MAX_BYTES) and
+in the shared cache for every process (KEEP_SECONDS): its drawing, its error, or that it ran
+out of time or memory, so a diagram too slow to draw is refused at once until its source
+changes, not drawn again on every preview. New drawing work is bounded by the request's
+budget (lessons.rendering.budget); a diagram the budget cut short is named as such and not
+remembered as too slow.
 `accTitle:` and `accDescr:` lines give the diagram's text alternative; without them it is
 written from the diagram's nodes and arrows. Text is never drawn under 12 px: a wide diagram
 scrolls sideways, and a wide left-to-right flowchart is also drawn top to bottom for phones.
@@ -25,14 +26,13 @@ import hashlib
 import html
 import logging
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
 from django.core.cache import cache as shared_cache
 from django.utils.translation import gettext
 
+from caching.stores import MISSING, Store
 from lessons.diagrams import svg as svg_module
 from lessons.diagrams.engine import BUNDLE, Engine, EngineError, OutOfTime
 from lessons.rendering import budget
@@ -42,10 +42,10 @@ MAX_SOURCE_CHARS = 10_000
 MAX_SVG_CHARS = 1_000_000
 TIME_LIMIT_SECONDS = 5.0
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
-# What the renderer made of a source is kept this long in the shared cache, and for the last
-# MEMO_SIZE sources in each process.
+# What the renderer made of a source is kept this long in the shared cache, and in each
+# process within MEMO_MAX_BYTES (the most recently used first kept).
 KEEP_SECONDS = 7 * 24 * 3600
-MEMO_SIZE = 256
+MEMO_MAX_BYTES = 16 * 1024 * 1024
 # A 390 px phone's figure (site.css: the viewport less 3rem); the widest figure (64rem); the
 # viewport widths (rem) below which a narrow drawing replaces a wide one, in site.css.
 PHONE_COLUMN_PX = 342
@@ -139,8 +139,9 @@ def _line_of(source: str, text: str | None) -> int | None:
 # ("limit", "timeout" | "memory" | "too_large", None); the messages of limits are written when
 # shown, in the reader's language.
 Outcome = tuple[str, str, int | None]
-_memo: OrderedDict[str, Outcome] = OrderedDict()
-_memo_lock = threading.Lock()
+# This process's outcomes, within MEMO_MAX_BYTES (caching.stores; a drawing does not depend on
+# the content generation: its key names its source).
+_memo = Store("diagrams", max_bytes=MEMO_MAX_BYTES, generational=False)
 
 
 @cache
@@ -156,10 +157,9 @@ def _key(text: str) -> str:
 
 
 def _recalled(key: str) -> Outcome | None:
-    with _memo_lock:
-        if key in _memo:
-            _memo.move_to_end(key)
-            return _memo[key]
+    remembered = _memo.lookup(key)
+    if remembered is not MISSING:
+        return remembered
     try:
         known = shared_cache.get(key)
     except Exception as error:  # the shared cache is a speed-up: without it, draw
@@ -181,11 +181,7 @@ def _is_outcome(value) -> bool:
 
 
 def _remember(key: str, outcome: Outcome, *, share: bool = True) -> None:
-    with _memo_lock:
-        _memo[key] = outcome
-        _memo.move_to_end(key)
-        while len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
+    _memo.put(key, outcome)
     if share:
         try:
             shared_cache.set(key, outcome, KEEP_SECONDS)
@@ -195,8 +191,7 @@ def _remember(key: str, outcome: Outcome, *, share: bool = True) -> None:
 
 def forget() -> None:
     """Forget every outcome this process remembers (the shared cache keeps its own)."""
-    with _memo_lock:
-        _memo.clear()
+    _memo.clear()
 
 
 def _draw(text: str) -> Outcome:

@@ -22,7 +22,7 @@ than LESSON_RENDER_BUDGET_SECONDS of rendering:
   waiting for a child process too) raises `Superseded`, its child processes are killed and it
   answers at once, freeing the slot for the newer one.
 
-All of it fails safe: while the shared cache is away (config/cache.py: reads miss, writes are
+All of it fails safe: while the shared cache is away (caching/backend.py: reads miss, writes are
 lost) every request gets the slot and no preview is superseded, and the time budget, which
 needs no cache, still bounds each request.
 """

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access.models import OfferCount, PaywallView
-from config import pagecache
+from caching import anonymous
 from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +125,7 @@ class TestPagesStayTheSameForEveryone:
         with django_assert_num_queries(0):  # from the page cache, the same bytes
             second = reader(ip="203.0.113.9").get(premium.get_absolute_url())
         assert second.content == first.content
-        assert pagecache.pages.entries
+        assert anonymous.pages.entries
 
     def test_the_call_to_action_of_a_free_lesson_counts_for_that_lesson(self, shop):
         series, free, _ = shop

@@ -182,7 +182,7 @@ def test_sign_ups_at_the_same_moment_answer_like_one_whatever_the_address(taken)
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_sign_ups_make_one_account_even_while_the_rate_limits_are_away(settings):
-    """With the shared cache away, as config/cache.py serves it then (every read misses, every
+    """With the shared cache away, as caching/backend.py serves it then (every read misses, every
     write is lost), the rate limits are open and every racer gets through: the one that makes
     the account and the ones that find it made all go on to the code page."""
     require_postgres()

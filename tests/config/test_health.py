@@ -28,7 +28,7 @@ def database_down(monkeypatch):
 
 @pytest.fixture
 def cache_down(settings):
-    from tests.config.test_cache import use_redis_at
+    from tests.caching.test_backend import use_redis_at
     from tests.e2e.servers import free_port
 
     use_redis_at(settings, free_port())

@@ -101,7 +101,7 @@ def test_redis_url_selects_the_redis_cache():
     result = manage(
         "shell", "-c", code, env={"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"}
     )
-    assert result.stdout.strip().splitlines()[-1] == "config.cache.FailSoftRedisCache"
+    assert result.stdout.strip().splitlines()[-1] == "caching.backend.FailSoftRedisCache"
 
 
 @pytest.mark.django_db

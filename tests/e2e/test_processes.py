@@ -189,10 +189,10 @@ def test_a_lesson_made_premium_while_redis_is_away_stops_being_served_in_full_wi
     tmp_path, static_root
 ):
     """Redis cut: a change made in another process cannot reach the workers through the
-    shared generation, so they keep nothing longer than pagecache.UNREAD_SECONDS. Polled
+    shared generation, so they keep nothing longer than generation.UNREAD_SECONDS. Polled
     until a deadline (the bound and a margin for two busy processes): no anonymous reader gets
     the full text after it, from a page kept before the cut or during it."""
-    from config import pagecache
+    from caching import generation
 
     require_redis()
     outage = Outage("127.0.0.1", 6379)
@@ -204,14 +204,14 @@ def test_a_lesson_made_premium_while_redis_is_away_stops_being_served_in_full_wi
     )
     manage("migrate", "-v0", env=env)
     manage("shell", "-c", MAKE_LESSON, env=env)
-    bound = max(pagecache.UNREAD_SECONDS, pagecache.GENERATION_CHECK_SECONDS)
+    bound = max(generation.UNREAD_SECONDS, generation.GENERATION_CHECK_SECONDS)
     try:
         with Gunicorn(env, workers=2) as server:
             page = server.url + "/series/outage/one/"
             for _ in range(10):  # kept by both workers
                 assert CANARY in Browser().request(page)[1]
             outage.cut()
-            time.sleep(pagecache.GENERATION_CHECK_SECONDS + 0.5)  # the workers find it away
+            time.sleep(generation.GENERATION_CHECK_SECONDS + 0.5)  # the workers find it away
             for _ in range(10):  # and keep the page again, in the outage
                 assert CANARY in Browser().request(page)[1]
             changed_at = float(manage("shell", "-v0", "-c", MAKE_PREMIUM, env=env))

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client as DjangoClient
 
 from access.models import AccessPin, Entitlement
-from config import pagecache
+from caching import generation
 from tests.access.helpers import REDEEM, issue
 from tests.e2e.front import Client, Front, require_nginx
 from tests.e2e.servers import PUBLIC_HOST, Gunicorn, server_env
@@ -32,7 +32,7 @@ CANARY = "CANARY-PREMIUM-SENTENCE"
 # changed: the page generation is read every GENERATION_CHECK_SECONDS; through the front,
 # nginx may keep a page s-maxage seconds and serve it stale-while-revalidate more (it counts
 # whole seconds: one more).
-APP_BOUND = pagecache.GENERATION_CHECK_SECONDS
+APP_BOUND = generation.GENERATION_CHECK_SECONDS
 FRONT_BOUND = APP_BOUND + settings.SHARED_CACHE_SECONDS + settings.SHARED_CACHE_STALE_SECONDS + 1
 # What two busy server processes on two cores may add to a request.
 MARGIN = 3

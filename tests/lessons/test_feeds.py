@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from access import services
-from lessons import caching
+from caching import responses
+from lessons import feeds
 from lessons.models import Lesson
 from lessons.services import delete_many, save_lesson, save_series, update_lessons
 from tests.factories import make_lesson, make_series
@@ -216,9 +217,9 @@ class TestCaching:
 
     def test_it_is_kept_no_longer_than_until_the_next_scheduled_lesson(self, site):
         # The scheduled lesson 4 is due in three days; one due sooner shortens the wait.
-        assert caching.seconds_to_keep() == caching.MAX_SECONDS
+        assert feeds.seconds_to_keep() == responses.MAX_SECONDS
         make_lesson(site, number=8, published_at=timezone.now() + timedelta(minutes=2))
-        assert 60 < caching.seconds_to_keep() <= 120
+        assert 60 < feeds.seconds_to_keep() <= 120
 
     def test_etag_and_last_modified_answer_304(self, client, site):
         response = client.get("/feed/")

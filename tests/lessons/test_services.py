@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from lessons import caching, services, share
+from caching import generation
+from lessons import services, share
 from lessons.models import Lesson, SearchEntry, Series
 from tests.factories import make_lesson, make_series, make_staff
 
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def version():
-    """The content version as it stands now, to compare with after a write."""
-    return caching.version()
+    """The content generation as it stands now, to compare with after a write."""
+    return generation.token()
 
 
 class TestSaveStaysPlain:
@@ -28,22 +29,22 @@ class TestSaveStaysPlain:
         series = Series(title="Plain", slug="plain", description="*Not rendered*")
         series.save()
         assert Series.objects.get().description_html == ""
-        assert caching.version() == version
+        assert generation.token() == version
 
     def test_a_lesson_save_renders_indexes_and_invalidates_nothing(self):
         lesson = Lesson(series=make_series(), number=1, title="T", slug="t", body="*Words*")
-        version = caching.version()
+        version = generation.token()
         lesson.save()
         stored = Lesson.objects.get(pk=lesson.pk)
         assert (stored.body_html, stored.teaser_html, stored.toc_html) == ("", "", "")
         assert not SearchEntry.objects.filter(lesson=lesson).exists()
-        assert caching.version() == version
+        assert generation.token() == version
 
     def test_a_delete_says_nothing_either(self):
         lesson = make_lesson()
-        version = caching.version()
+        version = generation.token()
         lesson.delete()
-        assert caching.version() == version
+        assert generation.token() == version
 
 
 class TestSavingServices:
@@ -52,11 +53,11 @@ class TestSavingServices:
         assert services.save_lesson(lesson) is True
         assert Lesson.objects.get(pk=lesson.pk).body_html == "<p><em>Words</em></p>"
         assert SearchEntry.objects.filter(lesson=lesson, part="public").exists()
-        assert caching.version() != version
+        assert generation.token() != version
 
     def test_a_lesson_whose_index_cannot_be_written_is_not_saved_half(self, monkeypatch):
         lesson = make_lesson(title="Before")
-        version = caching.version()
+        version = generation.token()
 
         def broken(lesson):
             raise RuntimeError("the index is away")
@@ -66,7 +67,7 @@ class TestSavingServices:
         with pytest.raises(RuntimeError):
             services.save_lesson(lesson)
         assert Lesson.objects.get(pk=lesson.pk).title == "Before"
-        assert caching.version() == version
+        assert generation.token() == version
 
     def test_a_series_whose_entries_cannot_follow_its_language_is_not_saved_half(self, monkeypatch):
         series = make_series(language="en")
@@ -94,9 +95,9 @@ class TestSavingServices:
 class TestBulkWrites:
     def test_update_lessons_invalidates_and_writes_the_index_again(self):
         lesson = make_lesson(access="free", body="Open text.")
-        version = caching.version()
+        version = generation.token()
         services.update_lessons(Lesson.objects.filter(pk=lesson.pk), access="premium")
-        assert caching.version() != version
+        assert generation.token() != version
         assert set(SearchEntry.objects.filter(lesson=lesson).values_list("part", flat=True)) == {
             "public",
             "full",
@@ -104,9 +105,9 @@ class TestBulkWrites:
 
     def test_a_queryset_update_alone_is_only_a_write(self):
         lesson = make_lesson(access="free")
-        version = caching.version()
+        version = generation.token()
         Lesson.objects.filter(pk=lesson.pk).update(access="premium")
-        assert caching.version() == version
+        assert generation.token() == version
         assert list(SearchEntry.objects.filter(lesson=lesson).values_list("part", flat=True)) == [
             "public"
         ]
@@ -114,10 +115,10 @@ class TestBulkWrites:
     def test_renumbering_swaps_numbers_and_invalidates(self):
         series = make_series()
         one, two = make_lesson(series, number=1), make_lesson(series, number=2)
-        version = caching.version()
+        version = generation.token()
         services.renumber_lessons({one.pk: 2, two.pk: 1})
         assert dict(series.lessons.values_list("pk", "number")) == {one.pk: 2, two.pk: 1}
-        assert caching.version() != version
+        assert generation.token() != version
 
 
 class TestTheAdminWritesThroughTheServices:
@@ -129,18 +130,18 @@ class TestTheAdminWritesThroughTheServices:
 
     def test_the_delete_selected_action_invalidates(self, admin):
         lesson = make_lesson()
-        version = caching.version()
+        version = generation.token()
         response = admin.post(
             reverse("admin:lessons_lesson_changelist"),
             {"action": "delete_selected", "_selected_action": [lesson.pk], "post": "yes"},
         )
         assert response.status_code == 302
         assert not Lesson.objects.exists()
-        assert caching.version() != version
+        assert generation.token() != version
 
     def test_publishing_a_series_from_the_list_invalidates(self, admin):
         series = make_series(is_published=False)
-        version = caching.version()
+        version = generation.token()
         response = admin.post(
             reverse("admin:lessons_series_changelist"),
             {
@@ -154,12 +155,12 @@ class TestTheAdminWritesThroughTheServices:
         )
         assert response.status_code == 302
         assert Series.objects.get().is_published
-        assert caching.version() != version
+        assert generation.token() != version
 
     def test_render_lessons_saves_through_them(self):
         lesson = make_lesson(body="*Again*")
         Lesson.objects.filter(pk=lesson.pk).update(body_html="<p>stale</p>")
-        version = caching.version()
+        version = generation.token()
         call_command("render_lessons", stdout=StringIO())
         assert Lesson.objects.get(pk=lesson.pk).body_html == "<p><em>Again</em></p>"
-        assert caching.version() != version
+        assert generation.token() != version

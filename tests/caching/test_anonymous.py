@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from access import services
-from config import pagecache
+from caching import anonymous, generation
 from lessons.models import Lesson
 from lessons.services import save_lesson
 from tests.access.helpers import REDEEM, issue
@@ -92,15 +92,15 @@ def test_only_promised_plain_pages_are_stored(status, cookie, marked, cache_cont
         response.set_cookie("csrftoken", "secret")
     if marked:
         response.anonymous_page = True
-    assert pagecache.storable(response) is stored
+    assert anonymous.storable(response) is stored
 
 
 def test_a_shared_cache_that_cannot_answer_is_passed_by(lesson, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache away")
 
-    monkeypatch.setattr(pagecache.cache, "get", broken)
-    monkeypatch.setattr(pagecache.cache, "set", broken)
+    monkeypatch.setattr(generation.cache, "get", broken)
+    monkeypatch.setattr(generation.cache, "set", broken)
     assert Client().get(lesson.get_absolute_url()).status_code == 200
     lesson.title = "Saved while the cache is away"
     save_lesson(lesson)
@@ -112,23 +112,23 @@ def test_other_workers_see_a_change_within_seconds(lesson, monkeypatch):
     Client().get(lesson.get_absolute_url())
     # The other worker's write, without this worker's own bookkeeping:
     QuerySet.update(lesson.__class__.objects.filter(pk=lesson.pk), title="Changed elsewhere")
-    pagecache.cache.set(pagecache.GENERATION, 42, None)  # what the other worker's save did
+    generation.cache.set(generation.KEY, 42, None)  # what the other worker's save did
     assert "Changed elsewhere" not in Client().get(lesson.get_absolute_url()).text
-    later = pagecache.time.monotonic() + pagecache.GENERATION_CHECK_SECONDS
-    monkeypatch.setattr(pagecache.time, "monotonic", lambda: later)
+    later = generation.time.monotonic() + generation.GENERATION_CHECK_SECONDS
+    monkeypatch.setattr(generation.time, "monotonic", lambda: later)
     assert "Changed elsewhere" in Client().get(lesson.get_absolute_url()).text
 
 
 def test_a_change_made_while_the_cache_was_away_reaches_other_workers_once_it_is_back(
     lesson, cache_outage
 ):
-    before = pagecache.cache.get(pagecache.GENERATION)
+    before = generation.cache.get(generation.KEY)
     cache_outage.start()
     lesson.title = "Changed while the cache was away"
     save_lesson(lesson)  # this worker's kept pages are stale at once; the cache missed the change
-    cache_outage.end()  # back, with what it held: it says so (config.cache.recovered)
-    assert pagecache.cache.get(pagecache.GENERATION) not in (before, None)
-    assert pagecache.cache.get(pagecache.GENERATION) == pagecache.pages.current_generation()
+    cache_outage.end()  # back, with what it held: it says so (caching.backend.recovered)
+    assert generation.cache.get(generation.KEY) not in (before, None)
+    assert generation.cache.get(generation.KEY) == generation.current()
 
 
 def test_each_scheme_is_kept_apart(lesson):
@@ -143,20 +143,20 @@ def test_each_scheme_is_kept_apart(lesson):
 
 class TestWhileTheGenerationCannotBeRead:
     """With the shared cache away, a change another worker makes cannot reach this one through
-    the generation: what this worker keeps (pages, the lessons pages.py keeps, the shared
-    parts) then lasts at most pagecache.UNREAD_SECONDS, so a lesson made premium elsewhere is
+    the generation: what this worker keeps (pages, the lessons pages.py keeps, the kept
+    parts) then lasts at most generation.UNREAD_SECONDS, so a lesson made premium elsewhere is
     not served in full past the bound."""
 
     SECRET = "OUTAGE-PREMIUM-SENTENCE"
-    # A change made elsewhere shows within the longer of the two (config/pagecache.py).
-    BOUND = max(pagecache.UNREAD_SECONDS, pagecache.GENERATION_CHECK_SECONDS)
+    # A change made elsewhere shows within the longer of the two (caching/generation.py).
+    BOUND = max(generation.UNREAD_SECONDS, generation.GENERATION_CHECK_SECONDS)
 
     @pytest.fixture
     def clock(self, monkeypatch):
         """This worker's monotonic clock, moved by the test (started before anything is
         kept, at a round number, so that steps of a quarter second add up exactly)."""
         now = [1000.0]
-        monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
+        monkeypatch.setattr(generation.time, "monotonic", lambda: now[0])
         return now
 
     @pytest.fixture
@@ -183,7 +183,7 @@ class TestWhileTheGenerationCannotBeRead:
         assert self.SECRET in client.get(url).text
         cache_outage.start()
         if kept == "during it":
-            clock[0] += pagecache.GENERATION_CHECK_SECONDS  # the cache is found away
+            clock[0] += generation.GENERATION_CHECK_SECONDS  # the cache is found away
             assert self.SECRET in client.get(url).text  # kept now, in the outage
         # Another worker makes it premium; its write to the shared cache is lost.
         QuerySet.update(Lesson.objects.filter(pk=lesson.pk), access=Lesson.Access.PREMIUM)
@@ -209,22 +209,22 @@ class TestWhileTheGenerationCannotBeRead:
         self, lesson, clock, cache_outage
     ):
         cache_outage.start()
-        clock[0] += pagecache.GENERATION_CHECK_SECONDS
-        first = pagecache.pages.current_generation()
-        assert first == pagecache.pages.current_generation()
-        clock[0] += pagecache.UNREAD_SECONDS
-        assert pagecache.pages.current_generation() != first
+        clock[0] += generation.GENERATION_CHECK_SECONDS
+        first = generation.current()
+        assert first == generation.current()
+        clock[0] += generation.UNREAD_SECONDS
+        assert generation.current() != first
 
     def test_a_request_works_under_one_generation_from_start_to_end(self, lesson, clock):
-        with pagecache.pages.pinned():
-            pinned = pagecache.pages.current_generation()
-            pagecache.cache.set(pagecache.GENERATION, 42, None)  # another worker's write
-            clock[0] += pagecache.GENERATION_CHECK_SECONDS
-            assert pagecache.pages.current_generation() == pinned
-        assert pagecache.pages.current_generation() == 42  # the next request sees it
-        with pagecache.pages.pinned():
-            pagecache.invalidate()  # but a request's own write shows to it at once
-            assert pagecache.pages.current_generation() not in (pinned, 42)
+        with generation.pinned():
+            pinned = generation.current()
+            generation.cache.set(generation.KEY, 42, None)  # another worker's write
+            clock[0] += generation.GENERATION_CHECK_SECONDS
+            assert generation.current() == pinned
+        assert generation.current() == 42  # the next request sees it
+        with generation.pinned():
+            generation.invalidate()  # but a request's own write shows to it at once
+            assert generation.current() not in (pinned, 42)
 
 
 class TestThePinFormOnSharedPages:

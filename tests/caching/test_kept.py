@@ -10,7 +10,7 @@ from django.urls import reverse
 from access import services
 from access.offer.services import save_offer
 from accounts.models import User
-from lessons import pages
+from caching import kept
 from lessons.models import Lesson
 from tests.factories import make_lesson, make_user
 
@@ -87,26 +87,25 @@ def test_the_language_switch_links_to_the_page_it_is_on(series, free_lesson):
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 
 
-def test_each_reader_gets_their_own_csrf_token_in_a_shared_part(premium_lesson):
-    """The paywall's PIN form is kept for every logged-in reader without access; the token in
-    it is each reader's own, and the kept part holds none."""
+def test_each_reader_gets_their_own_csrf_token_in_a_shared_part(series, free_lesson):
+    """The end of a lesson ("Mark as done") is kept for every logged-in reader who has not
+    finished it; the token in it is each reader's own, and the kept part holds none."""
     readers = []
     for email in ("one@example.com", "two@example.com"):
         client = Client(enforce_csrf_checks=True)
         client.force_login(make_user(email=email))
-        tokens = set(CSRF.findall(page(client, premium_lesson)))
+        tokens = set(CSRF.findall(page(client, free_lesson)))
         assert len(tokens) == 1 and "" not in tokens
         readers.append((client, tokens.pop()))
     (_, first_token), (second, second_token) = readers
     assert first_token != second_token
-    kept = "".join(str(entry[2]) for entry in pages.fragments.entries.values())
-    assert "csrfmiddlewaretoken" in kept
-    assert first_token not in kept and second_token not in kept
-    # Each token is good for its own reader's POST: a wrong PIN, not a CSRF failure.
-    response = second.post(
-        reverse("access:redeem"), {"pin": "WRONG-PIN", "csrfmiddlewaretoken": second_token}
-    )
-    assert response.status_code != 403
+    held = "".join(str(entry[2]) for entry in kept.fragments.entries.values())
+    assert "csrfmiddlewaretoken" in held and kept.CSRF_MARKER in held
+    assert first_token not in held and second_token not in held
+    # Each token is good for its own reader's POST.
+    progress = reverse("lessons:progress", args=[series.slug, free_lesson.slug])
+    response = second.post(progress, {"state": "done", "csrfmiddlewaretoken": second_token})
+    assert response.status_code == 303
 
 
 def test_an_anonymous_page_asks_for_no_csrf_token(premium_lesson):

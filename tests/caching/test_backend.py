@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 
-import config.cache
+from caching import backend
 from tests.access.helpers import REDEEM
 from tests.e2e.servers import Outage, free_port
 from tests.redis_server import REDIS, require_redis
@@ -22,13 +22,13 @@ def use_redis_at(settings, port: int) -> None:
     and a key prefix of this test's own, never anyone else's keys."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.FailSoftRedisCache",
+            "BACKEND": "caching.backend.FailSoftRedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/7",
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
-    config.cache.FailSoftRedisCache._outages.clear()
+    backend.FailSoftRedisCache._outages.clear()
 
 
 @pytest.fixture
@@ -76,11 +76,11 @@ def test_an_outage_costs_one_short_timeout_and_one_log_line_not_one_per_call(
 ):
     request.getfixturevalue(fault)
     started = time.monotonic()
-    with caplog.at_level(logging.ERROR, logger="config.cache"):
+    with caplog.at_level(logging.ERROR, logger="caching.backend"):
         for _ in range(200):
             caches["default"].get("k")
     assert time.monotonic() - started < 2  # one 0.25 s timeout, then Redis is left alone
-    lines = [r.getMessage() for r in caplog.records if r.name == "config.cache"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "caching.backend"]
     assert len(lines) == 1
     assert "Cache unreachable" in lines[0] and "rate limits are off" in lines[0]
 
@@ -94,33 +94,30 @@ def test_redis_is_tried_again_after_the_interval_and_its_return_is_logged(
     assert cache.get("k") is None
     proxied_redis.restore()
     assert cache.get("k") is None  # still within the interval: not asked
-    clock = time.monotonic() + config.cache.RETRY_SECONDS + 1
-    monkeypatch.setattr(config.cache.time, "monotonic", lambda: clock)
-    with caplog.at_level(logging.WARNING, logger="config.cache"):
+    clock = time.monotonic() + backend.RETRY_SECONDS + 1
+    monkeypatch.setattr(backend.time, "monotonic", lambda: clock)
+    with caplog.at_level(logging.WARNING, logger="caching.backend"):
         assert cache.get("k") == "before"
     assert any("is back after" in r.getMessage() for r in caplog.records)
 
 
-def test_its_return_renews_the_content_version_and_the_page_generation(proxied_redis, monkeypatch):
-    """Writes made while Redis was away were lost (a lesson made premium renewed a version
-    nobody saw): when it answers again, nothing cached before is used."""
-    from config import pagecache
-    from lessons import caching
+def test_its_return_renews_the_content_generation(proxied_redis, monkeypatch):
+    """Writes made while Redis was away were lost (a lesson made premium renewed a generation
+    nobody saw): when it answers again, nothing kept before is used."""
+    from caching import generation
 
     cache = caches["default"]
-    version = caching.version()
-    pagecache.invalidate()
-    generation = cache.get(pagecache.GENERATION)
+    generation.invalidate()
+    before = cache.get(generation.KEY)
     proxied_redis.cut()
     assert cache.get("k") is None
     proxied_redis.restore()
-    clock = time.monotonic() + config.cache.RETRY_SECONDS + 1
-    monkeypatch.setattr(config.cache.time, "monotonic", lambda: clock)
+    clock = time.monotonic() + backend.RETRY_SECONDS + 1
+    monkeypatch.setattr(backend.time, "monotonic", lambda: clock)
     # The first call that reaches Redis again: this worker's own read of the generation.
-    current = pagecache.pages.current_generation()
-    assert caching.version() != version
-    assert cache.get(pagecache.GENERATION) not in (generation, None)
-    assert current == cache.get(pagecache.GENERATION)  # not the one read as Redis came back
+    current = generation.current()
+    assert cache.get(generation.KEY) not in (before, None)
+    assert current == cache.get(generation.KEY)  # not the one read as Redis came back
 
 
 def test_a_ping_always_asks_redis(proxied_redis):

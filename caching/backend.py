@@ -7,8 +7,8 @@ reached, this backend behaves as an empty cache that loses every write: reads mi
 (`add` among them) report success. Log-in, sign-up and reset keep working, their rate limits
 open until Redis is back; the outage is logged as an error once a minute per process.
 
-When Redis answers again, `recovered` is sent: anything whose freshness rests on a write made
-during the outage (lessons.caching's content version, the page cache's generation) is renewed.
+When Redis answers again, `recovered` is sent: the content generation, whose freshness rests
+on writes made during the outage, is renewed (caching.apps).
 
 After a failure Redis is left alone for RETRY_SECONDS, so a Redis that hangs instead of
 refusing costs a request one short socket timeout per interval, not one per cache call.

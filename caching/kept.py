@@ -1,0 +1,177 @@
+"""Pages and parts of pages kept in the worker, made from their key's data alone.
+
+`{% shared "name" var=value … %}…{% endshared %}` (caching/templatetags/shared.py) renders its
+content once per key and keeps it in `fragments`. The content is rendered from a context that
+holds the named values and nothing else: no request, no user, no message, none of the page's
+other variables. The key is made of the same values (caching.keys.part_key), with the
+language and the address's scheme and host. So a part cannot show what its key does not name:
+a reader's data reaches it only when it is passed to it by name, and then it names the key.
+
+Beside the named values a kept part sees CONSTANTS only: the site's name, the language, and a
+marker in place of the CSRF token. The request's own token replaces the marker on the way out
+(`with_token`), so kept HTML never holds a real token, and a request whose page shows none
+does not ask for one.
+
+A whole page is kept the same way, per tier rather than per reader (`render_page`, as Ghost
+keeps members' pages): the view passes what the page shows every reader of its tier
+(`shared`: the lesson, its body or its teaser, whether it is read in full…) and what is the
+reader's own (`own`). The page is rendered once from `shared` alone, each `{% own %}…{% endown %}`
+block in it left as a hole, and kept by `shared`'s key with the address's languages; on every
+request the holes are filled in from the request's whole context (the header's account links,
+messages, the paywall's PIN form, the call to action, the follow box, the progress marks).
+
+With KEPT_TEMPLATES_STRICT (on in tests and with DEBUG) a kept part or page that reads a
+variable it was not given fails loudly (UnnamedVariable), instead of showing nothing: a
+maintainer who adds `{{ user.email }}` to a shared include gets a failing test, not a leak and
+not a blank.
+"""
+
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import Context, RequestContext
+from django.template.context import RenderContext
+from django.template.loader import get_template
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+
+from caching import keys
+from caching.stores import Store
+from config.context_processors import site
+
+# Random for each process, so no text from an author or a reader can contain it.
+CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
+HOLE_MARKER = f"\x00own-{secrets.token_hex(16)}\x00"
+FRAGMENTS_MAX_BYTES = 8 * 1024 * 1024
+
+fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES)
+
+
+class UnnamedVariable(Exception):
+    """A kept part read a variable its {% shared %} tag did not pass."""
+
+
+class KeptContext(Context):
+    """The context of a kept part: its named values and the constants, nothing of the page's.
+    When `strict`, reading a name it does not hold raises UnnamedVariable (the template
+    engine would otherwise show nothing, which hides the mistake)."""
+
+    def __init__(
+        self, values: dict, *, name: str, where: tuple, strict: bool, holes=None, **options
+    ):
+        super().__init__(values, **options)
+        self.part_name, self.where, self.strict = name, where, strict
+        # While a whole page is kept: the {% own %} blocks left as holes, in order.
+        self.holes = holes
+
+    def __getitem__(self, key):
+        try:
+            return super().__getitem__(key)
+        except KeyError:
+            if self.strict:
+                raise UnnamedVariable(
+                    f'The kept part "{self.part_name}" reads "{key}", which its '
+                    f"{{% shared %}} tag does not pass: pass it by name ({key}=…), which puts "
+                    f"it in the part's key, or show it outside the kept part."
+                ) from None
+            raise
+
+    def new(self, values=None):
+        context = super().new(values)
+        context.part_name, context.where, context.strict = self.part_name, self.where, self.strict
+        context.holes = self.holes
+        return context
+
+
+def constants() -> dict:
+    """What every kept part may read besides its named values: the same for every reader."""
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "LANGUAGE_CODE": translation.get_language(),
+        "csrf_token": CSRF_MARKER,
+    }
+
+
+def with_token(html: str, token: Callable[[], object]) -> SafeString:
+    """Kept HTML with the request's own CSRF token (`token()`, asked only when needed)."""
+    if CSRF_MARKER in html:
+        html = html.replace(CSRF_MARKER, str(token() or ""))
+    return mark_safe(html)  # noqa: S308 (rendered, and escaped, by the template engine)
+
+
+def _kept_context(outer: Context, name: str, values: dict, where: tuple, holes=None):
+    context = KeptContext(
+        {**constants(), **values},
+        name=name,
+        where=where,
+        strict=settings.KEPT_TEMPLATES_STRICT,
+        holes=holes,
+        autoescape=outer.autoescape,
+        use_l10n=outer.use_l10n,
+        use_tz=outer.use_tz,
+    )
+    context.template, context.template_name = outer.template, outer.template_name
+    context.render_context = RenderContext()
+    return context
+
+
+def render_part(outer: Context, name: str, values: dict, nodelist) -> SafeString:
+    """`nodelist` rendered from `values` alone (kept by their key), with `outer`'s CSRF token.
+    Inside a page being kept, it is rendered the same way but kept only as part of the page."""
+    if isinstance(outer, KeptContext):
+        return nodelist.render(_kept_context(outer, name, values, outer.where, outer.holes))
+    request = getattr(outer, "request", None) or outer.get("request")
+    where = keys.address(request)
+    key = keys.part_key(name, values, where)
+    html = fragments.get(key, lambda: nodelist.render(_kept_context(outer, name, values, where)))
+    return with_token(html, lambda: outer.get("csrf_token", ""))
+
+
+def render_own(context: Context, node) -> str:
+    """An {% own %} block: rendered in place on a page rendered for its reader alone, left as a
+    hole in a page being kept (filled in by `render_page` on each request)."""
+    if isinstance(context, KeptContext):
+        if context.holes is None:  # inside a kept part: nothing of the reader to show
+            return node.nodelist.render(context)
+        context.holes.append(node)
+        return HOLE_MARKER
+    return node.nodelist.render(context)
+
+
+def render_page(request, template_name: str, *, shared: dict, own: dict) -> HttpResponse:
+    """`render()` for a page kept per tier: rendered once from `shared` (and the address's
+    languages), kept, its {% own %} holes filled in from the whole context (`shared`, `own`,
+    the request's) on every request. A reader who is not logged in gets the page rendered
+    whole (their page is the same for every anonymous reader: caching.anonymous keeps it)."""
+    if not request.user.is_authenticated:
+        return render(request, template_name, {**shared, **own})
+    template = get_template(template_name).template
+    values = {**shared, "page_languages": list(site(request)["page_languages"])}
+    where = keys.address(request)
+
+    def render_kept():
+        holes: list = []
+        context = _kept_context(Context(), f"page:{template_name}", values, where, holes)
+        html = template.render(context)
+        return tuple(html.split(HOLE_MARKER)), tuple(holes)
+
+    texts, holes = fragments.get(keys.part_key(f"page:{template_name}", values, where), render_kept)
+    context = RequestContext(request, {**shared, **own})
+    parts = [texts[0]]
+    with context.bind_template(template):
+        for node, text in zip(holes, texts[1:], strict=True):
+            parts.append(node.nodelist.render(context))
+            parts.append(text)
+    return HttpResponse(with_token("".join(parts), lambda: get_token(request)))
+
+
+def derived(function, *args, **kwargs) -> keys.Derived:
+    """`function(*args, **kwargs)`, worked out only when a kept part that shows it is made, and
+    named in keys by the function and its arguments. A request among the arguments stands for
+    its address: the function may read its scheme and host (to build absolute links), nothing
+    else of it."""
+    return keys.Derived(function, *args, **kwargs)

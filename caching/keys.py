@@ -1,0 +1,127 @@
+"""Keys, built in one place from the data a kept thing is made of; never written by hand.
+
+A kept page for anonymous readers is named by its address (`address_key`); a kept part of a
+page by its name, the values it is rendered from, the language and the address's scheme and
+host (`part_key`). The generation (caching.generation) is kept beside every entry, not in its
+key. `key_of` turns each value into something that names it: a value it does not know how to
+name is refused (TypeError), never named by a part of it.
+"""
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import hashlib
+import uuid
+
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.functional import Promise, SimpleLazyObject, empty
+
+_ATOMS = (int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
+          datetime.timedelta, uuid.UUID)  # fmt: skip
+LONG_TEXT = 200  # characters; a longer text is named by its digest
+
+
+def address_key(request) -> str:
+    """Everything an anonymous page depends on: its address (scheme, host, path and query;
+    canonical links and share tags name the scheme) and its language, which is the
+    address's (config/languages.py)."""
+    language = translation.get_language()
+    return f"{language}:{request.scheme}://{request.get_host()}{request.get_full_path()}"
+
+
+def address(request) -> tuple[str, str]:
+    """The scheme and host absolute links of a kept part name ("" without a request)."""
+    if request is None:
+        return ("", "")
+    return (request.scheme, request.get_host())
+
+
+def part_key(name: str, values: dict, where: tuple[str, str]) -> tuple:
+    """The key of the part `name` rendered from `values` (and nothing else) at the address
+    `where` (caching.keys.address) in the current language."""
+    named = repr(key_of(values)).encode()
+    return (
+        "part",
+        name,
+        translation.get_language() or "",
+        *where,
+        hashlib.sha256(named).hexdigest(),
+    )
+
+
+def key_of(value, _seen=None):
+    """What names `value` in a key: itself for a number, date, short text or enum; a digest
+    for a long text; each item for a list, a tuple, a set or a dict; each field for a
+    dataclass; for a model instance its model, primary key, the related objects fetched with
+    it and every attribute a query or a view added to it (annotations, worked-out ranges),
+    since within one generation those are all it can differ by; the declared key of a derived
+    value (caching.kept.derived). Anything else raises TypeError."""
+    seen = set() if _seen is None else _seen
+    if isinstance(value, Derived):
+        return value.kept_key
+    if isinstance(value, str | Promise):
+        text = str(value)
+        if len(text) <= LONG_TEXT:
+            return text
+        return ("text", len(text), hashlib.sha256(text.encode()).hexdigest())
+    if isinstance(value, enum.Enum):
+        return (type(value).__qualname__, value.value)
+    if isinstance(value, _ATOMS):
+        return value
+    if isinstance(value, SimpleLazyObject):
+        if value._wrapped is empty:
+            value._setup()
+        return key_of(value._wrapped, seen)
+    if id(value) in seen:
+        return ("again", type(value).__qualname__)
+    seen.add(id(value))
+    if isinstance(value, list | tuple):
+        return tuple(key_of(item, seen) for item in value)
+    if isinstance(value, set | frozenset):
+        return ("set", *sorted((key_of(item, seen) for item in value), key=repr))
+    if isinstance(value, dict):
+        return ("dict", *sorted((str(k), key_of(v, seen)) for k, v in value.items()))
+    if isinstance(value, Model):
+        return _model_key(value, seen)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__qualname__,
+            *(key_of(getattr(value, field.name), seen) for field in dataclasses.fields(value)),
+        )
+    raise TypeError(f"A {type(value).__qualname__} cannot name a kept part: pass what it shows.")
+
+
+def _model_key(instance: Model, seen: set) -> tuple:
+    fields = {field.attname for field in instance._meta.concrete_fields}
+    added = tuple(
+        (name, key_of(value, seen))
+        for name, value in sorted(vars(instance).items())
+        if name not in fields and not name.startswith("_")
+    )
+    related = tuple(
+        (name, key_of(value, seen)) for name, value in sorted(instance._state.fields_cache.items())
+    )
+    return (instance._meta.label, instance.pk, added, related)
+
+
+class Derived(SimpleLazyObject):
+    """A value worked out from named arguments only when a kept part that shows it is made
+    (caching.kept.derived): named in keys by its function and arguments, never evaluated for
+    the key."""
+
+    def __init__(self, function, *args, **kwargs):
+        arguments = tuple(
+            ("address", *address(arg)) if isinstance(arg, HttpRequest) else key_of(arg)
+            for arg in args
+        )
+        options = tuple(sorted((name, key_of(arg)) for name, arg in kwargs.items()))
+        self.__dict__["kept_key"] = (
+            "derived",
+            f"{function.__module__}.{function.__qualname__}",
+            arguments,
+            options,
+        )
+        super().__init__(lambda: function(*args, **kwargs))

@@ -1,0 +1,266 @@
+"""A kept part cannot show what its key does not name: it is rendered from the values its
+{% shared %} tag passes by name and nothing else, and in tests a part that reads any other
+variable fails loudly (KEPT_TEMPLATES_STRICT). The maintainer who adds `{{ user.email }}` to a
+shared include gets a failing suite, not one reader's address on another reader's page."""
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.http import HttpRequest
+from django.template import Context, Engine, TemplateSyntaxError
+from django.test import Client, RequestFactory
+from django.utils import translation
+
+from caching import kept, keys
+from lessons import pages
+from lessons.models import Lesson
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
+# Every include a lesson page keeps ({% shared %} in base.html and lesson.html).
+KEPT_INCLUDES = [
+    "includes/_header.html",
+    "includes/_footer.html",
+    "includes/_share_meta.html",
+    "includes/_lesson_end.html",
+    "includes/_pager.html",
+]
+READER_DATA = [
+    "{{ user.email }}",
+    "{% if request.user.is_staff %}staff{% endif %}",
+    "{{ messages }}",
+]
+
+
+@pytest.fixture
+def maintainer_edits(settings, tmp_path):
+    """Copy a template into a folder searched before the site's, with a line added: what a
+    maintainer's one-line change to it would be."""
+
+    def edit(name: str, added: str) -> None:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text((TEMPLATES / name).read_text(encoding="utf-8") + added, encoding="utf-8")
+        engine = {**settings.TEMPLATES[0]}
+        engine["DIRS"] = [tmp_path, *engine["DIRS"]]
+        settings.TEMPLATES = [engine, *settings.TEMPLATES[1:]]
+
+    return edit
+
+
+def logged_in(email="reader.one@example.com") -> Client:
+    client = Client()
+    client.force_login(make_user(email=email))
+    return client
+
+
+@pytest.fixture
+def lesson_with_neighbours(series, free_lesson, premium_lesson):
+    return free_lesson
+
+
+@pytest.mark.parametrize("include", KEPT_INCLUDES)
+@pytest.mark.parametrize("added", READER_DATA)
+def test_reader_data_added_to_a_kept_include_fails_the_suite(
+    maintainer_edits, lesson_with_neighbours, include, added
+):
+    maintainer_edits(include, added)
+    with pytest.raises(kept.UnnamedVariable, match="does not pass"):
+        logged_in().get(lesson_with_neighbours.get_absolute_url())
+
+
+def test_the_same_page_renders_without_the_edit(lesson_with_neighbours):
+    """The control: the lesson page, as it is, reads nothing its kept parts were not given."""
+    html = logged_in().get(lesson_with_neighbours.get_absolute_url()).text
+    assert "Log out" in html and "Mark as done" in html and 'rel="next"' in html
+
+
+def test_without_strict_mode_the_added_variable_shows_nothing_and_leaks_nothing(
+    settings, maintainer_edits, lesson_with_neighbours
+):
+    """In production (strict mode off) the mistake cannot leak either: the kept part never
+    had the reader to show."""
+    settings.KEPT_TEMPLATES_STRICT = False
+    maintainer_edits("includes/_header.html", "<p id=who>{{ user.email }}</p>")
+    url = lesson_with_neighbours.get_absolute_url()
+    first = logged_in("first.reader@example.com").get(url).text
+    second = logged_in("second.reader@example.com").get(url).text
+    assert "<p id=who></p>" in first and "<p id=who></p>" in second
+    assert "first.reader@example.com" not in second
+    assert "@example.com" not in first
+
+
+def render(source: str, context: dict, request=None) -> str:
+    engine = Engine(libraries={"shared": "caching.templatetags.shared"})
+    template = engine.from_string("{% load shared %}" + source)
+    if request is not None:
+        context = {**context, "request": request}
+    return template.render(Context(context))
+
+
+class TestTheSharedTag:
+    def test_it_sees_the_named_values_and_the_constants_only(self, settings):
+        settings.SITE_NAME = "The Site"
+        source = (
+            '{% shared "part" title=page.title %}{{ title }}|{{ SITE_NAME }}|'
+            "{{ LANGUAGE_CODE }}{% endshared %}"
+        )
+        with translation.override("id"):
+            assert render(source, {"page": {"title": "One"}}) == "One|The Site|id"
+
+    def test_a_variable_of_the_page_not_passed_is_refused(self):
+        with pytest.raises(kept.UnnamedVariable, match='reads "secret"'):
+            render('{% shared "part" %}{{ secret }}{% endshared %}', {"secret": "hidden"})
+
+    def test_an_if_on_a_variable_not_passed_is_refused_too(self):
+        with pytest.raises(kept.UnnamedVariable):
+            render('{% shared "part" %}{% if user.is_staff %}x{% endif %}{% endshared %}', {})
+
+    def test_loop_and_with_variables_are_its_own(self):
+        source = (
+            '{% shared "part" items=items %}{% for item in items %}{% with n=item %}{{ n }}'
+            "{% endwith %}{% endfor %}{% endshared %}"
+        )
+        assert render(source, {"items": [1, 2]}) == "12"
+
+    def test_each_set_of_values_is_kept_apart(self):
+        source = '{% shared "part" who=who %}{{ who }}{% endshared %}'
+        assert render(source, {"who": "one"}) == "one"
+        assert render(source, {"who": "two"}) == "two"
+        assert render(source, {"who": "one"}) == "one"
+        assert len(kept.fragments.entries) == 2
+
+    def test_a_value_named_by_the_page_but_not_passed_does_not_split_the_part(self):
+        source = '{% shared "part" %}same{% endshared %}'
+        render(source, {"who": "one"})
+        render(source, {"who": "two"})
+        assert len(kept.fragments.entries) == 1
+
+    def test_the_scheme_and_host_name_the_key(self, settings):
+        settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+        source = '{% shared "part" %}same{% endshared %}'
+        factory = RequestFactory()
+        render(source, {}, factory.get("/", secure=True))
+        render(source, {}, factory.get("/"))
+        render(source, {}, factory.get("/", HTTP_HOST="other.example"))
+        assert len(kept.fragments.entries) == 3
+
+    def test_the_csrf_token_is_each_requests_own_and_never_kept(self):
+        source = '{% shared "form" %}<input value="{{ csrf_token }}">{% endshared %}'
+        assert render(source, {"csrf_token": "ONE"}) == '<input value="ONE">'
+        assert render(source, {"csrf_token": "TWO"}) == '<input value="TWO">'
+        (entry,) = kept.fragments.entries.values()
+        assert kept.CSRF_MARKER in entry[2] and "ONE" not in entry[2]
+
+    @pytest.mark.parametrize(
+        "tag",
+        [
+            "{% shared %}",
+            "{% shared name %}",
+            '{% shared "part" lesson.pk %}',
+            '{% shared "part" who=who extra %}',
+        ],
+    )
+    def test_it_takes_a_quoted_name_and_named_values_only(self, tag):
+        with pytest.raises(TemplateSyntaxError):
+            render(tag + "x{% endshared %}", {"who": 1})
+
+
+class TestKeys:
+    def test_a_value_it_cannot_name_is_refused(self):
+        with pytest.raises(TypeError, match="cannot name a kept part"):
+            keys.key_of(HttpRequest())
+        with pytest.raises(TypeError):
+            keys.key_of(object())
+
+    def test_plain_values_name_themselves_and_long_texts_by_their_digest(self):
+        when = datetime.date(2026, 1, 2)
+        assert keys.key_of([1, "a", None, when]) == (1, "a", None, when)
+        long_one, long_two = "x" * 1000, "x" * 999 + "y"
+        assert keys.key_of(long_one) != keys.key_of(long_two)
+        assert len(repr(keys.key_of(long_one))) < 200
+
+    def test_a_model_instance_is_named_by_what_was_added_to_it_as_well(self, free_lesson):
+        lesson = Lesson.objects.get(pk=free_lesson.pk)
+        plain = keys.key_of(lesson)
+        lesson.opened_by_this_reader = True  # a view that marked a shared instance
+        assert keys.key_of(lesson) != plain
+
+    def test_the_lessons_pages_keeps_for_staff_and_readers_are_named_apart(
+        self, series, free_lesson
+    ):
+        """Staff see drafts: what lessons.pages worked out for them (the series' ranges, the
+        neighbours) must not name the same kept part as a reader's."""
+        Lesson.objects.create(
+            series=series, number=5, slug="draft", title="Draft", status=Lesson.Status.DRAFT
+        )
+        staff = pages.lesson_page(series.slug, free_lesson.slug, staff=True)
+        reader = pages.lesson_page(series.slug, free_lesson.slug, staff=False)
+        assert keys.key_of(staff) != keys.key_of(reader)
+
+    def test_a_derived_value_is_named_without_being_worked_out(self):
+        worked_out = []
+
+        def meta(request, title):
+            worked_out.append(title)
+            return {"url": request.build_absolute_uri("/"), "title": title}
+
+        request = RequestFactory().get("/", secure=True)
+        value = kept.derived(meta, request, "One")
+        assert keys.key_of(value) == keys.key_of(kept.derived(meta, request, "One"))
+        assert keys.key_of(value) != keys.key_of(kept.derived(meta, request, "Two"))
+        plain = RequestFactory().get("/")
+        assert keys.key_of(value) != keys.key_of(kept.derived(meta, plain, "One"))
+        assert worked_out == []
+        assert value["url"] == "https://testserver/"
+        assert worked_out == ["One"]
+
+
+class TestPagesKeptPerTier:
+    """A logged-in reader's lesson page is kept once per tier (the lesson, read in full or
+    not, the address), with the reader's own parts filled in around it on each request."""
+
+    @staticmethod
+    def kept_pages() -> list:
+        return [
+            entry[2] for key, entry in kept.fragments.entries.items() if key[1].startswith("page:")
+        ]
+
+    def test_readers_of_one_tier_share_one_page_and_another_tier_gets_its_own(self, premium_lesson):
+        from access import services
+
+        url = premium_lesson.get_absolute_url()
+        for email in ("one@example.com", "two@example.com", "three@example.com"):
+            logged_in(email).get(url)
+        assert len(self.kept_pages()) == 1  # the teaser's, for all three
+        buyer = make_user(email="buyer@example.com")
+        services.grant(user=buyer, series=premium_lesson.series)
+        client = Client()
+        client.force_login(buyer)
+        assert "SECRET-PREMIUM-SENTENCE" in client.get(url).text
+        assert len(self.kept_pages()) == 2
+        (teaser,) = [p for p in self.kept_pages() if "SECRET-PREMIUM-SENTENCE" not in str(p)]
+        assert "Public opening" in str(teaser)
+
+    def test_a_kept_page_holds_nothing_of_its_reader(self, free_lesson):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user(email="someone.particular@example.com"))
+        html = client.get(free_lesson.get_absolute_url()).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+        ((texts, holes),) = self.kept_pages()
+        skeleton = "".join(texts)
+        assert holes  # the header, the messages, the lesson's end, the offer…
+        assert "Log out" not in skeleton and "Log out" in html  # the header is a hole
+        assert token not in skeleton and "someone.particular" not in skeleton
+        assert kept.CSRF_MARKER not in html
+
+    def test_an_own_block_inside_a_kept_part_has_no_reader_to_show(self):
+        source = '{% shared "part" %}{% own %}[{{ title }}]{% endown %}{% endshared %}'
+        with pytest.raises(kept.UnnamedVariable):
+            render(source, {"title": "page's"})
+        assert render("{% own %}[{{ title }}]{% endown %}", {"title": "own"}) == "[own]"
