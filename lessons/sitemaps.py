@@ -12,8 +12,13 @@ from django.urls import reverse
 
 from lessons.models import Lesson, Series
 
+SITEMAP_URLS = 10_000
+
 
 class _InEveryLanguage(Sitemap):
+    # Addresses per file (each page in each language counts once): /sitemap.xml is an index
+    # of the sections' files, a section longer than this is split into pages (?p=2, …).
+    limit = SITEMAP_URLS
     i18n = True
     alternates = True
     x_default = True
