@@ -3,7 +3,9 @@ process, by a reader with access, under cProfile, on the database `make bench` l
 (DATABASE_URL, REDIS_URL as for `make bench`; production settings, DEBUG off).
 
     python -m bench.profile [--path /series/became-ai-engineer/models-tokens-and-context-windows/]
-                            [--requests 500] [--top 25]
+                            [--requests 500] [--top 25] [--anonymous] [--cold]
+
+--cold: every lesson of the 500-lesson series in turn instead of one page (as cold_ visits).
 
 Prints the milliseconds per request (without the profiler, then with it), the queries of one
 request, and the functions that take the most time of their own.
@@ -13,6 +15,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import tempfile
 import time
 
 from bench.run import PG_URL, REDIS_URL
@@ -25,6 +28,8 @@ def main():
     parser.add_argument("--path", default=DEFAULT_PATH)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--anonymous", action="store_true")
+    parser.add_argument("--cold", action="store_true")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -37,36 +42,53 @@ def main():
         DATABASE_URL=os.environ.get("DATABASE_URL") or PG_URL,
         REDIS_URL=os.environ.get("REDIS_URL") or REDIS_URL,
         CACHE_KEY_PREFIX="bench-profile",
+        STATIC_ROOT=os.path.join(tempfile.gettempdir(), "lessons-profile-static"),
         LOG_LEVEL="WARNING",
     )
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from access import services
     from access.models import Entitlement
+    from lessons.models import Lesson
 
     reader = Entitlement.objects.filter(series__slug="became-ai-engineer").first().user
+    paths = [args.path]
+    if args.cold:
+        cold = Lesson.objects.filter(series__slug="imported").select_related("series")
+        paths = [lesson.get_absolute_url() for lesson in cold.order_by("number")]
+        services.grant(user=reader, series=cold[0].series)
     client = Client()
-    client.force_login(reader)
-    for _ in range(20):  # warm: what a worker keeps is kept
-        assert client.get(args.path).status_code == 200
+    if not args.anonymous:
+        client.force_login(reader)
+    for path in paths[:20]:  # warm: what a worker keeps is kept
+        assert client.get(path).status_code == 200
     with CaptureQueriesContext(connection) as queries:
-        client.get(args.path)
+        client.get(paths[-1])
+
+    def visit(n):
+        client.get(paths[n % len(paths)])
+
     started = time.perf_counter()
-    for _ in range(args.requests):
-        client.get(args.path)
+    for n in range(args.requests):
+        visit(n)
     plain = (time.perf_counter() - started) / args.requests * 1000
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for _ in range(args.requests):
-        client.get(args.path)
+    for n in range(args.requests, 2 * args.requests):
+        visit(n)
     profiler.disable()
     profiled = (time.perf_counter() - started) / args.requests * 1000
-    print(f"{args.path} as {reader.email}, {connection.vendor}")
+    who = "anonymous" if args.anonymous else reader.email
+    print(f"{paths[0]}{' and on' if args.cold else ''} as {who}, {connection.vendor}")
     print(f"{plain:.2f} ms a request ({profiled:.2f} ms profiled); {len(queries)} queries:")
     for query in queries.captured_queries:
         print(f"  {query['sql'][:150]}")

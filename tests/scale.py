@@ -21,9 +21,13 @@ def _entries_for(lessons: list[Lesson], models: dict[str, list[SearchEntry]]) ->
     """Copies of the model lesson's entries (by access) for each lesson, with its title."""
     return [
         SearchEntry(
-            lesson=lesson, part=entry.part, config=entry.config, title=lesson.title,
-            summary=entry.summary, text=entry.text,
-        )  # fmt: skip
+            lesson=lesson,
+            part=entry.part,
+            config=entry.config,
+            title=lesson.title,
+            summary=entry.summary,
+            text=entry.text,
+        )
         for lesson in lessons
         for entry in models[lesson.access]
     ]
@@ -55,17 +59,24 @@ def build(size: str) -> Series:
     with transaction.atomic():
         others = Series.objects.bulk_create(
             Series(
-                title=f"Series {n}", slug=f"series-{n}", is_published=True, position=n,
-                description=first.description, description_html=first.description_html,
-            )  # fmt: skip
+                title=f"Series {n}",
+                slug=f"series-{n}",
+                is_published=True,
+                position=n,
+                description=first.description,
+                description_html=first.description_html,
+            )
             for n in range(2, series_count + 1)
         )
         offers = []
         for series in others:
-            copy = Offer.objects.model(**{
-                f.attname: getattr(offer, f.attname) for f in Offer._meta.concrete_fields
-                if f.name not in ("id", "series")
-            })  # fmt: skip
+            copy = Offer.objects.model(
+                **{
+                    f.attname: getattr(offer, f.attname)
+                    for f in Offer._meta.concrete_fields
+                    if f.name not in ("id", "series")
+                }
+            )
             copy.series = series
             offers.append(copy)
         Offer.objects.bulk_create(offers, batch_size=1000)
