@@ -9,16 +9,14 @@ sizes (tests/lessons/test_scale.py) and for `python -m bench.scale`, which times
 from django.db import connection, transaction
 from django.db.models import F
 
-from access.offer.models import Offer
-from lessons.models import Lesson, SearchEntry, Series
-from tests.factories import make_lesson, make_series
-
 SIZES = {"10,000 lessons in one series": (1, 10_000), "2,000 series": (2_000, 3)}
 BODY = "Vectors and embeddings, retrieved and ranked.\n\n<!-- more -->\n\nThe rest of it."
 
 
-def _entries_for(lessons: list[Lesson], models: dict[str, list[SearchEntry]]) -> list:
+def _entries_for(lessons: list, models: dict[str, list]) -> list:
     """Copies of the model lesson's entries (by access) for each lesson, with its title."""
+    from lessons.models import SearchEntry
+
     return [
         SearchEntry(
             lesson=lesson,
@@ -34,6 +32,8 @@ def _entries_for(lessons: list[Lesson], models: dict[str, list[SearchEntry]]) ->
 
 
 def _write_vectors() -> None:
+    from lessons.models import SearchEntry
+
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchVector  # loads psycopg
 
@@ -45,9 +45,13 @@ def _write_vectors() -> None:
         )
 
 
-def build(size: str) -> Series:
+def build(size: str):
     """The content of `size` (a key of SIZES); the series whose lessons are the most (the
     only one, or the last of the 2,000)."""
+    from access.offer.models import Offer
+    from lessons.models import Lesson, SearchEntry, Series
+    from tests.factories import make_lesson, make_series
+
     series_count, lessons_each = SIZES[size]
     first = make_series(title="Series 1", slug="series-1", position=1)
     free = make_lesson(first, number=1, title="Lesson 1", body=BODY)
