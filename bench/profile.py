@@ -6,6 +6,11 @@ process, by a reader with access, under cProfile, on the database `make bench` l
                             [--requests 500] [--top 25] [--anonymous] [--cold]
 
 --cold: every lesson of the 500-lesson series in turn instead of one page (as cold_ visits).
+--check-every-request: the database's health check before every request, as before
+config/postgresql/base.py skipped it for a connection that has just answered.
+
+Each request is wrapped as a server wraps it (close_old_connections() as it starts and ends,
+which the test client leaves out), so the connection's checks are those of gunicorn.
 
 Prints the milliseconds per request (without the profiler, then with it), the queries of one
 request, and the functions that take the most time of their own.
@@ -30,6 +35,7 @@ def main():
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--anonymous", action="store_true")
     parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--check-every-request", action="store_true")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -73,8 +79,17 @@ def main():
     with CaptureQueriesContext(connection) as queries:
         client.get(paths[-1])
 
+    from django.db import close_old_connections
+
+    if args.check_every_request:
+        from config.postgresql import base
+
+        base.IDLE_SECONDS = 0
+
     def visit(n):
+        close_old_connections()  # request_started, as under gunicorn
         client.get(paths[n % len(paths)])
+        close_old_connections()  # request_finished
 
     started = time.perf_counter()
     for n in range(args.requests):

@@ -170,7 +170,8 @@ def full_marker(body_html: str, teaser_html: str) -> str:
 
 def build(workdir: Path, env: dict, sqlite: bool, say) -> dict:
     """The database, and what the visits need to know about it."""
-    os.environ.update(env)
+    # Building in bulk may take longer than a request's statement timeout on a busy machine.
+    os.environ.update(env, DATABASE_STATEMENT_TIMEOUT="0")
     import django
 
     django.setup()
@@ -413,6 +414,7 @@ def main():
     db = build(workdir, env, args.sqlite, say)
     site = Server(env, "config.wsgi")
     ceiling = None
+    started_rss = site.workers_rss_mb()
     try:
         plan = plan_visits(site.url, db, workdir, say)
         if args.front:
@@ -424,6 +426,7 @@ def main():
         pages = [p for p in args.pages.split(",") if p]
         runs = measure(site, ceiling, plan["scripts"], pages, args, say)
         rss = site.workers_rss_mb()
+        ceiling_rss = ceiling.workers_rss_mb()
     finally:
         site.stop()
         if ceiling:
@@ -433,7 +436,8 @@ def main():
     memory = ", ".join(f"{r:.0f}" for r in rss)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\n{database}; {len(rss)} workers, memory {memory} MB; "
+        f"\n{database}; {len(rss)} workers, memory {memory} MB (at start "
+        f"{max(started_rss):.0f} MB; the ceiling's {max(ceiling_rss):.0f} MB); "
         f"database built in {db['build_seconds']} s; load average {load}"
     )
     errors = sum(s["errors"] for s in summary.values())
@@ -446,6 +450,8 @@ def main():
             "summary": summary,
             "rounds": runs,
             "worker_rss_mb": [round(r, 1) for r in rss],
+            "ceiling_worker_rss_mb": [round(r, 1) for r in ceiling_rss],
+            "worker_rss_at_start_mb": [round(r, 1) for r in started_rss],
         },
     )
     parts = ", ".join(f"{name} {summary[name]['ratio_median']:.2f}x" for name in pages)

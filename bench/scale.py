@@ -101,6 +101,8 @@ def run(database: str, size: str) -> dict:
         "ALLOWED_HOSTS": "testserver",
         "STATIC_ROOT": str(folder / "static"),
         "LOG_LEVEL": "ERROR",
+        # Filling the database in bulk may take longer than a request's statement timeout.
+        "DATABASE_STATEMENT_TIMEOUT": "0",
     }
     env.pop("REDIS_URL", None)
     if database == "sqlite":
