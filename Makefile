@@ -103,9 +103,12 @@ serve: demo ## the production set-up locally: DEBUG off, gunicorn and the e-mail
 test: venv ## set up and run the whole test suite
 	$(BIN)/pytest
 
-# Throughput under load against Django's own ceiling (never timings in the tests).
-bench: venv ## reader pages under load as ratios to a bare Django view (needs wrk)
-	$(PY) -m bench.run
+# Throughput under load against Django's own ceiling (never timings in the tests). Needs wrk
+# (apt-get install wrk), and PostgreSQL and Redis on 127.0.0.1 (DATABASE_URL and REDIS_URL name
+# others; the database named is dropped and built afresh). SQLITE=1: the embedded run, SQLite
+# without Redis. FRONT=1: through nginx (apt-get install nginx), bench/front.py.
+bench: venv ## readers' visits under load as ratios to a bare Django view (needs wrk)
+	$(PY) -m bench.run $(if $(SQLITE),--sqlite) $(if $(FRONT),--front)
 
 bench-quick: venv ## in-process figures for rendering, pages and PINs (no server, no ceiling)
 	$(PY) -m bench.quick

@@ -56,6 +56,54 @@ def body(variant: int, *, marker: bool = True) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def long_series(slug: str, count: int) -> None:
+    """A published series of `count` premium lessons ("Imported lesson n"), inserted in bulk
+    with bodies rendered once each, as build() does."""
+    from access.offer.models import Offer
+    from lessons.models import Lesson, Series
+    from lessons.rendering.pipeline import render
+
+    rendered = []
+    for variant in range(6):
+        lesson = Lesson(body=body(variant), access=Lesson.Access.PREMIUM)
+        lesson.render()
+        rendered.append(lesson)
+    now = timezone.now()
+    with transaction.atomic():
+        series = Series.objects.create(
+            title="Imported", slug=slug, is_published=True, position=0,
+            description="A long series.", description_html=render("A long series."),
+        )  # fmt: skip
+        Offer.objects.create(
+            series=series,
+            instagram_handle="bench.seller",
+            cta_message="DM for a PIN.",
+            paywall_message="The rest is premium.",
+            cta_html=render("DM for a PIN."),
+            paywall_html=render("The rest is premium."),
+        )
+        Lesson.objects.bulk_create(
+            [
+                Lesson(
+                    series=series,
+                    number=n,
+                    slug=f"lesson-{n}",
+                    title=f"Imported lesson {n}",
+                    summary="A generated lesson.",
+                    body=rendered[n % 6].body,
+                    body_html=rendered[n % 6].body_html,
+                    teaser_html=rendered[n % 6].teaser_html,
+                    reading_minutes=rendered[n % 6].reading_minutes,
+                    access=Lesson.Access.PREMIUM,
+                    status=Lesson.Status.PUBLISHED,
+                    published_at=now - timedelta(days=1),
+                )
+                for n in range(1, count + 1)
+            ],
+            batch_size=1000,
+        )
+
+
 def build(stdout=print) -> dict:
     """Fill an empty, migrated database; return what the benchmark needs to know."""
     from access import services

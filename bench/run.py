@@ -1,17 +1,29 @@
-"""`make bench`: the site's reader pages and PIN redemption under load, against a ceiling.
+"""`make bench`: readers' visits under load, against a ceiling measured between every page.
 
-On one machine, in one run: builds the benchmark database (bench/data.py; SQLite in a
-temporary folder, or the database DATABASE_URL names, which is emptied first), starts the
-production server as `make serve` does (gunicorn with config/gunicorn.py, DEBUG off) and beside
-it the ceiling (bench/ceiling.py: a bare Django view, no middleware, a fixed 20 KB page) the same
-way, and loads each with wrk in interleaved rounds. Reports requests per second, the ratio to
-the ceiling measured in the same round (median and range), p50 and p99 latency, errors, queries
-per request and worker memory; writes the raw figures to bench/results/; ends with one line.
+The site runs as `make serve` runs it (gunicorn with config/gunicorn.py, DEBUG off) on
+PostgreSQL and Redis on 127.0.0.1 (as CI starts them; DATABASE_URL and REDIS_URL name others),
+beside the ceiling (bench/ceiling.py: a bare Django view, no middleware, a fixed 20 KB page)
+with the same number of workers. The database is built afresh (bench/data.py: 1,000 series of
+10 lessons, 10,000 readers, 100,000 PINs; plus a 500-lesson series imported through
+`import_series`); readers log in through the log-in form and redeem PINs through the redeem
+form over HTTP, so their sessions are the ones a browser holds.
+
+Each page kind is loaded by wrk with bench/visits.lua: many addresses and many readers'
+cookies in rotation, every response checked for its page's own text (and, for a reader
+without access, for the absence of the premium text); any non-200 or wrong page counts as an
+error. The ceiling runs before, between and after the pages of every round, and each page's
+ratio is against the mean of its two neighbours. `_in`: a logged-in reader; `cold_`: every
+lesson of the 500-lesson series visited round-robin (anonymous, and by 23 readers with access).
 
     python -m bench.run [--rounds 3] [--seconds 5] [--connections 8]
+    python -m bench.run --sqlite     # the embedded run: SQLite, no Redis
+    python -m bench.run --front      # through nginx (docs/samples/nginx.conf), see bench/front.py
+
+Prints a table, writes the raw figures to bench/results/, and ends with one line.
 """
 
 import argparse
+import html
 import json
 import os
 import platform
@@ -22,45 +34,68 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from tests.e2e import servers
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-PAGES = ["home", "series", "free", "teaser", "full", "noaccess", "redeem"]
-# The same pages at another size, to show they stay flat: a series of 1,000 lessons (against
-# the demo's 7), lesson 900 of it for the reader without access (against lesson 2 of 7), and a
-# reader holding 1 entitlement (against 200).
-FLAT = {"series-big": "series", "lesson-big": "noaccess", "full-1": "full"}
-TARGETS = {
-    "teaser": 0.35,
-    "free": 0.35,
-    "series": 0.35,
-    "home": 0.35,
-    "full": 0.20,
-    "noaccess": 0.20,
-}
+LUA = ROOT / "bench" / "visits.lua"
+PAGES = [
+    "teaser", "free", "full", "noaccess", "series", "home",
+    "series_in", "search_in", "cold_anon", "cold_full",
+]  # fmt: skip
+COLD_LESSONS = 500
+# Readers who log in (allauth allows 30 log-ins a minute from one address): with access (a
+# prime number, so that with 500 lessons every reader meets every lesson) and without.
+ENTITLED_READERS = 23
+NO_ACCESS_READERS = 5
+PASSWORD = "bench-reader-password"  # bench/data.py's readers'
+PG_URL = "postgres://postgres@127.0.0.1:5432/lessons_bench"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def server_env(workdir: Path) -> dict:
+def server_env(workdir: Path, *, sqlite: bool) -> dict:
+    extra = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}"}
+    if not sqlite:
+        extra = {
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or PG_URL,
+            "REDIS_URL": os.environ.get("REDIS_URL") or REDIS_URL,
+            # The Redis server may be shared: this run's keys are its own.
+            "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        }
     return servers.server_env(
         SECRET_KEY="bench-only-" + "x" * 50,
         PIN_HASH_KEY="bench-only-pins-" + "y" * 40,
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        ALLOWED_HOSTS=f"127.0.0.1,localhost,testserver,{servers.PUBLIC_HOST}",
         STATIC_ROOT=str(workdir / "static"),
         LOG_LEVEL="WARNING",
+        **extra,
     )
 
 
-def manage(env, *args, stdout=subprocess.DEVNULL) -> float:
+def manage(env, *args) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=stdout
-    )
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     return time.perf_counter() - started
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the PostgreSQL database `url` names."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
 
 
 class Server(servers.Gunicorn):
@@ -83,20 +118,32 @@ class Server(servers.Gunicorn):
         return sizes
 
 
-def wrk(url: str, *, seconds: int, connections: int, headers=(), script=None) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
-    for header in headers:
-        command += ["-H", header]
-    if script:
-        command += ["-s", script]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+def write_script(path: Path, visits: list[tuple], headers: dict) -> Path:
+    def lua(value: str | list) -> str:
+        if isinstance(value, list):
+            return "{" + ", ".join(map(lua, value)) + "}"
+        return json.dumps(value)  # a JSON string is a valid Lua string for this text
+
+    rows = ",\n".join("  {" + ", ".join(lua(part) for part in visit) + "}" for visit in visits)
+    sent = ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in headers.items())
+    path.write_text(f"visits = {{\n{rows}\n}}\nheaders = {{ {sent} }}\n" + LUA.read_text())
+    return path
+
+
+def wrk(base: str, script: Path, *, seconds: int, connections: int) -> dict:
+    # One connection per thread: bench/visits.lua matches each response to its request.
+    command = [
+        "wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "--timeout", "10s", "-s", str(script), base,
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
     def latency(percentile):
         match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)", output, re.M)
         return round(float(match[1]) * units[match[2]], 3) if match else None
 
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    checks = re.search(r"checked (\d+) not_200 (\d+) wrong_content (\d+) cache_hits (\d+)", output)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
@@ -104,126 +151,246 @@ def wrk(url: str, *, seconds: int, connections: int, headers=(), script=None) ->
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
         "p50_ms": latency(50),
         "p99_ms": latency(99),
-        "errors": (int(non_2xx[1]) if non_2xx else 0)
-        + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+        "checked": int(checks[1]),
+        "not_200": int(checks[2]),
+        "wrong_content": int(checks[3]),
+        "cache_hits": int(checks[4]),
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
     }
 
 
-def prepare(workdir: Path, env: dict, say) -> dict:
-    """Build the database and everything the load needs: URLs, cookies, a form to post."""
-    os.environ.update(env)
+def full_marker(body_html: str, teaser_html: str) -> str:
+    """A piece of text from the end of a lesson's body that its teaser does not hold."""
+    last = body_html.rsplit("<p>", 1)[1].split("</p>", 1)[0]
+    words = re.sub(r"<[^>]+>|&\w+;|&#\w+;", " ", last).split()
+    marker = " ".join(words[len(words) // 2 : len(words) // 2 + 6])
+    assert marker and marker not in teaser_html, marker
+    return marker
+
+
+def build(workdir: Path, env: dict, sqlite: bool, say) -> dict:
+    """The database, and what the visits need to know about it."""
+    # Building in bulk may take longer than a request's statement timeout on a busy machine.
+    os.environ.update(env, DATABASE_STATEMENT_TIMEOUT="0")
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from allauth.account.models import EmailAddress
 
+    from access.models import Entitlement
     from accounts.models import User
     from bench import data
     from lessons.models import Lesson
 
-    if connection.vendor == "postgresql":
-        manage(env, "flush", "--no-input")
+    if not sqlite:
+        fresh_database(env["DATABASE_URL"])
     say("Building the benchmark database…")
+    started = time.perf_counter()
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "createcachetable")
     manage(env, "import_series", "content/became-ai-engineer")
-    built = data.build(stdout=lambda line: say(line))
+    data.build(stdout=say)
     manage(env, "collectstatic", "--no-input", "-v0")
 
-    folder = workdir / "import-1000"
-    folder.mkdir()
-    (folder / "series.yaml").write_text("title: Imported\nslug: imported\n")
-    for n in range(1, 1001):
-        (folder / f"{n:04}.md").write_text(
-            f"---\ntitle: Imported lesson {n}\nnumber: {n}\naccess: premium\nstatus: published\n"
-            f"---\n{data.body(n % 6)}"
-        )
-    import_seconds = manage(env, "import_series", str(folder))
-    pins_seconds = manage(env, "issue_pins", "--series", "imported", "--count", "10000")
-    say(f"  import of 1,000 lessons: {import_seconds:.1f} s; 10,000 PINs: {pins_seconds:.1f} s")
+    data.long_series("imported", COLD_LESSONS)
+    say(f"  a series of {COLD_LESSONS} lessons ({time.perf_counter() - started:.1f} s)")
 
+    readers = list(
+        User.objects.filter(email__endswith="@bench.test")
+        .order_by("-pk")
+        .values_list("pk", "email")[: ENTITLED_READERS + NO_ACCESS_READERS]
+    )
+    # Their access comes from the PINs they redeem below, nothing else.
+    Entitlement.objects.filter(user_id__in=[pk for pk, _ in readers]).delete()
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user_id=pk, email=email, verified=True, primary=True) for pk, email in readers
+    )
     demo = Lesson.objects.select_related("series").filter(series__slug="became-ai-engineer")
-    free, premium = demo.get(number=1), demo.get(number=2)
-    urls = {
-        "home": "/",
-        "series": premium.series.get_absolute_url(),
-        "free": free.get_absolute_url(),
-        "teaser": premium.get_absolute_url(),
-        "full": premium.get_absolute_url(),
-        "noaccess": premium.get_absolute_url(),
-        "redeem": "/access/redeem/",
-    }
-    from access import services
-
-    big = Lesson.objects.select_related("series").get(series__slug="imported", number=900)
-    urls |= {
-        "series-big": big.series.get_absolute_url(),
-        "lesson-big": big.get_absolute_url(),
-        "full-1": premium.get_absolute_url(),
-    }
-    one_grant = User.objects.create_user("one-entitlement@bench.test", "bench-reader-password")
-    services.grant(user=one_grant, series=premium.series)
-    clients = {"anonymous": Client()}
-    for name, pk in (
-        ("entitled", built["entitled_reader"]),
-        ("noaccess", built["no_access_reader"]),
-        ("one grant", one_grant.pk),
-    ):
-        clients[name] = Client()
-        clients[name].force_login(User.objects.get(pk=pk))
-    who = {
-        "full": "entitled",
-        "noaccess": "noaccess",
-        "redeem": "entitled",
-        "lesson-big": "noaccess",
-        "full-1": "one grant",
+    cold = list(
+        Lesson.objects.select_related("series").filter(series__slug="imported").order_by("number")
+    )
+    return {
+        "readers": [email for _, email in readers],
+        "demo": list(demo.order_by("number")),
+        "cold": cold,
+        "build_seconds": round(time.perf_counter() - started, 1),
     }
 
-    pin = services.issue_pins(series=premium.series, max_uses=1_000_000)[0].pin
-    page = clients["entitled"].get("/access/redeem/").content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
-    body = f"csrfmiddlewaretoken={token}&pin={pin}&next={urls['teaser']}"
-    script = workdir / "redeem.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(body)}\n"
-        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-        'wrk.headers["Referer"] = "http://127.0.0.1/access/redeem/"\n'
+
+def log_in(url: str, email: str, pins: list[str]) -> str:
+    """A reader's session through the log-in form, with `pins` redeemed through the redeem
+    form: their Cookie header."""
+    browser = servers.Browser()
+    login = {"login": email, "password": PASSWORD}
+    status, page = browser.post_form(f"{url}/accounts/login/", login)
+    assert status == 302, (email, status, page[-500:])
+    for pin in pins:
+        status, page = browser.post_form(f"{url}/access/redeem/", {"pin": pin})
+        assert status == 302, (email, pin, status, page[-800:])
+    return "; ".join(
+        f"{c.name}={c.value}" for c in browser.jar if c.name in ("sessionid", "csrftoken")
     )
 
-    queries = {}  # of a request after the first, as under load (what workers keep is kept)
-    for name, url in urls.items():
-        client = clients[who.get(name, "anonymous")]
-        for _ in range(2):
-            with CaptureQueriesContext(connection) as captured:
-                if name == "redeem":
-                    response = client.post(url, {"csrfmiddlewaretoken": token, "pin": pin})
-                else:
-                    response = client.get(url)
-            assert response.status_code in (200, 302), (name, response.status_code)
-        queries[name] = len(captured)
-    headers = {}
-    for name in urls:
-        client = clients[who.get(name, "anonymous")]
-        # A reader's steady state: their session and CSRF cookies, and no message waiting
-        # (the redemption above left one, which a browser would show once and drop).
-        kept = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
-        cookie = "; ".join(
-            f"{k}={v.value}" for k, v in client.cookies.items() if k in kept and v.value
+
+def plan_visits(site_url: str, db: dict, workdir: Path, say) -> dict:
+    """Log the readers in, redeem their PINs, and write one wrk script per page kind."""
+    from access import services
+
+    demo, cold = db["demo"], db["cold"]
+    free, premium = demo[0], demo[1]
+    entitled_emails = db["readers"][:ENTITLED_READERS]
+    no_access_emails = db["readers"][ENTITLED_READERS:]
+    demo_pins = services.issue_pins(series=premium.series, count=ENTITLED_READERS)
+    cold_pins = services.issue_pins(series=cold[0].series, count=ENTITLED_READERS)
+    say(f"Logging {len(db['readers'])} readers in and redeeming {2 * ENTITLED_READERS} PINs…")
+    with ThreadPoolExecutor(4) as pool:
+        entitled = list(
+            pool.map(
+                lambda args: log_in(site_url, args[0], [args[1].pin, args[2].pin]),
+                zip(entitled_emails, demo_pins, cold_pins, strict=True),
+            )
         )
-        headers[name] = [f"Cookie: {cookie}"] if cookie else []
-    return {
-        "urls": urls,
-        "headers": headers,
-        "script": str(script),
-        "queries": queries,
-        "build_seconds": built["seconds"],
-        "import_1000_lessons_seconds": round(import_seconds, 2),
-        "issue_10000_pins_seconds": round(pins_seconds, 2),
+        no_access = list(pool.map(lambda email: log_in(site_url, email, []), no_access_emails))
+
+    def title(lesson):
+        return html.escape(lesson.title)
+
+    series_url = premium.series.get_absolute_url()
+    premium_text = full_marker(premium.body_html, premium.teaser_html)
+    in_series = [title(demo[-1])]
+    cold_text = {lesson.pk: full_marker(lesson.body_html, lesson.teaser_html) for lesson in cold}
+    visits = {
+        "teaser": [(premium.get_absolute_url(), "", [title(premium)], premium_text)],
+        "free": [
+            (free.get_absolute_url(), "", [full_marker(free.body_html, free.teaser_html)], "")
+        ],
+        "full": [(premium.get_absolute_url(), c, [premium_text], "") for c in entitled],
+        "noaccess": [
+            (premium.get_absolute_url(), c, [title(premium)], premium_text) for c in no_access
+        ],
+        "series": [(series_url, "", in_series, "")],
+        "home": [("/", "", [html.escape(premium.series.title)], "")],
+        "series_in": [(series_url, c, in_series, "") for c in entitled + no_access],
+        "search_in": [
+            (f"/search/?q={quote_plus(lesson.title)}", c, [title(lesson)], "")
+            for lesson in demo
+            for c in (entitled + no_access)[lesson.number :: len(demo)]
+        ],
+        "cold_anon": [
+            (lesson.get_absolute_url(), "", [f">{title(lesson)}<"], cold_text[lesson.pk])
+            for lesson in cold
+        ],
+        # Visit k: lesson k mod 500 by reader k mod 23, so every reader reads every lesson.
+        "cold_full": [
+            (
+                lesson.get_absolute_url(),
+                entitled[k % len(entitled)],
+                [f">{title(lesson)}<", cold_text[lesson.pk]],
+                "",
+            )
+            for k in range(len(cold) * len(entitled))
+            for lesson in [cold[k % len(cold)]]
+        ],
     }
+    headers = {"Host": servers.PUBLIC_HOST}
+    scripts = {
+        name: write_script(workdir / f"{name}.lua", rows, headers) for name, rows in visits.items()
+    }
+    scripts["ceiling"] = write_script(
+        workdir / "ceiling.lua", [("/", "", ["Lorem ipsum dolor sit amet"], "")], headers
+    )
+    check_once(site_url, visits)
+    return {"scripts": scripts, "rows": visits, "visits": {k: len(v) for k, v in visits.items()}}
+
+
+def check_once(site_url: str, visits: dict) -> None:
+    """Before any load: the first visit of every kind answers as the load will check it."""
+    import urllib.request
+
+    for name, rows in visits.items():
+        path, cookie, present, absent = rows[0]
+        request = urllib.request.Request(  # noqa: S310 (the site started here)
+            site_url + path, headers={"Host": servers.PUBLIC_HOST, "Cookie": cookie}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            body = response.read().decode()
+            assert response.status == 200, (name, response.status)
+        assert all(text in body for text in present), (name, path, present)
+        assert not absent or absent not in body, (name, path, absent)
+
+
+def measure(site, ceiling, scripts, pages, args, say) -> dict:
+    """Rounds of ceiling, page, ceiling, page, …, ceiling; each page's ratio against the mean
+    of the ceilings before and after it."""
+    runs = {name: [] for name in ["ceiling", *pages]}
+    load = {"seconds": args.seconds, "connections": args.connections}
+    for name in pages:  # warm every worker, as a site in service is
+        wrk(site.url, scripts[name], seconds=1, connections=args.connections)
+    wrk(ceiling.url, scripts["ceiling"], seconds=1, connections=args.connections)
+    for round_number in range(1, args.rounds + 1):
+        say(f"Round {round_number} of {args.rounds}…")
+        before = wrk(ceiling.url, scripts["ceiling"], **load)
+        runs["ceiling"].append(before)
+        for name in pages:
+            result = wrk(site.url, scripts[name], **load)
+            after = wrk(ceiling.url, scripts["ceiling"], **load)
+            runs["ceiling"].append(after)
+            result["ratio"] = result["rps"] / statistics.mean([before["rps"], after["rps"]])
+            runs[name].append(result)
+            before = after
+    return runs
+
+
+def errors_of(result: dict) -> int:
+    return result["not_200"] + result["wrong_content"] + result["socket_errors"]
+
+
+def summarise(runs: dict) -> dict:
+    summary = {}
+    for name, results in runs.items():
+        ratios = [r["ratio"] for r in results if "ratio" in r] or [1.0]
+        summary[name] = {
+            "rps_median": round(statistics.median(r["rps"] for r in results), 1),
+            "ratio_median": round(statistics.median(ratios), 3),
+            "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+            "p50_ms": statistics.median(r["p50_ms"] for r in results),
+            "p99_ms": max(r["p99_ms"] for r in results),
+            "checked": sum(r["checked"] for r in results),
+            "errors": sum(errors_of(r) for r in results),
+        }
+    return summary
+
+
+def print_table(summary: dict) -> None:
+    print(
+        f"\n{'page':<10} {'req/s':>9} {'ratio':>7} {'range':>13} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'checked':>8} {'errors':>7}"
+    )
+    for name, s in summary.items():
+        low, high = s["ratio_range"]
+        print(
+            f"{name:<10} {s['rps_median']:>9,.0f} {s['ratio_median']:>6.2f}x "
+            f"{low:>5.2f}–{high:<5.2f}  {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} "
+            f"{s['checked']:>8} {s['errors']:>7}"
+        )
+
+
+def save(kind: str, record: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"{stamp}-{kind}-{platform.node() or 'host'}.json"
+    record = {
+        "when": stamp,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+        **record,
+    }
+    path.write_text(json.dumps(record, indent=2, default=str))
+    print(f"raw figures: {path.relative_to(ROOT)}")
+    return path
 
 
 def main():
@@ -231,6 +398,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--sqlite", action="store_true", help="SQLite, no Redis")
+    parser.add_argument("--front", action="store_true", help="through nginx (bench/front.py)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page kinds")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("make bench needs wrk, the HTTP load generator: apt-get install wrk")
@@ -239,105 +409,54 @@ def main():
         print(line, flush=True)
 
     workdir = Path(tempfile.mkdtemp(prefix="lessons-bench-"))
-    env = server_env(workdir)
-    plan = prepare(workdir, env, say)
-    site, ceiling = Server(env, "config.wsgi"), Server(env, "bench.ceiling")
-    runs = {name: [] for name in ["ceiling", *PAGES, *FLAT]}
+    env = server_env(workdir, sqlite=args.sqlite)
+    database = "sqlite" if args.sqlite else "postgresql+redis"
+    db = build(workdir, env, args.sqlite, say)
+    site = Server(env, "config.wsgi")
+    ceiling = None
+    started_rss = site.workers_rss_mb()
     try:
-        for url in plan["urls"].values():  # warm up every worker
-            wrk(site.url + url, seconds=1, connections=args.connections)
-        wrk(ceiling.url + "/", seconds=1, connections=args.connections)
-        for round_number in range(1, args.rounds + 1):
-            say(f"Round {round_number} of {args.rounds}…")
-            ceilings = [wrk(ceiling.url + "/", seconds=args.seconds, connections=args.connections)]
-            for name in [*PAGES, *FLAT]:
-                result = wrk(
-                    site.url + plan["urls"][name],
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    headers=plan["headers"][name],
-                    script=plan["script"] if name == "redeem" else None,
-                )
-                runs[name].append(result)
-            ceilings.append(
-                wrk(ceiling.url + "/", seconds=args.seconds, connections=args.connections)
-            )
-            ceiling_rps = statistics.mean(c["rps"] for c in ceilings)
-            runs["ceiling"].append({**ceilings[0], "rps": ceiling_rps})
-            for name in [*PAGES, *FLAT]:
-                runs[name][-1]["ratio"] = runs[name][-1]["rps"] / ceiling_rps
-        rss = max(site.workers_rss_mb())
+        plan = plan_visits(site.url, db, workdir, say)
+        if args.front:
+            from bench import front
+
+            front.run(site, env, plan, workdir, args, say)
+            return
+        ceiling = Server(env, "bench.ceiling")
+        pages = [p for p in args.pages.split(",") if p]
+        runs = measure(site, ceiling, plan["scripts"], pages, args, say)
+        rss = site.workers_rss_mb()
+        ceiling_rss = ceiling.workers_rss_mb()
     finally:
         site.stop()
-        ceiling.stop()
-    report(plan, runs, rss, args)
-    shutil.rmtree(workdir, ignore_errors=True)
-
-
-def report(plan, runs, rss, args):
-    summary = {}
-    for name in ["ceiling", *PAGES, *FLAT]:
-        results = runs[name]
-        rps = statistics.median(r["rps"] for r in results)
-        ratios = [r["ratio"] for r in results if "ratio" in r]
-        summary[name] = {
-            "rps_median": round(rps, 1),
-            "ratio_median": round(statistics.median(ratios), 3) if ratios else 1.0,
-            "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)] if ratios else [1, 1],
-            "p50_ms": statistics.median(r["p50_ms"] for r in results),
-            "p99_ms": max(r["p99_ms"] for r in results),
-            "errors": sum(r["errors"] for r in results),
-            "queries": plan["queries"].get(name, 0),
-        }
-    print()
+        if ceiling:
+            ceiling.stop()
+    summary = summarise(runs)
+    print_table(summary)
+    memory = ", ".join(f"{r:.0f}" for r in rss)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"{'page':<10} {'req/s':>9} {'ratio':>7} {'range':>13} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'queries':>8}"
+        f"\n{database}; {len(rss)} workers, memory {memory} MB (at start "
+        f"{max(started_rss):.0f} MB; the ceiling's {max(ceiling_rss):.0f} MB); "
+        f"database built in {db['build_seconds']} s; load average {load}"
     )
-    for name, s in summary.items():
-        low, high = s["ratio_range"]
-        print(
-            f"{name:<10} {s['rps_median']:>9,.0f} {s['ratio_median']:>6.2f}x "
-            f"{low:>5.2f}–{high:<5.2f}  {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} "
-            f"{s['errors']:>7} {s['queries']:>8}"
-        )
     errors = sum(s["errors"] for s in summary.values())
-    flat = "; ".join(
-        f"{big} {summary[big]['ratio_median'] / summary[small]['ratio_median'] - 1:+.0%} "
-        f"against {small}"
-        for big, small in FLAT.items()
+    save(
+        database,
+        {
+            "database": database,
+            "settings": vars(args),
+            "visits": plan["visits"],
+            "summary": summary,
+            "rounds": runs,
+            "worker_rss_mb": [round(r, 1) for r in rss],
+            "ceiling_worker_rss_mb": [round(r, 1) for r in ceiling_rss],
+            "worker_rss_at_start_mb": [round(r, 1) for r in started_rss],
+        },
     )
-    print(f"\nflat (rate at the other size): {flat}")
-    print(
-        f"\nworker memory: {rss:.0f} MB; database built in {plan['build_seconds']} s; "
-        f"import of 1,000 lessons {plan['import_1000_lessons_seconds']} s; "
-        f"10,000 PINs issued in {plan['issue_10000_pins_seconds']} s"
-    )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    path = RESULTS / f"{stamp}-{platform.node() or 'host'}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "when": stamp,
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "database": os.environ.get("DATABASE_URL", "sqlite")[:10],
-                },
-                "settings": vars(args),
-                "summary": summary,
-                "rounds": runs,
-                "worker_rss_mb": round(rss, 1),
-                "import_1000_lessons_seconds": plan["import_1000_lessons_seconds"],
-                "issue_10000_pins_seconds": plan["issue_10000_pins_seconds"],
-            },
-            indent=2,
-        )
-    )
-    print(f"raw figures: {path.relative_to(ROOT)}")
-    parts = ", ".join(f"{name} {summary[name]['ratio_median']:.2f}x" for name in TARGETS)
-    print(f"bench: {parts} of ceiling; rss {rss:.0f} MB; errors {errors}")
+    parts = ", ".join(f"{name} {summary[name]['ratio_median']:.2f}x" for name in pages)
+    print(f"bench: {parts} of ceiling; rss {max(rss):.0f} MB; errors {errors}")
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

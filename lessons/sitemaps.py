@@ -6,20 +6,59 @@ lessons/ at all (and carry noindex).
 Every page is listed at its address in each language (config/languages.py), each entry naming
 the others and the plain address as `x-default` with hreflang alternates."""
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
+from django.utils import translation
 
 from lessons.models import Lesson, Series
 
+SITEMAP_URLS = 10_000
+
 
 class _InEveryLanguage(Sitemap):
+    # Addresses per file (each page in each language counts once): /sitemap.xml is an index
+    # of the sections' files, a section longer than this is split into pages (?p=2, …).
+    limit = SITEMAP_URLS
     i18n = True
     alternates = True
     x_default = True
 
+    def __init__(self):
+        self._prefixes: dict[str, str] = {}
+        self._paths: dict[int, str] = {}
+
+    def _location(self, item, force_lang_code=None):
+        """The page's address in the language asked for: its plain address (LANGUAGE_CODE's),
+        worked out once per page, under that language's prefix (config/languages.py: the
+        same address under /<code>/). Django's own reverses every address of every page in
+        every language, with its alternates: seconds for a file of 10,000."""
+        page, language = item
+        language = force_lang_code or language
+        if language not in self._prefixes:
+            with translation.override(language):
+                self._prefixes[language] = reverse("lessons:home").removesuffix("/")
+        if id(page) not in self._paths:
+            with translation.override(settings.LANGUAGE_CODE):
+                self._paths[id(page)] = self.location(page)
+        return self._prefixes[language] + self._paths[id(page)]
+
 
 class LessonSitemap(_InEveryLanguage):
+    _address: tuple[str, str, str] | None = None
+
+    def location(self, lesson):
+        """Lesson.get_absolute_url() without a reverse() per lesson (slugs need no quoting)."""
+        if self._address is None:
+            address = reverse(
+                "lessons:lesson", kwargs={"series_slug": "SERIESSLUG", "slug": "LESSONSLUG"}
+            )
+            before, rest = address.split("SERIESSLUG")
+            self._address = (before, *rest.split("LESSONSLUG"))
+        before, between, after = self._address
+        return f"{before}{lesson.series.slug}{between}{lesson.slug}{after}"
+
     def items(self):
         return list(
             Lesson.objects.published()

@@ -6,6 +6,7 @@ app_name = "lessons"
 urlpatterns = [
     path("", views.home, name="home"),
     path("sitemap.xml", views.sitemap, name="sitemap"),
+    path("sitemap-<slug:section>.xml", views.sitemap_section, name="sitemap_section"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("search/", views.search_page, name="search"),
     path("feed/", views.site_feed, name="feed"),

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from lessons.rendering import budget, pipeline
-from lessons.rendering.bounded import render_short_markdown, render_text_within_limits
+from lessons.rendering import budget
 from lessons.rendering.limits import RenderError
-from lessons.rendering.problems import diagram_problems, image_problems
+
+# The rendering pipeline (Markdown, Pygments) is imported where a text is rendered, not with
+# the models: a web worker that only serves pages never loads it.
 
 
 def validate_body_size(value: str) -> None:
@@ -43,6 +44,9 @@ def markdown_errors(**texts: str) -> dict[str, list[str]]:
     """{field: messages} for the Markdown fields with ```mermaid blocks that cannot be drawn
     or images without alt text. Nothing when the request may not render at all (another
     render of the author's is running): the field's own validator says so."""
+    from lessons.rendering.bounded import render_short_markdown
+    from lessons.rendering.problems import diagram_problems, image_problems
+
     if (bound := budget.current()) is not None and bound.refusal:
         return {}
     errors = {}
@@ -63,6 +67,9 @@ def validate_lesson_body(value: str) -> None:
     """The body and its teaser render within the limits (see render_text_within_limits)."""
     if len(value.encode("utf-8")) > settings.LESSON_BODY_MAX_BYTES:
         return  # validate_body_size says so, and rendering it would only waste time
+    from lessons.rendering import pipeline
+    from lessons.rendering.bounded import render_text_within_limits
+
     try:
         render_text_within_limits(pipeline.render_lesson_text, value, settings.LESSON_TEASER_WORDS)
     except RenderError as error:
@@ -76,6 +83,9 @@ def validate_markdown(value: str) -> None:
         if message := bound.report_refusal():
             raise ValidationError(message, code="busy")
         return
+    from lessons.rendering import pipeline
+    from lessons.rendering.bounded import render_text_within_limits
+
     try:
         render_text_within_limits(pipeline.render_short_text, value)
     except RenderError as error:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.sitemaps.views import sitemap as sitemap_view
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.contrib.sitemaps import views as sitemaps_views
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
@@ -177,10 +177,27 @@ def series_feed(request, slug, atom=False):
 
 
 def sitemap(request):
+    """The sitemap index: one file per section and page of at most SITEMAP_URLS addresses."""
     response = responses.respond(
         request,
         key="sitemap",
-        build=lambda: sitemap_view(request, sitemaps=SITEMAPS),
+        build=lambda: sitemaps_views.index(
+            request, sitemaps=SITEMAPS, sitemap_url_name="lessons:sitemap_section"
+        ),
+        seconds=feeds.seconds_to_keep,
+    )
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    return response
+
+
+def sitemap_section(request, section):
+    page = request.GET.get("p", "1")
+    if section not in SITEMAPS or not page.isdigit():
+        raise Http404
+    response = responses.respond(
+        request,
+        key=f"sitemap:{section}:{int(page)}",
+        build=lambda: sitemaps_views.sitemap(request, sitemaps=SITEMAPS, section=section),
         seconds=feeds.seconds_to_keep,
     )
     patch_cache_control(response, max_age=FEED_MAX_AGE)

@@ -21,7 +21,6 @@ from access.offer.placeholders import (
     validate_selling_text,
 )
 from lessons.models import CONTENT_LANGUAGES, Series
-from lessons.rendering.bounded import render_short_markdown
 from lessons.validators import markdown_errors, validate_markdown
 
 
@@ -183,5 +182,7 @@ class Offer(models.Model):
 
     def render(self) -> None:
         """Render the Markdown texts into stored HTML (RENDERED_FIELDS)."""
+        from lessons.rendering.bounded import render_short_markdown  # loads Markdown
+
         self.cta_html = render_short_markdown(self.cta_message)
         self.paywall_html = render_short_markdown(self.paywall_message)

@@ -8,7 +8,17 @@ OPTIONS["reply_timeout"] (a little longer than the statement timeout, so a slow 
 still cancelled by the server first), and the health check of a reused connection one of
 PING_SECONDS. Past it the connection is closed and an OperationalError raised, which the site
 answers with its 503 page; the next request connects afresh, so the site recovers by itself.
+The wait itself is psycopg's own (its C wait with a timeout); this class only gives it one.
+
+The health check (CONN_HEALTH_CHECKS, a `SELECT 1` before a request's first query) is a round
+trip of its own on every request. Here it is asked only of a connection that has been idle
+for IDLE_SECONDS or more: one that answered a moment ago, as under load, is used at once. If
+the server went away in that moment, the request's query fails instead of the check, the
+reader gets the 503 page, and Django closes the broken connection at the end of the request
+(its errors make it check the connection then), so the next request connects afresh.
 """
+
+import time
 
 import psycopg
 from django.db.backends.postgresql import base
@@ -18,6 +28,8 @@ _WAIT_TIMEOUT = psycopg.errors._WaitTimeout
 # A reused connection is checked with SELECT 1 before a request uses it; that answers in
 # milliseconds from a live server.
 PING_SECONDS = 1.0
+# A connection that answered less than this long ago is not checked before a request.
+IDLE_SECONDS = 1.0
 
 
 class ReplyTimeoutConnection(psycopg.Connection):
@@ -40,6 +52,21 @@ class ReplyTimeoutConnection(psycopg.Connection):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     reply_timeout: float | None = None
+    # When the connection last ended a request without errors (monotonic seconds).
+    answered_at: float = float("-inf")
+
+    def close_if_health_check_failed(self):
+        if self.connection is not None and time.monotonic() - self.answered_at < IDLE_SECONDS:
+            self.health_check_done = True
+        super().close_if_health_check_failed()
+
+    def close_if_unusable_or_obsolete(self):
+        # Called as a request starts and as it ends: a connection that a request used without
+        # errors has just answered.
+        used = self.connection is not None and self.health_check_done and not self.errors_occurred
+        super().close_if_unusable_or_obsolete()
+        if used and self.connection is not None:
+            self.answered_at = time.monotonic()
 
     def get_connection_params(self):
         params = super().get_connection_params()

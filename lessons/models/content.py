@@ -18,7 +18,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lessons.rendering.bounded import render_lesson, render_short_markdown
 from lessons.rendering.teaser import teaser_warning
 from lessons.rendering.text import reading_minutes
 from lessons.rendering.toc import table_of_contents
@@ -179,6 +178,8 @@ class Series(models.Model):
 
     def render(self) -> None:
         """Render the Markdown fields into stored HTML (RENDERED_FIELDS)."""
+        from lessons.rendering.bounded import render_short_markdown  # loads Markdown
+
         self.description_html = render_short_markdown(self.description)
 
 
@@ -378,6 +379,8 @@ class Lesson(models.Model):
         """Render the body and the teaser, each from its own source, into stored HTML, and
         the body's table of contents (shown only beside the body, never beside a teaser).
         Raises RenderError for a body that `full_clean()` would refuse."""
+        from lessons.rendering.bounded import render_lesson  # loads Markdown
+
         self.body_html, self.teaser_html = render_lesson(self.body)
         self.toc_html = table_of_contents(self.body_html)
         self.reading_minutes = reading_minutes(self.body_html, settings.LESSON_WORDS_PER_MINUTE)

@@ -15,7 +15,6 @@ from payments.gateways.base import (  # noqa: F401 (the flow's vocabulary)
     State,
     Transaction,
 )
-from payments.gateways.midtrans import MidtransGateway
 
 
 def environment() -> str:
@@ -32,6 +31,10 @@ def configured() -> bool:
 
 
 def get_gateway() -> Gateway:
+    # Midtrans' client (and `requests` under it) is loaded by the first payment, not by every
+    # web worker at start-up: most workers only ever serve pages.
+    from payments.gateways.midtrans import MidtransGateway
+
     return MidtransGateway(
         server_key=settings.MIDTRANS_SERVER_KEY,
         client_key=settings.MIDTRANS_CLIENT_KEY,

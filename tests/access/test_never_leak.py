@@ -89,6 +89,10 @@ def extra_responses(client: Client, series) -> dict[str, str]:
         "admin preview": client.get(f"/admin/lessons/lesson/{marked.pk}/preview/", follow=True),
         "json": client.get(lesson, HTTP_ACCEPT="application/json"),
         "sitemap": client.get("/sitemap.xml"),
+        **{
+            f"sitemap {section}": client.get(f"/sitemap-{section}.xml")
+            for section in ("home", "series", "lessons")
+        },
         "robots": client.get("/robots.txt"),
         **{
             f"search {marker}": client.get("/search/", {"q": f"{marker} OR public"})

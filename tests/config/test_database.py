@@ -143,3 +143,68 @@ def test_the_connection_recovers_without_a_restart(proxied):
     outage.restore()
     wrapper.close()
     assert select_one(wrapper) == (1,)
+
+
+def request(wrapper):
+    """What Django does around a request that reads the database: its start and end signals
+    (close_if_unusable_or_obsolete) around a query."""
+    wrapper.close_if_unusable_or_obsolete()
+    try:
+        return select_one(wrapper)
+    finally:
+        wrapper.close_if_unusable_or_obsolete()
+
+
+@pytest.fixture
+def pings(proxied, monkeypatch):
+    """The health checks (SELECT 1 before a request's first query) the proxied connection
+    makes, counted."""
+    wrapper, _ = proxied
+    wrapper.health_check_enabled = True
+    made = []
+    real = wrapper.is_usable
+
+    def is_usable():
+        made.append(1)
+        return real()
+
+    monkeypatch.setattr(wrapper, "is_usable", is_usable)
+    return made
+
+
+def test_a_connection_that_just_answered_is_used_without_a_health_check(proxied, pings):
+    wrapper, _ = proxied
+    request(wrapper)  # connects: nothing to check
+    for _ in range(5):
+        assert request(wrapper) == (1,)
+    assert pings == []
+
+
+def test_a_connection_idle_for_a_while_is_checked_first_and_replaced_if_gone(
+    proxied, pings, monkeypatch
+):
+    from config.postgresql import base
+
+    wrapper, outage = proxied
+    request(wrapper)
+    later = time.monotonic() + base.IDLE_SECONDS + 1
+    monkeypatch.setattr(base.time, "monotonic", lambda: later)
+    assert request(wrapper) == (1,)
+    assert pings == [1]
+    # Cut while idle: the check finds it gone, and the request connects afresh.
+    later += base.IDLE_SECONDS + 1
+    first = wrapper.connection
+    outage.cut()
+    outage.restore()
+    assert request(wrapper) == (1,)
+    assert wrapper.connection is not first
+
+
+def test_a_connection_cut_under_load_fails_one_request_and_is_replaced(proxied, pings):
+    wrapper, outage = proxied
+    request(wrapper)
+    outage.cut()
+    outage.restore()
+    with pytest.raises(OperationalError):
+        request(wrapper)
+    assert request(wrapper) == (1,)  # closed at the end of the failed request

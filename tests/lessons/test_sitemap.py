@@ -18,12 +18,26 @@ NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
-def sitemap(client) -> dict[str, str]:
-    response = client.get("/sitemap.xml")
+def xml(client, url) -> ET.Element:
+    response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/xml"
-    root = ET.fromstring(response.content)  # noqa: S314 (our own output)
-    return {url.findtext(f"{NS}loc"): url.findtext(f"{NS}lastmod") for url in root}
+    return ET.fromstring(response.content)  # noqa: S314 (our own output)
+
+
+def files(client) -> list[str]:
+    """The addresses of the files /sitemap.xml, an index, lists."""
+    index = xml(client, "/sitemap.xml")
+    assert index.tag == f"{NS}sitemapindex"
+    return [entry.findtext(f"{NS}loc") for entry in index]
+
+
+def entries(client) -> list[ET.Element]:
+    return [url for file in files(client) for url in xml(client, file)]
+
+
+def sitemap(client) -> dict[str, str]:
+    return {url.findtext(f"{NS}loc"): url.findtext(f"{NS}lastmod") for url in entries(client)}
 
 
 @pytest.fixture
@@ -47,12 +61,11 @@ def test_the_sitemap_lists_home_series_and_published_lessons_in_both_languages(c
 
 
 def test_each_entry_names_the_page_in_every_language(client, site):
-    root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 (our own output)
     alternates = {
         url.findtext(f"{NS}loc"): {
             link.get("hreflang"): link.get("href") for link in url.findall(f"{XHTML}link")
         }
-        for url in root
+        for url in entries(client)
     }
     lesson = {
         "en": "http://testserver/series/ai/free/",
@@ -80,11 +93,36 @@ def test_it_is_kept_no_longer_than_until_the_next_scheduled_lesson_is_due(
     assert kept and 0 < max(kept) <= due.total_seconds()
 
 
-def test_the_sitemap_is_cached_and_answers_304(site, django_assert_num_queries):
+def test_the_index_lists_one_file_per_section(client, site):
+    assert files(client) == [
+        f"http://testserver/sitemap-{section}.xml" for section in ("home", "series", "lessons")
+    ]
+
+
+def test_a_section_longer_than_a_file_holds_is_split_into_pages(
+    client, site, monkeypatch, django_assert_max_num_queries
+):
+    """A file holds at most SITEMAP_URLS addresses (each page in each language counts)."""
+    from lessons import sitemaps
+
+    monkeypatch.setattr(sitemaps.LessonSitemap, "limit", 3)
+    assert files(client)[2:] == [
+        "http://testserver/sitemap-lessons.xml",
+        "http://testserver/sitemap-lessons.xml?p=2",
+    ]
+    pages = [xml(client, url) for url in files(client)[2:]]
+    assert [len(page) for page in pages] == [3, 1]
+    assert client.get("/sitemap-lessons.xml?p=3").status_code == 404
+    assert client.get("/sitemap-lessons.xml?p=x").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/sitemap.xml", "/sitemap-lessons.xml", "/sitemap-series.xml"])
+def test_the_sitemap_is_cached_and_answers_304(site, django_assert_num_queries, url):
     client = Client()
-    first = client.get("/sitemap.xml")
+    first = client.get(url)
     with django_assert_num_queries(0):
-        again = client.get("/sitemap.xml", headers={"if-none-match": first["ETag"]})
+        again = client.get(url, headers={"if-none-match": first["ETag"]})
     assert again.status_code == 304
 
 
