@@ -6,16 +6,14 @@ and colour scheme) and axe runs on each."""
 
 import hashlib
 import json
-import os
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from access import services
 from lessons.models import Lesson
 from tests.e2e import axe
+from tests.e2e.people import log_in
 from tests.e2e.test_browser import browser, demo  # noqa: F401 (fixtures)
 from tests.factories import make_user
 
@@ -28,14 +26,6 @@ def test_the_shipped_axe_is_the_pinned_release():
     data = (axe.ASSETS / axe.PIN["file"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == axe.PIN["sha256"]
     assert data.startswith(f"/*! axe v{axe.PIN['version']}".encode())
-
-
-def logged_in(context, base, user):
-    """The context holds `user`'s session, as after logging in."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
 
 
 def audit(context, base, paths, *, before=None) -> dict:
@@ -118,7 +108,7 @@ def test_a_buyers_pages(demo, browser, language):  # noqa: F811
         "/access/redeem/",
     ]
     context = new_context(browser, language)
-    logged_in(context, demo, reader)
+    log_in(context, demo, reader)
     found = audit(context, demo, [prefix + path for path in paths])
     context.close()
     assert found == {}, report(found)
@@ -143,7 +133,7 @@ def test_the_sellers_pages(demo, browser, language):  # noqa: F811
             page.frame_locator("iframe.writing__frame").locator(".teaser-cut").wait_for()
 
     context = new_context(browser, language)
-    logged_in(context, demo, seller)
+    log_in(context, demo, seller)
     found = audit(context, demo, paths, before=preview_drawn)
     context.close()
     assert found == {}, report(found)
