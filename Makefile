@@ -21,7 +21,7 @@ for c in python3.14 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: help venv run test lint format migrate demo env serve bench bench-quick bench-dashboard faults clean pygments-css messages lock
+.PHONY: help venv run test lint format migrate demo env serve bench bench-quick bench-dashboard faults clean pygments-css messages lock screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -119,6 +119,10 @@ faults: venv ## the site with PostgreSQL and Redis cut and hung: requests, error
 
 bench-dashboard: venv ## time the sales dashboard with 100,000 redemption attempts
 	$(PY) -m bench.dashboard
+
+# Pictures of the main pages for the README and docs/ (needs Chromium at /usr/bin/chromium).
+screenshots: venv ## the main pages as PNGs in docs/screenshots/ (production server, Chromium)
+	$(PY) -m tests.e2e.screenshots
 
 lint: venv ## ruff (Python), djLint (templates), Biome (CSS and JavaScript)
 	$(BIN)/ruff check .

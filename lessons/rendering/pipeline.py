@@ -116,7 +116,7 @@ def render_text(source: str, *, anchors: bool = True) -> Rendered:
     mermaid = _MermaidExtension()
     try:
         converter = _converter(mermaid, anchors=anchors)
-        clean = _images(sanitize(converter.convert(normalise_newlines(source))))
+        clean = _scrollable(_images(sanitize(converter.convert(normalise_newlines(source)))))
         clean = _EMPTY_BACKLINK_TITLE.sub(r"\1", clean)
     except RecursionError:
         raise RenderError(
@@ -164,6 +164,14 @@ ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 # Uploaded images are stored under names that carry their size (lessons.images), so the
 # pipeline can give every one its width and height without opening a file.
 _SIZED_NAME = re.compile(r"-(\d{1,5})x(\d{1,5})\.(?:png|jpe?g|gif|webp)$")
+# After sanitising, which lets no author attribute through on these: the bare start tags.
+SCROLLABLE = re.compile(r"<(pre|table)>")
+
+
+def _scrollable(clean: str) -> str:
+    """Code blocks and tables scroll sideways inside themselves when wider than the page
+    (as diagrams do): each can take the keyboard's focus, so arrow keys scroll it."""
+    return SCROLLABLE.sub(r'<\1 tabindex="0">', clean)
 
 
 def _images(clean: str) -> str:

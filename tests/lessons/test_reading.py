@@ -79,7 +79,7 @@ class TestCodeCopyButtons:
         assert '<script src="/static/js/copy.js" defer></script>' in page
         # No inline script (the CSP forbids it); without JS the code is plain selectable text.
         assert "<script>" not in page
-        assert "<pre>" in page and "print" in page
+        assert '<pre tabindex="0">' in page and "print" in page
 
     def test_the_labels_follow_the_interface_language(self, client, series):
         lesson = make_lesson(series, body="```\ncode\n```")

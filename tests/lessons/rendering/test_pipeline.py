@@ -120,6 +120,16 @@ def test_fenced_code_is_highlighted_with_pygments_classes():
     assert '<span class="k">def</span>' in html
 
 
+def test_code_blocks_and_tables_can_take_the_keyboards_focus_to_scroll_but_authors_cant_set_it():
+    html = render(
+        "```python\nprint(1)\n```\n\n    indented\n\n| a |\n|---|\n| 1 |\n\n"
+        '<pre tabindex="-1">kept out</pre>'
+    )
+    assert html.count('<pre tabindex="0">') == 3
+    assert html.count('<table tabindex="0">') == 1
+    assert 'tabindex="-1"' not in html
+
+
 def test_code_blocks_escape_html():
     html = render("```html\n<script>alert(1)</script>\n```")
     assert "<script>" not in html
@@ -128,7 +138,7 @@ def test_code_blocks_escape_html():
 
 def test_tables_render_with_align_attributes_not_styles():
     html = render("| a | b |\n|:--|--:|\n| 1 | 2 |")
-    assert "<table>" in html
+    assert '<table tabindex="0">' in html
     assert 'align="right"' in html
     assert "style=" not in html
 
