@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 from lessons.models import SEARCH_CONFIGS, Lesson, SearchEntry
@@ -152,7 +152,11 @@ def _candidates(scope):
         for series_id, lesson_ids in by_series.items():
             open_to_reader |= Q(lesson__series=series_id, lesson__in=lesson_ids)
         readable |= Q(part=SearchEntry.Part.FULL) & open_to_reader
-    return SearchEntry.objects.filter(readable, lesson__in=Lesson.objects.published())
+    # Published, asked of each entry's own lesson (a lookup by primary key for each match),
+    # not as a list of every published lesson made first: on SQLite that list reads every
+    # lesson row, bodies and all (0.4 s at 10,000 lessons).
+    published = Exists(Lesson.objects.published().filter(pk=OuterRef("lesson_id")))
+    return SearchEntry.objects.filter(readable, published)
 
 
 def _matches(query: Query, scope) -> list[_Match]:
