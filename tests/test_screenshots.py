@@ -1,40 +1,22 @@
 """The pictures the README shows are current: each is one `make screenshots` makes
-(tests/e2e/screenshots.py), and none is older than a template it shows. "Older" is by the
-last commit that touched each file (a clean clone's files all have the time of the checkout),
-and a file with changes not yet committed counts as changed now."""
+(tests/e2e/screenshots.py), and each was made from the templates it shows as they are now.
+`make screenshots` records, beside the pictures (docs/screenshots/made-from.json), a digest of
+every template a picture shows; a template changed since (a picture older than its template)
+fails here until the pictures are taken again. A digest, not a date: a clean clone's files all
+carry the time of the checkout, and a picture taken again may come out pixel for pixel the same."""
 
-import math
+import json
 import re
-import shutil
-import subprocess
 
 import pytest
 
-from tests.e2e.screenshots import FOLDER, SHOTS
+from tests.e2e.screenshots import FOLDER, MADE_FROM, SHOTS, digest
 from tests.e2e.servers import ROOT
 
 README = ROOT / "README.md"
 BY_NAME = {shot.name: shot for shot in SHOTS}
 SHOWN = re.findall(r"docs/screenshots/([\w-]+)\.png", README.read_text())
-
-
-def changed_at(path) -> float:
-    """When `path` last changed in git (seconds); infinity when it has uncommitted changes."""
-    relative = str(path.relative_to(ROOT))
-    git = ["git", "-C", str(ROOT)]
-    status = subprocess.run([*git, "status", "--porcelain", "--", relative],
-                            capture_output=True, text=True, check=True).stdout  # fmt: skip
-    if status.strip():
-        return math.inf
-    last = subprocess.run([*git, "log", "-1", "--format=%ct", "--", relative],
-                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-    return float(last) if last.strip() else math.inf
-
-
-@pytest.fixture(scope="module")
-def git():
-    if not shutil.which("git") or not (ROOT / ".git").exists():
-        pytest.skip("the screenshots' age is read from git history, and this is no git clone")
+MADE = json.loads((FOLDER / MADE_FROM).read_text())
 
 
 def test_the_readme_shows_four_or_five_pictures_before_anything_else_is_explained():
@@ -57,7 +39,18 @@ def test_every_shot_names_templates_that_exist():
 
 
 @pytest.mark.parametrize("name", sorted(set(SHOWN)))
-def test_no_picture_in_the_readme_is_older_than_its_templates(git, name):
-    picture = changed_at(FOLDER / f"{name}.png")
-    newer = [t for t in BY_NAME[name].templates if changed_at(ROOT / "templates" / t) > picture]
-    assert newer == [], f"{name}.png is older than {newer}: run make screenshots"
+def test_no_picture_in_the_readme_is_older_than_its_templates(name):
+    made_from = MADE.get(name, {})
+    changed = [t for t in BY_NAME[name].templates if made_from.get(t) != digest(t)]
+    assert changed == [], f"{name}.png was made before {changed} changed: run make screenshots"
+
+
+def test_a_changed_template_makes_its_picture_out_of_date(tmp_path, monkeypatch):
+    shot = BY_NAME[SHOWN[0]]
+    assert MADE[shot.name] == {t: digest(t) for t in shot.templates}  # control: current
+    template = shot.templates[0]
+    edited = tmp_path / "templates" / template
+    edited.parent.mkdir(parents=True)
+    edited.write_text((ROOT / "templates" / template).read_text() + "<!-- one more line -->")
+    monkeypatch.setattr("tests.e2e.screenshots.ROOT", tmp_path)
+    assert digest(template) != MADE[shot.name][template]

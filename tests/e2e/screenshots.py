@@ -7,9 +7,13 @@ seller who has handed off a few PINs; Debian's Chromium (Playwright) takes the p
 
     .venv/bin/python -m tests.e2e.screenshots [FOLDER]
 
-SHOTS names each picture with the templates it shows; tests/test_screenshots.py fails when a
-picture the README shows is older than one of them."""
+SHOTS names each picture with the templates it shows; beside the pictures, MADE_FROM records a
+digest of each of those templates as they were when the picture was taken, and
+tests/test_screenshots.py fails when a picture the README shows was made from a template that
+has changed since."""
 
+import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -20,6 +24,7 @@ from tests.e2e.servers import ROOT, Gunicorn, manage, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 FOLDER = ROOT / "docs" / "screenshots"
+MADE_FROM = "made-from.json"
 PASSWORD = "a-long-pass-phrase-9"
 READER, SELLER = "reader@example.com", "seller@example.com"
 LESSON_1 = "/series/became-ai-engineer/what-is-an-ai-engineer/"
@@ -131,6 +136,19 @@ def take(browser, base: str, shot: Shot, out: Path) -> None:
     context.close()
 
 
+def digest(template: str) -> str:
+    """What a picture records of a template it shows: a digest of the template's text."""
+    return hashlib.sha256((ROOT / "templates" / template).read_bytes()).hexdigest()[:16]
+
+
+def record(folder: Path, shots) -> None:
+    """Write, beside the pictures, the digest of every template each one was made from."""
+    path = folder / MADE_FROM
+    made = json.loads(path.read_text()) if path.exists() else {}
+    made.update({shot.name: {t: digest(t) for t in shot.templates} for shot in shots})
+    path.write_text(json.dumps(dict(sorted(made.items())), indent=1, sort_keys=True) + "\n")
+
+
 def main(folder: Path = FOLDER) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -143,6 +161,7 @@ def main(folder: Path = FOLDER) -> None:
                 take(browser, server.url, shot, folder)
                 print(f"wrote {folder / shot.name}.png")
             browser.close()
+    record(folder, SHOTS)
 
 
 if __name__ == "__main__":
