@@ -14,11 +14,13 @@ does not ask for one.
 
 A whole page is kept the same way, per tier rather than per reader (`render_page`, as Ghost
 keeps members' pages): the view passes what the page shows every reader of its tier
-(`shared`: the lesson, its body or its teaser, whether it is read in full…) and what is the
-reader's own (`own`). The page is rendered once from `shared` alone, each `{% own %}…{% endown %}`
-block in it left as a hole, and kept by `shared`'s key with the address's languages; on every
-request the holes are filled in from the request's whole context (the header's account links,
-messages, the paywall's PIN form, the call to action, the follow box, the progress marks).
+(`shared`: the lesson, its body or its teaser, whether it is read in full, and as values what
+a reader's page differs by: logged in or not, has the whole series, follows it…) and what is
+the reader's own (`own`). The page is rendered once from `shared` alone, each
+`{% own %}…{% endown %}` block in it left as a hole, and kept by `shared`'s key with the
+address's languages; on every request the holes are filled in from the request's whole
+context (the header's account links, messages). The paywall, call to action and follow box
+are kept with the page: their tags take those values by name (access.templatetags.access).
 
 With KEPT_TEMPLATES_STRICT (on in tests and with DEBUG) a kept part or page that reads a
 variable it was not given fails loudly (UnnamedVariable), instead of showing nothing: a

@@ -124,11 +124,29 @@ def lesson_detail(request, series_slug, slug):
     decision = request.access.decide(lesson)
     body_html = lesson.body_html if decision.full else lesson.teaser_html
     unpublished_state = lesson.unpublished_state
+    authenticated = request.user.is_authenticated
+    series = lesson.series
+    # What a free lesson's end shows: the call to action (or where to continue, for a reader
+    # who has the whole series) and the follow box; asked of request.access only there.
+    ends_free = decision.full and lesson.is_free
     # The page is kept per tier (caching.kept.render_page): all it shows besides its {% own %}
-    # parts is named here; the reader's own bits are rendered around it on each request.
+    # parts (the header's account links, messages) is named here, as values, never as the
+    # reader: whether they are logged in, have the whole series, follow it, finished it.
     shared = {
+        "authenticated": authenticated,
+        "path": request.path,
+        "whole_series": ends_free and request.access.has_whole_series(series.pk),
+        "following": ends_free
+        and authenticated
+        and not unpublished_state
+        and request.access.follows(series.pk),
+        # Only a reader who can read the lesson can have finished it (or finish it now).
+        "finished": authenticated
+        and decision.full
+        and not unpublished_state
+        and Progress.objects.finished_at(request.user, lesson) is not None,
         "lesson": lesson,
-        "series": lesson.series,
+        "series": series,
         "full": decision.full,
         "body_html": body_html,
         # The table of contents lists the body's headings, so it goes with the body only.
@@ -142,13 +160,7 @@ def lesson_detail(request, series_slug, slug):
             structured.lesson_meta, request, lesson, with_image=not unpublished_state
         ),
     }
-    own = {
-        "decision": decision,
-        # Only a reader who can read the lesson can have finished it (or finish it now).
-        "finished": decision.full
-        and Progress.objects.finished_at(request.user, lesson) is not None,
-    }
-    response = kept.render_page(request, "lessons/lesson.html", shared=shared, own=own)
+    response = kept.render_page(request, "lessons/lesson.html", shared=shared, own={})
     if unpublished_state:
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"

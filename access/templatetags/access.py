@@ -2,6 +2,13 @@
 
 These belong to access/; lessons/ templates show them through these tags and know nothing of
 PINs or entitlements. Every decision goes through `request.access`.
+
+The paywall, the call to action and the follow box take what they depend on by name (whether
+the reader is logged in, has the whole series, follows it, the page's path), so a page kept
+per tier (caching.kept.render_page) keeps them too, keyed by those values: a tag that is not
+given one asks `request.access` and the request, which a kept part does not hold (with
+KEPT_TEMPLATES_STRICT it fails loudly, UnnamedVariable; without, the page fails, never
+showing another reader's state). Their templates read `authenticated`, never `user`.
 """
 
 from django import template
@@ -40,41 +47,64 @@ def offer_actions():
     return actions.templates()
 
 
-def _base(context) -> dict:
-    request = context["request"]
-    return {"request": request, "user": request.user, "csrf_token": context.get("csrf_token")}
+def _base(context, authenticated, path) -> dict:
+    """What every box shows besides its own values: whether the reader is logged in, the path
+    a form sends them back to, and the CSRF token (a marker in a kept page)."""
+    if authenticated is None or path is None:
+        request = context["request"]
+        authenticated = request.user.is_authenticated if authenticated is None else authenticated
+        path = request.path if path is None else path
+    if not isinstance(authenticated, bool):
+        raise TypeError(f"authenticated must be True or False, not {authenticated!r}")
+    return {"authenticated": authenticated, "path": path, "csrf_token": context.get("csrf_token")}
 
 
 @register.inclusion_tag("access/_paywall.html", takes_context=True)
-def paywall(context, series, lesson=None):
+def paywall(context, series, lesson=None, *, authenticated=None, path=None):
     """The box under a teaser: what the premium part is, how to buy it, and the PIN form.
     Given the `lesson`, a PIN typed here is counted for it, and a logged-in reader's page
     reports once that the paywall came into view (the same markup for every anonymous
     reader, so their pages can be shared from a cache)."""
-    request = context["request"]
+    base = _base(context, authenticated, path)
     form = RedeemForm(initial={"lesson": lesson.pk if lesson else ""})
     return {
-        **_base(context),
+        **base,
         "series": series,
         "offer": offer.of(series),
         "lesson": lesson,
+        "contact_only": False,
         "form": form,
-        "next_url": request.path,
+        "next_url": base["path"],
     }
 
 
 @register.inclusion_tag("access/_call_to_action.html", takes_context=True)
-def call_to_action(context, series, *, locked=True, next_lesson=None, compact=False, at=None):
+def call_to_action(
+    context,
+    series,
+    *,
+    locked=True,
+    next_lesson=None,
+    compact=False,
+    at=None,
+    whole=None,
+    authenticated=None,
+    path=None,
+):
     """The series' call to action, for readers who cannot read the whole series and when it
     has lessons they cannot read (`locked`). A reader who has the whole series gets a link to
     `next_lesson` instead, when there is one. Taps on its buttons are counted for the lesson
-    it ends (`at`), else for the series (its page, the home page)."""
-    request = context["request"]
-    whole = request.access.has_whole_series(series.pk)
+    it ends (`at`), else for the series (its page, the home page). `whole`: whether the
+    reader has the whole series (asked of `request.access` when not given)."""
+    base = _base(context, authenticated, path)
+    if whole is None:
+        whole = context["request"].access.has_whole_series(series.pk)
     return {
-        **_base(context),
+        **base,
         "series": series,
         "offer": offer.of(series),
+        "lesson": None,  # the pay button's: the call to action sells the series
+        "contact_only": False,
         "show_offer": bool(locked) and not whole,
         "continue_to": next_lesson if whole else None,
         "compact": compact,
@@ -83,30 +113,33 @@ def call_to_action(context, series, *, locked=True, next_lesson=None, compact=Fa
         "after_redeem": (
             reverse("lessons:lesson", args=[series.slug, next_lesson.slug])
             if next_lesson
-            else request.path
+            else base["path"]
         ),
     }
 
 
 @register.inclusion_tag("access/_follow.html", takes_context=True)
-def follow_series(context, series):
+def follow_series(context, series, *, authenticated=None, following=None, path=None):
     """The box that lets a reader follow `series` (its new lessons by e-mail). For anonymous
     readers the same markup for everyone: an address field and no CSRF token (see
     access.views.follow). A logged-in reader follows with one tap; their page shows whether
-    they do (`request.access.follows`, which their page's key names)."""
-    request = context["request"]
+    they do (`following`, asked of `request.access.follows` when not given; a kept page names
+    the value in its key, never the reader)."""
+    base = _base(context, authenticated, path)
+    if following is None:
+        following = bool(base["authenticated"] and context["request"].access.follows(series.pk))
     return {
-        **_base(context),
+        **base,
         "series": series,
         "form": FollowForm(),
-        "following": request.access.follows(series.pk),
-        "next_url": request.path,
+        "following": following,
+        "next_url": base["path"],
     }
 
 
 @register.inclusion_tag("access/_redeem_form.html", takes_context=True)
 def redeem_form(context, form, next_url=""):
-    return {**_base(context), "form": form, "next_url": next_url}
+    return {**_base(context, None, None), "form": form, "next_url": next_url}
 
 
 @register.inclusion_tag("access/_pending_pin.html", takes_context=True)
