@@ -7,8 +7,13 @@ import pytest
 
 from access import services
 from lessons.models import Lesson
-from tests.accounts.flows import emailed_code
-from tests.e2e.test_browser import Page, browser, demo, lesson_url  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
+    Page,
+    browser,
+    demo,
+    finish_sign_up,
+    lesson_url,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PREMIUM_TEXT = "What a model actually does"  # lesson 2, after its <!-- more -->
@@ -52,12 +57,7 @@ def test_reading_redeeming_navigating_and_signing_up_work_without_javascript(
     assert "/accounts/signup/" in page.url
     assert page.locator("html").get_attribute("lang") == language
     email = f"nojs-{language}@example.com"
-    page.fill("input[name=email]", email)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-    page.fill("input[name=code]", emailed_code(email))
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    finish_sign_up(page, email)
     assert page.url == lesson_url(site, 2)
     assert PREMIUM_TEXT in page.content() and page.locator(".paywall").count() == 0
     assert page.locator(".message").inner_text().startswith(words["unlocked"])
