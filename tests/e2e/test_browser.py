@@ -2,6 +2,8 @@
 
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,10 +45,21 @@ def browser():
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def requests_in_flight():
+    """The live server's threads still answering a request (one thread per request)."""
+    return [t for t in threading.enumerate() if "process_request_thread" in t.name]
+
+
 @pytest.fixture
 def demo(live_server):
     call_command("import_series", str(DEMO), stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return live_server.url
+    yield live_server.url
+    # A closed tab may still have a request on its way (a page's beacon sent as it is left): the
+    # live server shares the test's SQLite connection, so the database is emptied only once the
+    # server has answered it.
+    deadline = time.monotonic() + 30
+    while requests_in_flight() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class Page:
