@@ -5,6 +5,7 @@ Fails closed: DEBUG is off unless asked for, and without DEBUG a SECRET_KEY must
 
 import hashlib
 import ipaddress
+import secrets
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,11 +20,28 @@ env.load_dotenv(Path(env.get("ENV_FILE", str(BASE_DIR / ".env"))))
 
 DEBUG = env.get_bool("DEBUG", default=False)
 
+# Commands that read only the models and the migrations sign and hash nothing, so a fresh
+# checkout may ask whether the migrations match the models without a secret: each such run
+# gets a throwaway random key. Every other process without DEBUG stops without one.
+KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help", "version"}
+
+
+def _keyless_command(argv: list[str]) -> bool:
+    """Whether this process is manage.py (or django-admin) running a command that needs no key."""
+    runner = Path(argv[0]).name if argv else ""
+    return runner in {"manage.py", "django-admin", "__main__.py"} and (
+        len(argv) > 1 and argv[1] in KEYLESS_COMMANDS
+    )
+
+
 SECRET_KEY = env.get("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
+    if _keyless_command(sys.argv):
+        SECRET_KEY = secrets.token_urlsafe(50)
+    elif not DEBUG:
         sys.exit("SECRET_KEY is not set: set it in the environment or .env (or set DEBUG=1).")
-    SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 (used only with DEBUG on)
+    else:
+        SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 (used only with DEBUG on)
 
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")

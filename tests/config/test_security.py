@@ -66,6 +66,20 @@ def test_a_missing_secret_key_without_debug_stops_with_one_line():
     ]
 
 
+def test_a_fresh_checkout_checks_its_migrations_without_a_secret_key():
+    """makemigrations --check reads only models and migrations: no key, no DEBUG, no .env."""
+    result = manage("makemigrations", "--check", "--dry-run", env={"SECRET_KEY": ""})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["migrate", "runserver", "issue_pins", "shell"])
+def test_commands_that_may_sign_or_hash_still_need_the_secret_key(command):
+    result = manage(command, "--help", env={"SECRET_KEY": ""})
+    assert result.returncode == 1
+    assert "SECRET_KEY is not set" in result.stderr
+
+
 @pytest.mark.parametrize("debug", [None, "", "0"], ids=["unset", "empty", "0"])
 def test_debug_is_off_unless_asked(debug):
     env = {"SECRET_KEY": "x" * 50} | ({} if debug is None else {"DEBUG": debug})
