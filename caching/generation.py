@@ -13,6 +13,12 @@ UNREAD_SECONDS, and whatever was kept under an earlier one is not served again. 
 answers again (caching.backend.recovered) the generation is renewed, since a change made while
 it was away was lost with it.
 
+Content also changes by itself: a scheduled lesson comes out at its time. So beside the
+generation the shared cache holds when that next happens (`DUE_KEY`, worked out by the
+`horizons` the apps register: lessons registers its next publication), and the first worker
+to see that moment pass makes a new generation, as a save would. Kept things therefore need no
+short lifetime to let a scheduled lesson appear: PAGE_CACHE_SECONDS is only their upper bound.
+
 A request works under one generation from start to end (`pinned`, set by the anonymous page
 middleware around every request), so nothing kept under a later one is made from what an
 earlier one read; a request's own write shows to it at once.
@@ -20,19 +26,33 @@ earlier one read; a request's own write shows to it at once.
 
 import contextlib
 import contextvars
+import logging
+import math
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
+
 KEY = "caching:generation"
+# When the content next changes by itself (UNIX seconds; infinity: nothing is scheduled).
+DUE_KEY = "caching:generation:due"
+# While the next such moment cannot be worked out (the database is away), it is asked again
+# this soon.
+DUE_RETRY_SECONDS = 60.0
 GENERATION_CHECK_SECONDS = 2.0
 # While the generation cannot be read, the longest anything is kept (see above).
 UNREAD_SECONDS = 2.0
 
 _pinned: contextvars.ContextVar = contextvars.ContextVar("caching_generation", default=None)
 _MISSING = object()
+# Functions that say when the content next changes by themselves (an aware datetime, or None):
+# registered by the apps that own such content (lessons: the next scheduled lesson).
+horizons: list[Callable[[], datetime | None]] = []
 
 
 class _Generation:
@@ -41,6 +61,7 @@ class _Generation:
     def __init__(self):
         self.lock = threading.Lock()
         self.value: int | None = None  # None: the shared cache could not say
+        self.due = math.inf  # UNIX seconds: when the content next changes by itself
         self.read_at = float("-inf")
 
     def current(self) -> int | tuple:
@@ -53,13 +74,15 @@ class _Generation:
         now = time.monotonic()
         if now - self.read_at >= GENERATION_CHECK_SECONDS:
             read_at = self.read_at
-            value = _read()
+            value, due = _read()
             # unless this very read found the cache back, and invalidate() has just run
             if self.read_at == read_at:
-                self.value = value
+                self.value, self.due = value, due
             self.read_at = max(now, self.read_at)
         if self.value is None:
             return ("unread", int(now // UNREAD_SECONDS))
+        if time.time() >= self.due:  # a scheduled lesson is out: the content has changed
+            invalidate()
         return self.value
 
     def forget(self) -> None:
@@ -91,28 +114,49 @@ def pinned():
         _pinned.reset(token)
 
 
-def _read() -> int | None:
-    """The shared cache's generation (made now if it has none), or None when the cache cannot
-    say: it raised, or it keeps nothing (caching.backend while Redis is away answers every read
-    with the default and forgets every write)."""
+def _read() -> tuple[int | None, float]:
+    """The shared cache's generation (made now if it has none) and when the content next
+    changes by itself; a generation of None when the cache cannot say: it raised, or it keeps
+    nothing (caching.backend while Redis is away answers every read with the default and
+    forgets every write)."""
     try:
-        value = cache.get(KEY, _MISSING)
-        if value is _MISSING:
-            cache.add(KEY, time.time_ns(), None)
-            value = cache.get(KEY, _MISSING)
+        found = cache.get_many([KEY, DUE_KEY])
+        if KEY not in found:
+            # A new generation; when the content next changes is not known yet (working it
+            # out is a query, and this is a reader's request): asked again soon.
+            if cache.add(KEY, time.time_ns(), None):
+                cache.set(DUE_KEY, time.time() + DUE_RETRY_SECONDS, None)
+            found = cache.get_many([KEY, DUE_KEY])
     except Exception:
-        return None
-    return None if value is _MISSING else value
+        return None, math.inf
+    if KEY not in found:
+        return None, math.inf
+    return found[KEY], found.get(DUE_KEY, math.inf)
+
+
+def _next_due() -> float:
+    """When the content next changes by itself, in UNIX seconds (infinity: never), from the
+    registered horizons; soon again when one of them cannot say."""
+    soonest = math.inf
+    for horizon in horizons:
+        try:
+            moment = horizon()
+        except Exception:
+            logger.warning("Could not tell when the content next changes", exc_info=True)
+            return time.time() + DUE_RETRY_SECONDS
+        if moment is not None:
+            soonest = min(soonest, moment.timestamp())
+    return soonest
 
 
 def invalidate() -> None:
     """A new generation: everything kept is stale, here at once and in other workers within
     GENERATION_CHECK_SECONDS (when the shared cache is away, when it is back: caching.apps
     renews it then)."""
-    value = time.time_ns()
+    value, due = time.time_ns(), _next_due()
     with contextlib.suppress(Exception):
-        cache.set(KEY, value, None)
-    generation.value, generation.read_at = value, time.monotonic()
+        cache.set_many({KEY: value, DUE_KEY: due}, None)
+    generation.value, generation.due, generation.read_at = value, due, time.monotonic()
     if _pinned.get() is not None:  # this request reads what it wrote from now on
         _pinned.set(value)
 

@@ -29,6 +29,7 @@ not a blank.
 """
 
 import secrets
+import weakref
 from collections.abc import Callable
 
 from django.conf import settings
@@ -48,9 +49,13 @@ from config.context_processors import site
 # Random for each process, so no text from an author or a reader can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
 HOLE_MARKER = f"\x00own-{secrets.token_hex(16)}\x00"
-FRAGMENTS_MAX_BYTES = 8 * 1024 * 1024
+FRAGMENTS_MAX_BYTES = 4 * 1024 * 1024  # per worker; the rest in the shared cache
 
-fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES)
+fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES, shared=True)
+
+# The {% own %} blocks this worker has met, by where they are in their template: a page kept in
+# the shared cache names its holes so, since template nodes cannot leave a worker.
+_own_blocks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 class UnnamedVariable(Exception):
@@ -67,7 +72,7 @@ class KeptContext(Context):
     ):
         super().__init__(values, **options)
         self.part_name, self.where, self.strict = name, where, strict
-        # While a whole page is kept: the {% own %} blocks left as holes, in order.
+        # While a whole page is kept: where the {% own %} blocks left as holes are, in order.
         self.holes = holes
 
     def __getitem__(self, key):
@@ -139,7 +144,8 @@ def render_own(context: Context, node) -> str:
     if isinstance(context, KeptContext):
         if context.holes is None:  # inside a kept part: nothing of the reader to show
             return node.nodelist.render(context)
-        context.holes.append(node)
+        _own_blocks[node.place] = node
+        context.holes.append(node.place)
         return HOLE_MARKER
     return node.nodelist.render(context)
 
@@ -161,7 +167,14 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
         html = template.render(context)
         return tuple(html.split(HOLE_MARKER)), tuple(holes)
 
-    texts, holes = fragments.get(keys.part_key(f"page:{template_name}", values, where), render_kept)
+    key = keys.part_key(f"page:{template_name}", values, where)
+    texts, places = fragments.get(key, render_kept)
+    holes = [_own_blocks.get(place) for place in places]
+    if None in holes:
+        # Kept by another worker, from blocks this one has not compiled yet: made here once.
+        texts, places = render_kept()
+        fragments.put(key, (texts, places))
+        holes = [_own_blocks[place] for place in places]
     context = RequestContext(request, {**shared, **own})
     parts = [texts[0]]
     with context.bind_template(template):

@@ -11,9 +11,12 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import functools
 import hashlib
+import importlib.metadata
 import uuid
 
+from django.conf import settings
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import translation
@@ -22,6 +25,43 @@ from django.utils.functional import Promise, SimpleLazyObject, empty
 _ATOMS = (int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
           datetime.timedelta, uuid.UUID)  # fmt: skip
 LONG_TEXT = 200  # characters; a longer text is named by its digest
+
+
+# What a release's pages are made from: its code, templates, catalogues, styles and scripts
+# (pages name the static files by their digests).
+_SOURCES = ("*.py", "*.html", "*.txt", "*.xml", "*.mo", "*.css", "*.js")
+_PACKAGES = ("django", "django-allauth", "markdown", "bleach")
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of what makes pages besides the content: the site's own code, templates and
+    translations, and the versions of the packages that render them. What the shared cache
+    keeps names it, so one release (or a server still on the last one, mid-deploy) never
+    serves what another made."""
+    digest = hashlib.sha256()
+    for package in _PACKAGES:
+        digest.update(f"{package}=={importlib.metadata.version(package)}\n".encode())
+    root = settings.BASE_DIR
+    folders = sorted(
+        path
+        for path in root.iterdir()
+        if path.is_dir() and not path.name.startswith(".") and path.name not in _NOT_SOURCES
+    )
+    for folder in folders:
+        for pattern in _SOURCES:
+            for path in sorted(folder.rglob(pattern)):
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# Folders of the project that make no page: tests, benchmarks, documents, the demo's text,
+# the environment, media and collected files.
+_NOT_SOURCES = {
+    "tests", "bench", "docs", "content", "node_modules", "media", "staticfiles",
+    "lessons_platform.egg-info",
+}  # fmt: skip
 
 
 def address_key(request) -> str:

@@ -8,11 +8,24 @@ recently used entries go first once the bytes of its keys, values and entries pa
 `max_bytes`, and a value bigger than the whole bound is given but not kept. Bytes, not a count
 of entries: one 490 KB lesson asked at 900 addresses once took a worker from 70 to 190 MB.
 
+A `shared` store has a second tier: the shared cache (Redis), which every worker and server
+reads. A value made in one worker is then made once for all of them, and a reader base that
+visits more pages than one worker can keep in memory (every lesson of a long series, round
+after round) is still served what was kept, not made again per worker. Its entries there are
+keyed by the store's name, the code's version (caching.keys.code_version: what one release
+made is never served by another), the generation and a digest of the key; they last as long
+as in the worker (`until`, PAGE_CACHE_SECONDS), and Redis' own memory bound (maxmemory with an
+LRU policy, docs/deploy.md) bounds them there. The worker keeps what it last used from the
+shared tier in its own, smaller, bound. While Redis is away the shared tier misses and forgets
+(caching.backend), and each worker keeps to its own.
+
 Every store registers itself in `STORES`, so the tests fill each one past its bound.
 """
 
 import datetime
 import decimal
+import hashlib
+import pickle
 import sys
 import threading
 import time
@@ -22,11 +35,13 @@ from collections.abc import Callable
 from dataclasses import is_dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils import timezone
 
 from caching import generation
+from caching.keys import code_version
 
 _ATOMS = (str, bytes, int, float, complex, bool, type(None), datetime.date, datetime.time,
           datetime.timedelta, decimal.Decimal, uuid.UUID)  # fmt: skip
@@ -64,8 +79,11 @@ def footprint(value) -> int:
 class Store:
     """Values kept by key in this worker, within `max_bytes` (see the module's docstring)."""
 
-    def __init__(self, name: str, *, max_bytes: int, generational: bool = True):
+    def __init__(
+        self, name: str, *, max_bytes: int, generational: bool = True, shared: bool = False
+    ):
         self.name, self.max_bytes, self.generational = name, max_bytes, generational
+        self.shared = shared
         self.lock = threading.Lock()
         # key: (generation, expires (monotonic), value, until (aware datetime or None), size)
         self.entries: OrderedDict = OrderedDict()
@@ -73,35 +91,43 @@ class Store:
         STORES[name] = self
 
     def lookup(self, key):
-        """The value kept for `key` in this generation, or MISSING."""
+        """The value kept for `key` in this generation (in this worker, else in the shared
+        tier of a `shared` store), or MISSING."""
         current = generation.current() if self.generational else None
         now = time.monotonic()
         with self.lock:
             entry = self.entries.get(key)
-            if entry is None:
-                return MISSING
-            if (
-                entry[0] != current
-                or entry[1] <= now
-                or (entry[3] is not None and timezone.now() >= entry[3])
-            ):
-                self._drop(key)
-                return MISSING
-            self.entries.move_to_end(key)
-            return entry[2]
+            if entry is not None:
+                if (
+                    entry[0] != current
+                    or entry[1] <= now
+                    or (entry[3] is not None and timezone.now() >= entry[3])
+                ):
+                    self._drop(key)
+                else:
+                    self.entries.move_to_end(key)
+                    return entry[2]
+        if not self.shared or settings.PAGE_CACHE_SECONDS <= 0:
+            return MISSING
+        return self._lookup_shared(key)
 
     def put(self, key, value, *, size: int | None = None, until=None) -> None:
         """Keep `value` (of `size` bytes, measured when not given) until PAGE_CACHE_SECONDS
         pass, the generation changes or `until` comes (a store that is not `generational`:
-        until its bound pushes it out)."""
+        until its bound pushes it out); a `shared` store keeps it in the shared tier too."""
         size = ENTRY_BYTES + footprint(key) + (footprint(value) if size is None else size)
+        if self.shared and self.generational and settings.PAGE_CACHE_SECONDS > 0:
+            self._put_shared(key, value, size, until)
+        self._put_here(key, value, size, until, settings.PAGE_CACHE_SECONDS)
+
+    def _put_here(self, key, value, size: int, until, seconds: float) -> None:
         if size > self.max_bytes:
             return
         if not self.generational:
             current, expires = None, float("inf")
-        elif settings.PAGE_CACHE_SECONDS > 0:
+        elif seconds > 0:
             current = generation.current()
-            expires = time.monotonic() + settings.PAGE_CACHE_SECONDS
+            expires = time.monotonic() + seconds
         else:
             return
         entry = (
@@ -117,6 +143,44 @@ class Store:
             self.size += size
             while self.size > self.max_bytes:
                 self._drop(next(iter(self.entries)))
+
+    def _shared_key(self, key) -> str:
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:40]
+        name = self.name.replace(" ", "-")
+        return f"caching:store:{name}:{code_version()}:{generation.token()}:{digest}"
+
+    def _lookup_shared(self, key):
+        """The value the shared tier holds for `key`, kept here too; MISSING when it holds
+        none, or one for another key (a digest's collision), or one past its time."""
+        try:
+            found = cache.get(self._shared_key(key))
+        except Exception:  # a value this code cannot read: as good as none
+            return MISSING
+        if not (isinstance(found, tuple) and len(found) == 5) or found[0] != key:
+            return MISSING
+        _, value, size, until, ends = found
+        seconds = min(settings.PAGE_CACHE_SECONDS, ends - time.time())
+        if seconds <= 0 or (until is not None and timezone.now() >= until):
+            return MISSING
+        self._put_here(key, value, size, until, seconds)
+        return value
+
+    def _put_shared(self, key, value, size: int, until) -> None:
+        seconds = settings.PAGE_CACHE_SECONDS
+        if until is not None:
+            seconds = min(seconds, (until - timezone.now()).total_seconds())
+        if seconds < 1:
+            return
+        entry = (key, value, size, until, time.time() + seconds)
+        try:
+            cache.set(self._shared_key(key), entry, int(seconds))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            # A value that cannot leave the worker (it holds a template node, say): a bug
+            # in the caller, kept here only so that the reader still gets the page.
+            if settings.KEPT_TEMPLATES_STRICT:
+                raise
+        except Exception:  # noqa: S110 (the shared cache cannot answer: the worker keeps it alone)
+            pass
 
     def get(self, key, compute: Callable, due: Callable | None = None):
         """The value `compute()` gives for `key`, kept; `due(value)` may name the moment

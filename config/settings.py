@@ -229,10 +229,11 @@ CACHES = {
     }
 }
 
-# What a worker keeps (anonymous readers' whole pages, kept parts of pages, the lessons and
-# lists lessons/pages.py works out) is kept this long at most (caching/); a write to a series
-# or lesson makes it stale within seconds. 0 turns every such store off.
-PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 60, minimum=0)
+# What the site keeps (anonymous readers' whole pages, kept parts of pages, the lessons and
+# lists lessons/pages.py works out; in the worker and in Redis) is kept this long at most
+# (caching/); a write to a series or lesson, or a scheduled lesson coming out, makes it stale
+# within seconds. 0 turns every such store off.
+PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 3600, minimum=0)
 # A kept part of a page ({% shared %}, caching/kept.py) that reads a variable its tag does not
 # pass fails loudly instead of showing nothing: on with DEBUG, and in tests.
 KEPT_TEMPLATES_STRICT = DEBUG

@@ -36,6 +36,10 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 # The app serves uploaded files here as in development, so tests can fetch them.
 SERVE_MEDIA = True
 
+# Kept things last a minute at most in tests (an hour in production), so that tests that walk
+# a kept page's whole life take a few hundred steps, not thousands.
+PAGE_CACHE_SECONDS = 60
+
 # A kept part of a page that reads a variable its {% shared %} tag does not pass fails the test
 # that renders it (caching/kept.py).
 KEPT_TEMPLATES_STRICT = True

@@ -49,8 +49,10 @@ def shared(parser, token):
 
 
 class OwnNode(template.Node):
-    def __init__(self, nodelist):
-        self.nodelist = nodelist
+    def __init__(self, nodelist, place: tuple):
+        # Where it is (its template's file, and which {% own %} of that file it is), which
+        # names it in a page kept in the shared cache (caching.kept.render_page).
+        self.nodelist, self.place = nodelist, place
 
     def render(self, context):
         return kept.render_own(context, self)
@@ -60,6 +62,8 @@ class OwnNode(template.Node):
 def own(parser, token):
     if len(token.split_contents()) != 1:
         raise template.TemplateSyntaxError("{% own %} takes nothing.")
+    parser.own_blocks = getattr(parser, "own_blocks", 0) + 1
+    place = (parser.origin.name if parser.origin else "", parser.own_blocks)
     nodelist = parser.parse(("endown",))
     parser.delete_first_token()
-    return OwnNode(nodelist)
+    return OwnNode(nodelist, place)
