@@ -5,8 +5,35 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
-# What the shared cache keeps names the code's version (caching.keys): worked out once here,
-# before gunicorn's workers are forked from this process (preload_app), not in each of them.
-from caching.keys import code_version  # noqa: E402
 
-code_version()
+def _warm_up() -> None:
+    """Load here what every worker would otherwise load on its first request: gunicorn forks
+    its workers from this process (preload_app), and what they all read stays shared between
+    them instead of being loaded once a worker (about 10 MB each, docs/performance.md). Nothing
+    here opens a connection: a connection made before the fork would be shared by every worker.
+
+    - the code version the shared cache's keys name (caching.keys);
+    - the URLs, and with them every view module;
+    - the site's templates, compiled;
+    - each language's translations;
+    - the Redis client library, when the cache is Redis."""
+    from django.conf import settings
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    from caching.keys import code_version
+
+    code_version()
+    get_resolver()._populate()
+    for language, _ in settings.LANGUAGES:
+        with translation.override(language):
+            translation.gettext("Log in")
+    templates = settings.BASE_DIR / "templates"
+    for path in sorted(templates.rglob("*.html")):
+        get_template(str(path.relative_to(templates)))
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        import redis  # noqa: F401
+
+
+_warm_up()
