@@ -105,17 +105,36 @@ class Server(servers.Gunicorn):
         super().__init__(env, app=app, workers=None)
 
     def workers_rss_mb(self) -> list[float]:
-        sizes = []
+        return [memory["rss"] for memory in self.workers_memory_mb()]
+
+    def workers_memory_mb(self) -> list[dict]:
+        """Each worker's resident memory (RSS: everything it maps, the pages it shares with
+        the others and with the master it was forked from included), its proportional share
+        (PSS: a shared page counted once across the processes sharing it) and what is its own
+        alone (private), in MB."""
+        found = []
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
                 text = status.read_text()
+                rollup = (status.parent / "smaps_rollup").read_text()
             except OSError:
                 continue
             ppid = re.search(r"^PPid:\s+(\d+)", text, re.M)
-            rss = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
-            if ppid and rss and int(ppid[1]) == self.process.pid:
-                sizes.append(int(rss[1]) / 1024)
-        return sizes
+            if not ppid or int(ppid[1]) != self.process.pid:
+                continue
+
+            def kb(field, source=rollup):
+                match = re.search(rf"^{field}:\s+(\d+) kB", source, re.M)
+                return int(match[1]) / 1024 if match else 0.0
+
+            found.append(
+                {
+                    "rss": kb("VmRSS", text),
+                    "pss": kb("Pss"),
+                    "private": kb("Private_Clean") + kb("Private_Dirty"),
+                }
+            )
+        return found
 
 
 def write_script(path: Path, visits: list[tuple], headers: dict) -> Path:
@@ -425,7 +444,8 @@ def main():
         ceiling = Server(env, "bench.ceiling")
         pages = [p for p in args.pages.split(",") if p]
         runs = measure(site, ceiling, plan["scripts"], pages, args, say)
-        rss = site.workers_rss_mb()
+        memory = site.workers_memory_mb()
+        rss = [worker["rss"] for worker in memory]
         ceiling_rss = ceiling.workers_rss_mb()
     finally:
         site.stop()
@@ -433,11 +453,13 @@ def main():
             ceiling.stop()
     summary = summarise(runs)
     print_table(summary)
-    memory = ", ".join(f"{r:.0f}" for r in rss)
+    sizes = ", ".join(f"{r:.0f}" for r in rss)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\n{database}; {len(rss)} workers, memory {memory} MB (at start "
-        f"{max(started_rss):.0f} MB; the ceiling's {max(ceiling_rss):.0f} MB); "
+        f"\n{database}; {len(rss)} workers, memory (RSS) {sizes} MB (at start "
+        f"{max(started_rss):.0f} MB; the ceiling's {max(ceiling_rss):.0f} MB); each worker's "
+        f"share (PSS) at most {max(w['pss'] for w in memory):.0f} MB, its own alone (private) "
+        f"at most {max(w['private'] for w in memory):.0f} MB; "
         f"database built in {db['build_seconds']} s; load average {load}"
     )
     errors = sum(s["errors"] for s in summary.values())
@@ -452,6 +474,8 @@ def main():
             "worker_rss_mb": [round(r, 1) for r in rss],
             "ceiling_worker_rss_mb": [round(r, 1) for r in ceiling_rss],
             "worker_rss_at_start_mb": [round(r, 1) for r in started_rss],
+            "worker_pss_mb": [round(w["pss"], 1) for w in memory],
+            "worker_private_mb": [round(w["private"], 1) for w in memory],
         },
     )
     parts = ", ".join(f"{name} {summary[name]['ratio_median']:.2f}x" for name in pages)
