@@ -35,7 +35,7 @@ from caching import generation
 from caching.keys import address_key
 from caching.stores import MISSING, Store
 
-MAX_BYTES = 4 * 1024 * 1024  # of pages (content, headers, keys) per worker; the rest in Redis
+MAX_BYTES = 2 * 1024 * 1024  # of pages (content, headers, keys) per worker; the rest in Redis
 
 # This worker's kept pages: key -> (content, headers).
 pages = Store("anonymous pages", max_bytes=MAX_BYTES, shared=True)

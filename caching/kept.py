@@ -49,7 +49,7 @@ from config.context_processors import site
 # Random for each process, so no text from an author or a reader can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
 HOLE_MARKER = f"\x00own-{secrets.token_hex(16)}\x00"
-FRAGMENTS_MAX_BYTES = 4 * 1024 * 1024  # per worker; the rest in the shared cache
+FRAGMENTS_MAX_BYTES = 2 * 1024 * 1024  # per worker; the rest in the shared cache
 
 fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES, shared=True)
 

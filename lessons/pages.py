@@ -20,7 +20,7 @@ from caching.stores import Store
 from lessons.models import Lesson, Series, attached_to_series, premium_range_annotations
 
 # What the store may hold in a worker, in bytes of keys and values (caching.stores).
-MEMO_MAX_BYTES = 4 * 1024 * 1024
+MEMO_MAX_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
