@@ -112,7 +112,7 @@ def main():
         f"{plain:.2f} ms a request ({profiled:.2f} ms profiled); "
         f"{sends / args.requests:g} round trips to the database a request"
     )
-    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.top)
 
 
 if __name__ == "__main__":

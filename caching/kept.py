@@ -18,7 +18,9 @@ keeps members' pages): the view passes what the page shows every reader of its t
 a reader's page differs by: logged in or not, has the whole series, follows it…) and what is
 the reader's own (`own`). The page is rendered once from `shared` alone, each
 `{% own %}…{% endown %}` block in it left as a hole, and kept by `shared`'s key with the
-address's languages; on every request the holes are filled in from the request's whole
+address's languages (`whole_pages`: in the worker, and in the shared cache for every worker,
+the holes named by where their blocks are, as template nodes cannot leave a worker); on every
+request the holes are filled in from the request's whole
 context (the header's account links, messages). The paywall, call to action and follow box
 are kept with the page: their tags take those values by name (access.templatetags.access).
 
@@ -49,9 +51,14 @@ from config.context_processors import site
 # Random for each process, so no text from an author or a reader can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
 HOLE_MARKER = f"\x00own-{secrets.token_hex(16)}\x00"
-FRAGMENTS_MAX_BYTES = 2 * 1024 * 1024  # per worker; the rest in the shared cache
+FRAGMENTS_MAX_BYTES = 2 * 1024 * 1024  # per worker
+PAGES_MAX_BYTES = 2 * 1024 * 1024  # per worker; the rest in the shared cache
 
-fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES, shared=True)
+# Parts are kept in the worker only: the parts that repeat across pages (the header, the
+# footer) are few and stay in it; a part of one page only is kept with its page.
+fragments = Store("kept parts", max_bytes=FRAGMENTS_MAX_BYTES)
+# Whole pages kept per tier (render_page): in the worker, and in the shared cache for all.
+whole_pages = Store("kept pages", max_bytes=PAGES_MAX_BYTES, shared=True)
 
 # The {% own %} blocks this worker has met, by where they are in their template: a page kept in
 # the shared cache names its holes so, since template nodes cannot leave a worker.
@@ -168,12 +175,12 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
         return tuple(html.split(HOLE_MARKER)), tuple(holes)
 
     key = keys.part_key(f"page:{template_name}", values, where)
-    texts, places = fragments.get(key, render_kept)
+    texts, places = whole_pages.get(key, render_kept)
     holes = [_own_blocks.get(place) for place in places]
     if None in holes:
         # Kept by another worker, from blocks this one has not compiled yet: made here once.
         texts, places = render_kept()
-        fragments.put(key, (texts, places))
+        whole_pages.put(key, (texts, places))
         holes = [_own_blocks[place] for place in places]
     context = RequestContext(request, {**shared, **own})
     parts = [texts[0]]

@@ -24,9 +24,12 @@ BIG_MARK = "END-OF-THE-BIG-LESSON"
 
 def test_every_store_a_worker_keeps_is_one_of_cachings():
     """The stores this suite fills past their bounds below are all there are."""
-    assert set(stores.STORES) == {"anonymous pages", "kept parts", "pages", "diagrams"}
+    assert set(stores.STORES) == {
+        "anonymous pages", "kept parts", "kept pages", "pages", "diagrams"
+    }  # fmt: skip
     assert stores.STORES["anonymous pages"] is anonymous.pages
     assert stores.STORES["kept parts"] is kept.fragments
+    assert stores.STORES["kept pages"] is kept.whole_pages
     assert stores.STORES["pages"] is pages.memo
 
 
@@ -72,7 +75,7 @@ def asked_at_many_addresses(client, url, variants):
 
 
 @pytest.mark.parametrize(
-    ("who", "store"), [("anonymous", anonymous.pages), ("logged in", kept.fragments)]
+    ("who", "store"), [("anonymous", anonymous.pages), ("logged in", kept.whole_pages)]
 )
 def test_a_big_lesson_asked_at_many_addresses_stays_within_the_bound(
     big_lesson, reader, who, store
@@ -96,7 +99,9 @@ def test_a_big_lesson_asked_at_many_addresses_stays_within_the_bound(
     assert grown < limit, f"grew {grown / MB:.1f} MB for a bound of {store.max_bytes / MB} MB"
 
 
-@pytest.mark.parametrize("name", ["anonymous pages", "kept parts", "pages", "diagrams"])
+@pytest.mark.parametrize(
+    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams"]
+)
 def test_each_store_filled_past_its_bound_drops_its_oldest_entries(name):
     store = stores.STORES[name]
     values = [f"{n:06d}" + "x" * 100_000 for n in range(3 * store.max_bytes // 100_000)]
@@ -111,7 +116,9 @@ def test_each_store_filled_past_its_bound_drops_its_oldest_entries(name):
     assert store.get(("key", kept_keys[0]), lambda: "computed again") == values[kept_keys[0]]
 
 
-@pytest.mark.parametrize("name", ["anonymous pages", "kept parts", "pages", "diagrams"])
+@pytest.mark.parametrize(
+    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams"]
+)
 def test_many_small_entries_count_too(name):
     """Entries are counted with what they cost besides their values: a flood of tiny ones
     stays within the bound as well."""
@@ -122,7 +129,9 @@ def test_many_small_entries_count_too(name):
     assert len(store.entries) < store.max_bytes // stores.ENTRY_BYTES
 
 
-@pytest.mark.parametrize("name", ["anonymous pages", "kept parts", "pages", "diagrams"])
+@pytest.mark.parametrize(
+    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams"]
+)
 def test_a_value_bigger_than_a_store_is_given_but_not_kept(name):
     store = stores.STORES[name]
     store.get("small", lambda: "small value")

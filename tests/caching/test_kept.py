@@ -99,7 +99,11 @@ def test_each_reader_gets_their_own_csrf_token_in_a_shared_part(series, free_les
         readers.append((client, tokens.pop()))
     (_, first_token), (second, second_token) = readers
     assert first_token != second_token
-    held = "".join(str(entry[2]) for entry in kept.fragments.entries.values())
+    held = "".join(
+        str(entry[2])
+        for store in (kept.fragments, kept.whole_pages)
+        for entry in store.entries.values()
+    )
     assert "csrfmiddlewaretoken" in held and kept.CSRF_MARKER in held
     assert first_token not in held and second_token not in held
     # Each token is good for its own reader's POST.

@@ -228,7 +228,9 @@ class TestPagesKeptPerTier:
     @staticmethod
     def kept_pages() -> list:
         return [
-            entry[2] for key, entry in kept.fragments.entries.items() if key[1].startswith("page:")
+            entry[2]
+            for key, entry in kept.whole_pages.entries.items()
+            if key[1].startswith("page:")
         ]
 
     def test_readers_of_one_tier_share_one_page_and_another_tier_gets_its_own(self, premium_lesson):

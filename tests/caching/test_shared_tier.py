@@ -79,7 +79,7 @@ def test_a_page_kept_by_another_worker_gets_this_readers_own_header_and_token(fr
     another_worker()
     second = logged_in(make_user(email="second@example.com"))
     second.get(url)  # this worker meets the page's {% own %} blocks
-    kept.fragments.clear()  # and has the page in the shared tier only
+    kept.whole_pages.clear()  # and has the page in the shared tier only
     page = second.get(url).text
     assert "Log out" in page  # the header's own part, filled in for this reader
     assert kept.CSRF_MARKER not in page
