@@ -12,12 +12,13 @@ change them.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from caching.stores import Store
 from lessons.models import Lesson, Series, attached_to_series, premium_range_annotations
+from lessons.models.content import PremiumRange
 
 # What the store may hold in a worker, in bytes of keys and values (caching.stores).
 MEMO_MAX_BYTES = 2 * 1024 * 1024
@@ -65,32 +66,76 @@ def _link(lesson) -> LessonLink | None:
     return LessonLink(lesson.number, lesson.slug, lesson.title) if lesson else None
 
 
-def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
-    """The lesson with its series and its neighbours; Http404 when the reader may not see it."""
+@dataclass(frozen=True)
+class SeriesFacts:
+    """What every lesson page of a series shows about the series as a whole."""
+
+    has_premium: bool  # a premium lesson the reader can see
+    premium_range: PremiumRange
+
+
+def series_facts(series_id: int, *, staff: bool) -> SeriesFacts:
+    """The series' facts, worked out once for all its lessons' pages: one query."""
 
     def compute():
         visible = visible_lessons(staff)
-        lesson = (
-            visible.select_related("series", *attached_to_series("series__"))
-            .defer("body")
+        row = (
+            Series.objects.filter(pk=series_id)
             .annotate(
-                series_has_premium=Exists(
-                    visible.filter(series=OuterRef("series"), access=Lesson.Access.PREMIUM)
+                has_premium=Exists(
+                    visible.filter(series=OuterRef("pk"), access=Lesson.Access.PREMIUM)
                 ),
-                **premium_range_annotations(OuterRef("series")),
+                **premium_range_annotations(OuterRef("pk")),
             )
+            .values("has_premium", "premium_first", "premium_last", "premium_count")
+            .annotate(next_due=F("premium_next_due"))
+            .first()
+        )
+        return SeriesFacts(
+            row["has_premium"],
+            PremiumRange(
+                row["premium_first"], row["premium_last"], row["premium_count"], row["next_due"]
+            ),
+        )
+
+    return memo.get(
+        ("series facts", series_id, staff),
+        compute,
+        due=lambda facts: facts.premium_range.next_due,
+    )
+
+
+def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
+    """The lesson with its series and its neighbours; Http404 when the reader may not see it.
+    Two queries (the lesson; its neighbours before and after), and the series' facts once for
+    all its lessons."""
+
+    def compute():
+        lesson = (
+            visible_lessons(staff)
+            .select_related("series", *attached_to_series("series__"))
+            .defer("body")
             .filter(series__slug=series_slug, slug=slug)
             .first()
         )
         if lesson is None or not (staff or lesson.series.is_published):
             return None
-        lesson.series.take_premium_range(lesson)
-        neighbours = listed_lessons(staff).filter(series=lesson.series_id)
-        neighbours = neighbours.only("number", "title", "slug")
+        facts = series_facts(lesson.series_id, staff=staff)
+        lesson.series_has_premium = facts.has_premium
+        lesson.series.premium_range = facts.premium_range
+        visible = listed_lessons(staff).filter(series=lesson.series_id)
+        before = visible.filter(number__lt=lesson.number).order_by("-number").values("number")
+        after = visible.filter(number__gt=lesson.number).order_by("number").values("number")
+        neighbours = {
+            neighbour.number: neighbour
+            for neighbour in visible.filter(
+                Q(number=Subquery(before[:1])) | Q(number=Subquery(after[:1]))
+            ).only("number", "title", "slug")
+        }
         return LessonPage(
             lesson,
-            _link(neighbours.filter(number__lt=lesson.number).order_by("-number").first()),
-            _link(neighbours.filter(number__gt=lesson.number).first()),
+            _link(neighbours.get(max((n for n in neighbours if n < lesson.number), default=0))),
+            _link(neighbours.get(min((n for n in neighbours if n > lesson.number), default=0))),
         )
 
     page = memo.get(
