@@ -8,16 +8,16 @@ recently used entries go first once the bytes of its keys, values and entries pa
 `max_bytes`, and a value bigger than the whole bound is given but not kept. Bytes, not a count
 of entries: one 490 KB lesson asked at 900 addresses once took a worker from 70 to 190 MB.
 
-A `shared` store has a second tier: the shared cache (Redis), which every worker and server
-reads. A value made in one worker is then made once for all of them, and a reader base that
-visits more pages than one worker can keep in memory (every lesson of a long series, round
-after round) is still served what was kept, not made again per worker. Its entries there are
-keyed by the store's name, the code's version (caching.keys.code_version: what one release
-made is never served by another), the generation and a digest of the key; they last as long
-as in the worker (`until`, PAGE_CACHE_SECONDS), and Redis' own memory bound (maxmemory with an
-LRU policy, docs/deploy.md) bounds them there. The worker keeps what it last used from the
-shared tier in its own, smaller, bound. While Redis is away the shared tier misses and forgets
-(caching.backend), and each worker keeps to its own.
+A `shared` store has a second tier: the shared cache (Redis; KEPT_IN_SHARED_CACHE), which every
+worker and server reads. A value made in one worker is then made once for all of them, and a
+reader base that visits more pages than one worker can keep in memory (every lesson of a long
+series, round after round) is still served what was kept, not made again per worker. Its
+entries there are keyed by the store's name, the code's version (caching.keys.code_version:
+what one release made is never served by another), the generation and a digest of the key; they
+last as long as in the worker (`until`, PAGE_CACHE_SECONDS), and Redis' own memory bound
+(maxmemory with an LRU policy, docs/deploy.md) bounds them there. The worker keeps what it last
+used from the shared tier in its own, smaller, bound. While Redis is away the shared tier
+misses and forgets (caching.backend), and each worker keeps to its own.
 
 Every store registers itself in `STORES`, so the tests fill each one past its bound.
 """
@@ -107,7 +107,7 @@ class Store:
                 else:
                     self.entries.move_to_end(key)
                     return entry[2]
-        if not self.shared or settings.PAGE_CACHE_SECONDS <= 0:
+        if not self._sharing():
             return MISSING
         return self._lookup_shared(key)
 
@@ -116,7 +116,7 @@ class Store:
         pass, the generation changes or `until` comes (a store that is not `generational`:
         until its bound pushes it out); a `shared` store keeps it in the shared tier too."""
         size = ENTRY_BYTES + footprint(key) + (footprint(value) if size is None else size)
-        if self.shared and self.generational and settings.PAGE_CACHE_SECONDS > 0:
+        if self._sharing():
             self._put_shared(key, value, size, until)
         self._put_here(key, value, size, until, settings.PAGE_CACHE_SECONDS)
 
@@ -143,6 +143,14 @@ class Store:
             self.size += size
             while self.size > self.max_bytes:
                 self._drop(next(iter(self.entries)))
+
+    def _sharing(self) -> bool:
+        return (
+            self.shared
+            and self.generational
+            and settings.KEPT_IN_SHARED_CACHE
+            and settings.PAGE_CACHE_SECONDS > 0
+        )
 
     def _shared_key(self, key) -> str:
         digest = hashlib.sha256(repr(key).encode()).hexdigest()[:40]

@@ -234,6 +234,10 @@ CACHES = {
 # (caching/); a write to a series or lesson, or a scheduled lesson coming out, makes it stale
 # within seconds. 0 turns every such store off.
 PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 3600, minimum=0)
+# With Redis, the stores above keep what they make there too, for every worker and server
+# (caching.stores' shared tier); the database cache would cost a query for each page a worker
+# does not hold, about what making it again costs, so without Redis each worker keeps its own.
+KEPT_IN_SHARED_CACHE = bool(env.get("REDIS_URL"))
 # A kept part of a page ({% shared %}, caching/kept.py) that reads a variable its tag does not
 # pass fails loudly instead of showing nothing: on with DEBUG, and in tests.
 KEPT_TEMPLATES_STRICT = DEBUG

@@ -39,6 +39,8 @@ SERVE_MEDIA = True
 # Kept things last a minute at most in tests (an hour in production), so that tests that walk
 # a kept page's whole life take a few hundred steps, not thousands.
 PAGE_CACHE_SECONDS = 60
+# The stores' shared tier is on, in the in-process cache above (with Redis in production).
+KEPT_IN_SHARED_CACHE = True
 
 # A kept part of a page that reads a variable its {% shared %} tag does not pass fails the test
 # that renders it (caching/kept.py).

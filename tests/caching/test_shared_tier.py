@@ -167,3 +167,13 @@ class TestScheduledLessons:
         generation.invalidate()
         assert generation.generation.due == float("inf")
         assert Lesson.objects.next_publication() is None
+
+
+def test_without_redis_each_worker_keeps_its_own(free_lesson, settings, django_assert_num_queries):
+    """The database cache would cost a query for each page a worker does not hold: without
+    Redis the stores keep to the worker."""
+    settings.KEPT_IN_SHARED_CACHE = False
+    Client().get(free_lesson.get_absolute_url())
+    another_worker()
+    with django_assert_num_queries(3):  # made again: the lesson, its series' facts, neighbours
+        assert Client().get(free_lesson.get_absolute_url()).status_code == 200
