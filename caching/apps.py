@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from caching import backend, generation
+from caching import backend, generation, keys
 
 
 def _recovered(**kwargs) -> None:
@@ -15,3 +15,8 @@ class CachingConfig(AppConfig):
 
     def ready(self):
         backend.recovered.connect(_recovered, dispatch_uid="caching.generation")
+
+    def warm_up(self):
+        """Before a server's workers are forked (config/wsgi.py): the code version that what
+        the shared cache keeps names, worked out once for all of them."""
+        keys.code_version()

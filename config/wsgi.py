@@ -12,19 +12,21 @@ def _warm_up() -> None:
     them instead of being loaded once a worker (about 10 MB each, docs/performance.md). Nothing
     here opens a connection: a connection made before the fork would be shared by every worker.
 
-    - the code version the shared cache's keys name (caching.keys);
+    - what each app loads lazily (its AppConfig's `warm_up()`, where it has one: caching/ works
+      out the code version its keys name);
     - the URLs, and with them every view module;
     - the site's templates, compiled;
     - each language's translations;
     - the Redis client library, when the cache is Redis."""
+    from django.apps import apps
     from django.conf import settings
     from django.template.loader import get_template
     from django.urls import get_resolver
     from django.utils import translation
 
-    from caching.keys import code_version
-
-    code_version()
+    for app in apps.get_app_configs():
+        if hasattr(app, "warm_up"):
+            app.warm_up()
     get_resolver()._populate()
     for language, _ in settings.LANGUAGES:
         with translation.override(language):
