@@ -7,7 +7,9 @@ rendered from the named values alone, which also make up its key (caching/kept.p
 
 `{% own %}…{% endown %}`: the reader's own part of a page kept per tier (caching.kept.
 render_page), rendered for each request from its whole context; on any other page it is
-rendered in place.
+rendered in place. `{% own lesson=lesson %}` takes values of the kept page by name as well
+(inside a loop, the item the reader's part is about): they are read when the page is kept,
+from what its key names, and shown beside the request's context.
 """
 
 from django import template
@@ -49,8 +51,8 @@ def shared(parser, token):
 
 
 class OwnNode(template.Node):
-    def __init__(self, nodelist):
-        self.nodelist = nodelist
+    def __init__(self, nodelist, values=None):
+        self.nodelist, self.values = nodelist, values or {}
 
     def render(self, context):
         return kept.render_own(context, self)
@@ -58,8 +60,12 @@ class OwnNode(template.Node):
 
 @register.tag
 def own(parser, token):
-    if len(token.split_contents()) != 1:
-        raise template.TemplateSyntaxError("{% own %} takes nothing.")
+    rest = token.split_contents()[1:]
+    values = token_kwargs(rest, parser, support_legacy=False)
+    if rest:
+        raise template.TemplateSyntaxError(
+            f"{{% own %}} takes only name=value pairs (values of the page), not {rest[0]!r}."
+        )
     nodelist = parser.parse(("endown",))
     parser.delete_first_token()
-    return OwnNode(nodelist)
+    return OwnNode(nodelist, values)
