@@ -2,9 +2,9 @@
 premium lessons for readers who may read them, and nobody else.
 
 Lesson.save() writes a lesson's SearchEntry rows (`SearchEntry.objects.write()`).
-`search(query, access=...)` is the one function pages call, on either database; it is
-`search_in(query, scope=access.premium_scope())`, whose results depend on the query, the page
-asked and the scope alone (and the content), so that a page may keep them by those:
+`search_in(parse(raw), scope=request.access.premium_scope())` is the one function pages call,
+on either database. Its results depend on the query, the page asked and the scope alone (and
+the content), so a page may keep them by those (lessons.views.search_page):
 
 1. Match the "public" entries of published lessons, and the "full" entries only of premium
    lessons the reader may read (`access.premium_scope()`: whole series and single lessons,
@@ -123,14 +123,6 @@ class _Match:
 def searchable(query: Query) -> bool:
     """Whether there is anything to ask the database (nothing is asked otherwise)."""
     return query.has_words and (connection.vendor == "postgresql" or bool(query.fts5()))
-
-
-def search(raw: str, *, access, page: int = 1) -> Results:
-    """The results for the reader whose access this is (access.middleware.ReaderAccess)."""
-    query = parse(raw)
-    if not searchable(query):
-        return Results(query)
-    return search_in(query, scope=access.premium_scope(), page=page)
 
 
 def search_in(query: Query, *, scope, page: int = 1) -> Results:
