@@ -104,6 +104,13 @@ class PremiumScope:
     lessons: frozenset[tuple[int, int]]
     held: frozenset[int]
 
+    def opens(self, *, series_id: int, lesson_id: int) -> bool:
+        """Whether the premium lesson is open to the reader: what decide() says of their
+        grants at the moment the scope was made (tests/access/test_policy.py holds the two
+        to the same answers). So what is worked out from the scope alone (search results)
+        may be kept by it."""
+        return series_id in self.series_ids or (series_id, lesson_id) in self.lessons
+
 
 NO_PREMIUM = PremiumScope(frozenset(), frozenset(), frozenset())
 

@@ -3,9 +3,16 @@ process, by a reader with access, under cProfile, on the database `make bench` l
 (DATABASE_URL, REDIS_URL as for `make bench`; production settings, DEBUG off).
 
     python -m bench.profile [--path /series/became-ai-engineer/models-tokens-and-context-windows/]
-                            [--requests 500] [--top 25] [--anonymous] [--cold]
+                            [--requests 500] [--top 25] [--sort tottime] [--anonymous] [--cold]
+                            [--like series_in|search_in [--progress]]
 
 --cold: every lesson of the 500-lesson series in turn instead of one page (as cold_ visits).
+--like series_in|search_in: the visits of that page kind of `make bench`, by its 28 readers in
+turn (23 with access to the demo series, 5 without; bench/run.py), each with a session of their
+own: the demo series' page, or its seven lessons' titles searched.
+--progress: first give those readers different progress in the demo series (lesson k opened
+and the ones before it done, k from the reader's place): it writes, so it refuses the database
+`make bench` builds (copy it: createdb -T, or pg_dump | psql, and name the copy in DATABASE_URL).
 --check-every-request: the database's health check before every request, as before
 config/postgresql/base.py skipped it for a connection that has just answered.
 
@@ -36,6 +43,9 @@ def main():
     parser.add_argument("--anonymous", action="store_true")
     parser.add_argument("--cold", action="store_true")
     parser.add_argument("--check-every-request", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="pstats' order: tottime, cumulative…")
+    parser.add_argument("--like", choices=["series_in", "search_in"])
+    parser.add_argument("--progress", action="store_true")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -73,8 +83,12 @@ def main():
     client = Client()
     if not args.anonymous:
         client.force_login(reader)
-    for path in paths[:20]:  # warm: what a worker keeps is kept
-        assert client.get(path).status_code == 200
+    visits = [(path, client) for path in paths]
+    if args.like:
+        visits = bench_visits(args.like, progress=args.progress)
+        paths = [path for path, _ in visits]
+    for path, visitor in visits[:20] if not args.like else visits:  # warm: what is kept is kept
+        assert visitor.get(path).status_code == 200
 
     from django.db import close_old_connections
 
@@ -85,7 +99,8 @@ def main():
 
     def visit(n):
         close_old_connections()  # request_started, as under gunicorn
-        client.get(paths[n % len(paths)])
+        path, visitor = visits[n % len(visits)]
+        visitor.get(path)
         close_old_connections()  # request_finished
 
     started = time.perf_counter()
@@ -100,6 +115,8 @@ def main():
     profiler.disable()
     profiled = (time.perf_counter() - started) / args.requests * 1000
     who = "anonymous" if args.anonymous else reader.email
+    if args.like:
+        who = f"{args.like}'s 28 readers in turn{' with progress' if args.progress else ''}"
     print(f"{paths[0]}{' and on' if args.cold else ''} as {who}, {connection.vendor}")
     stats = pstats.Stats(profiler)
     # Round trips to the server: psycopg's sends (queries and health checks alike).
@@ -112,7 +129,65 @@ def main():
         f"{plain:.2f} ms a request ({profiled:.2f} ms profiled); "
         f"{sends / args.requests:g} round trips to the database a request"
     )
-    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.top)
+    from caching import kept
+
+    pages = sum(1 for key in kept.whole_pages.entries if str(key[1]).startswith("page:"))
+    print(f"{pages} pages kept per tier in the worker (caching.kept.whole_pages) after the run")
+    stats.sort_stats(args.sort).print_stats(args.top)
+
+
+def bench_visits(like: str, *, progress: bool) -> list:
+    """(path, client) for each visit of the page kind `like` as bench/run.py plans them: the
+    readers it logs in (the last 28 bench readers; the first 23 hold the demo series, which
+    bench/run.py's PINs gave them), each in a client of their own."""
+    from urllib.parse import quote_plus
+
+    from django.conf import settings
+    from django.test import Client
+
+    from access.models import Entitlement
+    from accounts.models import User
+    from bench.run import ENTITLED_READERS, NO_ACCESS_READERS
+    from lessons.models import Lesson, Progress
+
+    users = list(
+        User.objects.filter(email__endswith="@bench.test").order_by("-pk")[
+            : ENTITLED_READERS + NO_ACCESS_READERS
+        ]
+    )
+    demo = list(
+        Lesson.objects.filter(series__slug="became-ai-engineer")
+        .select_related("series")
+        .order_by("number")
+    )
+    held = set(
+        Entitlement.objects.filter(user__in=users, series=demo[0].series).values_list(
+            "user_id", flat=True
+        )
+    )
+    assert held == {user.pk for user in users[:ENTITLED_READERS]}, "not the bench's readers"
+    if progress:
+        name = settings.DATABASES["default"]["NAME"]
+        assert name != PG_URL.rsplit("/", 1)[1], "--progress writes: use a copy of lessons_bench"
+        Progress.objects.filter(user__in=users).delete()
+        for place, user in enumerate(users):
+            reached = place % (len(demo) + 1)  # 0: nothing opened yet
+            for lesson in demo[:reached]:
+                # Only a reader who may read a lesson can have read it to the end.
+                finished = lesson != demo[reached - 1] and (lesson.is_free or user.pk in held)
+                Progress.objects.record(user=user, lesson=lesson, finished=finished)
+    clients = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    if like == "series_in":
+        return [(demo[0].series.get_absolute_url(), client) for client in clients]
+    return [
+        (f"/search/?q={quote_plus(lesson.title)}", client)
+        for lesson in demo
+        for client in clients[lesson.number :: len(demo)]
+    ]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ the holes named by where their blocks are, as template nodes cannot leave a work
 request the holes are filled in from the request's whole
 context (the header's account links, messages). The paywall, call to action and follow box
 are kept with the page: their tags take those values by name (access.templatetags.access).
+A hole may take values of the kept page by name (`{% own lesson=lesson %}`, inside a loop:
+which lesson a reader's mark is for): they are read from the kept page's context, so its
+key names them, kept with the hole, and given to it beside the request's context.
 
 With KEPT_TEMPLATES_STRICT (on in tests and with DEBUG) a kept part or page that reads a
 variable it was not given fails loudly (UnnamedVariable), instead of showing nothing: a
@@ -79,7 +82,8 @@ class KeptContext(Context):
     ):
         super().__init__(values, **options)
         self.part_name, self.where, self.strict = name, where, strict
-        # While a whole page is kept: where the {% own %} blocks left as holes are, in order.
+        # While a whole page is kept: the {% own %} blocks left as holes, in order, each as
+        # where it is and the values of the page it names.
         self.holes = holes
 
     def __getitem__(self, key):
@@ -147,14 +151,19 @@ def render_part(outer: Context, name: str, values: dict, nodelist) -> SafeString
 
 def render_own(context: Context, node) -> str:
     """An {% own %} block: rendered in place on a page rendered for its reader alone, left as a
-    hole in a page being kept (filled in by `render_page` on each request)."""
-    if isinstance(context, KeptContext):
-        if context.holes is None:  # inside a kept part: nothing of the reader to show
-            return node.nodelist.render(context)
+    hole in a page being kept (filled in by `render_page` on each request), with the values it
+    names read now, from the kept page's context."""
+    values = {name: value.resolve(context) for name, value in node.values.items()}
+    if isinstance(context, KeptContext) and context.holes is not None:
         _own_blocks[node.place] = node
-        context.holes.append(node.place)
+        context.holes.append((node.place, values))
         return HOLE_MARKER
-    return node.nodelist.render(context)
+    # on a page rendered for its reader alone, or inside a kept part (nothing of the reader
+    # to show: the part's context holds only its named values)
+    if not values:
+        return node.nodelist.render(context)
+    with context.push(values):
+        return node.nodelist.render(context)
 
 
 def render_page(request, template_name: str, *, shared: dict, own: dict) -> HttpResponse:
@@ -175,18 +184,22 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
         return tuple(html.split(HOLE_MARKER)), tuple(holes)
 
     key = keys.part_key(f"page:{template_name}", values, where)
-    texts, places = whole_pages.get(key, render_kept)
-    holes = [_own_blocks.get(place) for place in places]
-    if None in holes:
+    texts, holes = whole_pages.get(key, render_kept)
+    nodes = [_own_blocks.get(place) for place, _ in holes]
+    if None in nodes:
         # Kept by another worker, from blocks this one has not compiled yet: made here once.
-        texts, places = render_kept()
-        whole_pages.put(key, (texts, places))
-        holes = [_own_blocks[place] for place in places]
+        texts, holes = render_kept()
+        whole_pages.put(key, (texts, holes))
+        nodes = [_own_blocks[place] for place, _ in holes]
     context = RequestContext(request, {**shared, **own})
     parts = [texts[0]]
     with context.bind_template(template):
-        for node, text in zip(holes, texts[1:], strict=True):
-            parts.append(node.nodelist.render(context))
+        for node, (_, hole_values), text in zip(nodes, holes, texts[1:], strict=True):
+            if hole_values:
+                with context.push(hole_values):
+                    parts.append(node.nodelist.render(context))
+            else:
+                parts.append(node.nodelist.render(context))
             parts.append(text)
     return HttpResponse(with_token("".join(parts), lambda: get_token(request)))
 

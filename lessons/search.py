@@ -2,15 +2,18 @@
 premium lessons for readers who may read them, and nobody else.
 
 Lesson.save() writes a lesson's SearchEntry rows (`SearchEntry.objects.write()`).
-`search(query, access=...)` is the one function pages call, on either database:
+`search_in(parse(raw), scope=request.access.premium_scope())` is the one function pages call,
+on either database. Its results depend on the query, the page asked and the scope alone (and
+the content), so a page may keep them by those (lessons.views.search_page):
 
 1. Match the "public" entries of published lessons, and the "full" entries only of premium
    lessons the reader may read (`access.premium_scope()`: whole series and single lessons,
    None for staff). A reader never has a full entry of a lesson they cannot read looked at,
    so nothing they get (a result, its rank, its snippet, the count, which matches fill the
    MAX_MATCHES looked at, the time it takes) depends on text after a cut they cannot pass.
-2. Keep a full entry only when `access.decide(lesson)` says FULL, the same decision as the
-   lesson page; otherwise the lesson's public entry stands for it.
+2. Keep a full entry only when the scope opens its lesson (`scope.opens()`: what
+   `access.decide(lesson)` says, the same decision as the lesson page, of the grants the
+   scope was made from); otherwise the lesson's public entry stands for it.
 3. Rank, count and page what is left, then highlight titles and snippets for one page.
 
 PostgreSQL matches a stored, weighted tsvector (GIN-indexed) with `websearch_to_tsquery` in
@@ -112,22 +115,24 @@ class _Match:
     part: str
     rank: float
 
-    # What access.decide() reads of a lesson.
-    @property
-    def pk(self) -> int:
-        return self.lesson_id
-
     @property
     def is_free(self) -> bool:
         return self.access == Lesson.Access.FREE
 
 
-def search(raw: str, *, access, page: int = 1) -> Results:
-    query = parse(raw)
+def searchable(query: Query) -> bool:
+    """Whether there is anything to ask the database (nothing is asked otherwise)."""
+    return query.has_words and (connection.vendor == "postgresql" or bool(query.fts5()))
+
+
+def search_in(query: Query, *, scope, page: int = 1) -> Results:
+    """The results of `query` for a reader who may read `scope` (access.policy.PremiumScope;
+    None: every lesson, for staff): the same for every reader of that scope, so a page may
+    keep them by the query, the page and the scope."""
     results = Results(query)
-    if not query.has_words or (connection.vendor != "postgresql" and not query.fts5()):
+    if not searchable(query):
         return results
-    matches = _best_readable(_matches(query, access.premium_scope()), access)
+    matches = _best_readable(_matches(query, scope), scope)
     results.count = len(matches)
     results.pages = max(1, -(-len(matches) // PER_PAGE))
     results.page = min(max(1, page), results.pages)
@@ -197,12 +202,21 @@ def _matches(query: Query, scope) -> list[_Match]:
     return [_Match(*row) for row in rows]
 
 
-def _best_readable(matches: list[_Match], access) -> list[_Match]:
+def _opens(scope, match: _Match) -> bool:
+    """Whether a reader of `scope` may read the matched lesson in full."""
+    return (
+        scope is None
+        or match.is_free
+        or scope.opens(series_id=match.series_id, lesson_id=match.lesson_id)
+    )
+
+
+def _best_readable(matches: list[_Match], scope) -> list[_Match]:
     """One match per lesson: its full entry when the reader may read it in full, else its
     public one; best first."""
     best: dict[int, _Match] = {}
     for match in matches:
-        if match.part == SearchEntry.Part.FULL and not access.decide(match).full:
+        if match.part == SearchEntry.Part.FULL and not _opens(scope, match):
             continue
         current = best.get(match.lesson_id)
         if current is None or (match.part == SearchEntry.Part.FULL and current.part != match.part):

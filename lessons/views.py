@@ -91,27 +91,36 @@ def series_detail(request, slug):
     unlocked = {
         lesson.pk for lesson in lessons if not lesson.is_free and request.access.decide(lesson).full
     }
-    opened, done = Progress.objects.marks_for(request.user, lessons)
     premium = [lesson for lesson in lessons if not lesson.is_free]
-    # The page is kept for every reader with the same marks (caching.kept.render_page): all it
-    # shows besides its {% own %} parts is named here.
+    authenticated = request.user.is_authenticated
+    # The page is kept per tier (caching.kept.render_page): all it shows besides its {% own %}
+    # parts is named here, as values, never as the reader: which lessons they may read, whether
+    # they have the whole series and follow it. Their progress (which lessons they opened and
+    # read to the end, where to continue) fills the page's holes on each request.
     shared = {
         "series": series,
         "listing": listing,
         "unlocked": unlocked,
-        "opened": opened,
-        "done": done,
         "first_locked": next((x for x in premium if x.pk not in unlocked), None),
         "first_premium": premium[0] if premium else None,
-        # A reader who has the whole series continues with the first premium lesson not done.
-        "continue_at": next((x for x in premium if x.pk not in done), None),
-        "done_count": len(done),
+        "authenticated": authenticated,
+        "path": request.path,
+        "whole": bool(premium) and request.access.has_whole_series(series.pk),
+        "following": authenticated and series.is_published and request.access.follows(series.pk),
         # Worked out only when the page's head is not kept already (series.html's kept part).
         "share": kept.derived(
             structured.series_meta, request, series, lessons, with_image=series.is_published
         ),
     }
-    response = kept.render_page(request, "lessons/series.html", shared=shared, own={})
+    opened, done = Progress.objects.marks_for(request.user, lessons)
+    own = {
+        "opened": opened,
+        "done": done,
+        "done_count": len(done),
+        # A reader who has the whole series continues with the first premium lesson not done.
+        "continue_at": next((x for x in premium if x.pk not in done), None),
+    }
+    response = kept.render_page(request, "lessons/series.html", shared=shared, own=own)
     if not series.is_published:
         response["X-Robots-Tag"] = "noindex"
     return _personal(response, store=not unlocked and not opened)
@@ -268,15 +277,28 @@ def series_image(request, slug, version):
 
 def search_page(request):
     """Results depend only on the query (and, for a logged-in reader, on what they may read):
-    a reader sees the whole text of premium lessons only where it is theirs to read."""
-    raw = request.GET.get("q", "")
+    a reader sees the whole text of premium lessons only where it is theirs to read. The page
+    is kept per query, page and scope (caching.kept.render_page): readers who may read the
+    same lessons share it, and a reader who may read other lessons never gets it."""
+    query = search.parse(request.GET.get("q", ""))
     try:
         page = int(request.GET.get("page", "1"))
     except ValueError:
         page = 1
-    results = search.search(raw, access=request.access, page=page)
-    response = render(request, "lessons/search.html", {"q": results.query.text, "found": results})
-    if results.used_full_text:
+    # Beyond the last page is the last page (search.search_in): no more pages than matches.
+    page = min(max(1, page), -(-search.MAX_MATCHES // search.PER_PAGE))
+    premium = False
+    found = search.Results(query)
+    if search.searchable(query):
+        scope = request.access.premium_scope()
+        # Worked out only when the page is not kept already, from the query and scope alone.
+        found = kept.derived(search.search_in, query, scope=scope, page=page)
+        # A reader who may read premium text may find it: their page is not stored.
+        premium = scope is None or bool(scope.held)
+    response = kept.render_page(
+        request, "lessons/search.html", shared={"q": query.text, "found": found}, own={}
+    )
+    if premium:
         add_never_cache_headers(response)
     return _personal(response)
 

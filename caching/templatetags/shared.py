@@ -7,7 +7,9 @@ rendered from the named values alone, which also make up its key (caching/kept.p
 
 `{% own %}…{% endown %}`: the reader's own part of a page kept per tier (caching.kept.
 render_page), rendered for each request from its whole context; on any other page it is
-rendered in place.
+rendered in place. `{% own lesson=lesson %}` takes values of the kept page by name as well
+(inside a loop, the item the reader's part is about): they are read when the page is kept,
+from what its key names, and shown beside the request's context.
 """
 
 from django import template
@@ -49,10 +51,10 @@ def shared(parser, token):
 
 
 class OwnNode(template.Node):
-    def __init__(self, nodelist, place: tuple):
+    def __init__(self, nodelist, place: tuple, values=None):
         # Where it is (its template's file, and which {% own %} of that file it is), which
         # names it in a page kept in the shared cache (caching.kept.render_page).
-        self.nodelist, self.place = nodelist, place
+        self.nodelist, self.place, self.values = nodelist, place, values or {}
 
     def render(self, context):
         return kept.render_own(context, self)
@@ -60,10 +62,14 @@ class OwnNode(template.Node):
 
 @register.tag
 def own(parser, token):
-    if len(token.split_contents()) != 1:
-        raise template.TemplateSyntaxError("{% own %} takes nothing.")
+    rest = token.split_contents()[1:]
+    values = token_kwargs(rest, parser, support_legacy=False)
+    if rest:
+        raise template.TemplateSyntaxError(
+            f"{{% own %}} takes only name=value pairs (values of the page), not {rest[0]!r}."
+        )
     parser.own_blocks = getattr(parser, "own_blocks", 0) + 1
     place = (parser.origin.name if parser.origin else "", parser.own_blocks)
     nodelist = parser.parse(("endown",))
     parser.delete_first_token()
-    return OwnNode(nodelist, place)
+    return OwnNode(nodelist, place, values)

@@ -26,16 +26,28 @@ class ProgressQuerySet(models.QuerySet):
         )  # fmt: skip
 
     def marks_for(self, user, lessons) -> tuple[set[int], set[int]]:
-        """(opened, done): which of these lessons the reader opened, and read to the end. One
-        query for a logged-in reader, none for anyone else."""
+        """(opened, done): which of these lessons (a page of one series' list, in the order
+        of their numbers) the reader opened, and read to the end. One plain query for a
+        logged-in reader (config/plainsql.py: every logged-in series page asks), none for
+        anyone else: their progress in the series between the first lesson's number and the
+        last's."""
         if not user.is_authenticated or not lessons:
             return set(), set()
-        rows = self.filter(user=user, lesson__in=[lesson.pk for lesson in lessons])
+        (series_id,) = {lesson.series_id for lesson in lessons}
+        listed = {lesson.pk for lesson in lessons}
+        rows = _MARKS.rows(
+            using=self.db,
+            user=user.pk,
+            series=series_id,
+            low=lessons[0].number,
+            high=lessons[-1].number,
+        )
         opened, done = set(), set()
-        for lesson_id, finished_at in rows.values_list("lesson_id", "finished_at"):
-            opened.add(lesson_id)
-            if finished_at is not None:
-                done.add(lesson_id)
+        for lesson_id, finished_at in rows:
+            if lesson_id in listed:
+                opened.add(lesson_id)
+                if finished_at is not None:
+                    done.add(lesson_id)
         return opened, done
 
     def finished_at(self, user, lesson):
@@ -96,3 +108,19 @@ class Progress(models.Model):
 
     def __str__(self):
         return f"{self.user_id} · {self.lesson_id}"
+
+
+# marks_for()'s query, compiled once per connection (config/plainsql.py).
+_MARKS = plainsql.Prepared(
+    lambda user, series, low, high: (
+        Progress.objects.filter(
+            user=user, lesson__series=series, lesson__number__gte=low, lesson__number__lte=high
+        )
+        .order_by()
+        .values_list("lesson_id", "finished_at")
+    ),
+    user=lambda: Progress._meta.get_field("user"),
+    series=lambda: Lesson._meta.get_field("series"),
+    low=lambda: Lesson._meta.get_field("number"),
+    high=lambda: Lesson._meta.get_field("number"),
+)

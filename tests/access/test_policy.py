@@ -131,6 +131,8 @@ def test_the_premium_scope_holds_exactly_the_premium_lessons_decide_opens(who):
             series_id in scope.series_ids or (series_id, lesson_id) in scope.lessons
         )
         assert in_scope == opens, (series_id, lesson_id)
+        # and what the scope says of itself, which search results kept by it are made from
+        assert (scope is None or scope.opens(series_id=series_id, lesson_id=lesson_id)) == opens
 
 
 def hours(n: float) -> datetime:

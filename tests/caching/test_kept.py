@@ -165,8 +165,67 @@ def test_under_a_free_lesson_each_reader_gets_their_own_call_to_action(
 
 
 class TestTheSeriesPage:
-    """A logged-in reader's series page is kept per series, page and the reader's marks:
-    each reader sees their own unlocked, started and done lessons, and their own offer."""
+    """A logged-in reader's series page is kept per series, page and tier (the lessons they
+    may read, whether they have the whole series and follow it), with their marks (started,
+    done, how many read, where to continue) as holes filled in for each request: each reader
+    sees their own unlocked, started and done lessons, and their own offer."""
+
+    @staticmethod
+    def kept_pages() -> list:
+        return [
+            entry[2]
+            for key, entry in kept.whole_pages.entries.items()
+            if key[1] == "page:lessons/series.html"
+        ]
+
+    def test_readers_of_one_tier_share_one_page_and_each_sees_only_their_own_marks(
+        self, series, free_lesson, premium_lesson
+    ):
+        third = make_lesson(series, number=3, slug="free-three", title="Free three")
+        done, started, new = (logged_in(f"{who}@example.com") for who in ("done", "started", "new"))
+        for lesson in (free_lesson, third):
+            done.post(
+                reverse("lessons:progress", args=[series.slug, lesson.slug]), {"state": "done"}
+            )
+        started.post(
+            reverse("lessons:progress", args=[series.slug, third.slug]), {"state": "opened"}
+        )
+        for client in (done, started, new, done, new, started):
+            page = self.series_page(client, series)
+            marks = (
+                page.count("lesson-list__item--done"),
+                page.count('class="badge badge--done"'),
+                page.count('class="badge badge--started"'),
+                page.count('<span aria-hidden="true">✓</span>'),
+            )
+            if client is done:
+                assert marks == (2, 2, 0, 2) and "2 of 3 lessons read" in page
+            elif client is started:
+                assert marks == (0, 0, 1, 0) and "0 of 3 lessons read" in page
+            else:
+                assert marks == (0, 0, 0, 0) and "0 of 3 lessons read" in page
+        ((texts, _holes),) = self.kept_pages()  # one page for the three of them
+        skeleton = "".join(texts)
+        assert "badge--done" not in skeleton and "badge--started" not in skeleton
+        assert "lessons read" not in skeleton and "✓" not in skeleton
+        assert 'class="offer' in skeleton  # the call to action is kept with the page
+
+    def test_readers_who_may_read_more_or_follow_get_pages_of_their_own(
+        self, series, free_lesson, premium_lesson
+    ):
+        from access import follows
+
+        buyer, plain, follower = (logged_in(f"{w}@example.com") for w in ("b", "p", "f"))
+        services.grant(user=User.objects.get(email="b@example.com"), series=series)
+        follows.follow(user=User.objects.get(email="f@example.com"), series=series)
+        for client in (buyer, plain, follower, buyer, plain, follower):
+            page = self.series_page(client, series)
+            assert ("badge--unlocked" in page) is (client is buyer)
+            assert ('class="offer' in page) is (client is not buyer)
+            assert ("Continue with lesson 2" in page) is (client is buyer)
+            assert ("You follow" in page) is (client is follower)
+            assert ('value="stop"' in page) is (client is follower)
+        assert len(self.kept_pages()) == 3
 
     def series_page(self, client, series) -> str:
         response = client.get(series.get_absolute_url())

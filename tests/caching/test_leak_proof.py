@@ -266,3 +266,54 @@ class TestPagesKeptPerTier:
         with pytest.raises(kept.UnnamedVariable):
             render(source, {"title": "page's"})
         assert render("{% own %}[{{ title }}]{% endown %}", {"title": "own"}) == "[own]"
+
+
+class TestOwnBlocksWithValues:
+    """`{% own lesson=lesson %}`: a reader's part about an item of a kept page (a mark beside
+    each lesson of a list) takes the item by name. The value is read when the page is kept,
+    from the kept page's own context, so only what its key names can be given to it."""
+
+    compiled: list = []
+    SOURCE = (
+        "{% for item in items %}<{{ item }}:{% own item=item %}"
+        "{% if item in done %}done{% endif %}{% endown %}>{% endfor %}"
+    )
+
+    @staticmethod
+    def kept_page(source, values):
+        """The page as render_page keeps it: its texts between holes, and the holes."""
+        engine = Engine(libraries={"shared": "caching.templatetags.shared"})
+        template = engine.from_string("{% load shared %}" + source)
+        # kept compiled, as the template loader keeps a site's templates: a kept page names
+        # its holes by where their blocks are, and finds them while they are compiled
+        TestOwnBlocksWithValues.compiled.append(template)
+        holes: list = []
+        context = kept._kept_context(Context(), "page:test", values, ("", ""), holes)
+        return template.render(context).split(kept.HOLE_MARKER), holes
+
+    def test_the_value_is_kept_with_its_hole_and_the_reader_fills_it(self):
+        texts, holes = self.kept_page(self.SOURCE, {"items": [1, 2, 3]})
+        assert texts == ["<1:", "><2:", "><3:", ">"]
+        assert [values for _place, values in holes] == [{"item": 1}, {"item": 2}, {"item": 3}]
+        for done, expected in (({2}, "<1:><2:done><3:>"), ({1, 3}, "<1:done><2:><3:done>")):
+            reader = Context({"done": done})
+            filled = [texts[0]]
+            for (place, values), text in zip(holes, texts[1:], strict=True):
+                node = kept._own_blocks[place]  # the block, found by where it is
+                with reader.push(values):
+                    filled.append(node.nodelist.render(reader))
+                filled.append(text)
+            assert "".join(filled) == expected
+
+    def test_a_value_the_kept_page_does_not_name_is_refused(self):
+        source = "{% own who=user.email %}{{ who }}{% endown %}"
+        with pytest.raises(kept.UnnamedVariable, match='reads "user"'):
+            self.kept_page(source, {})
+
+    def test_on_a_page_rendered_for_one_reader_it_is_rendered_in_place(self):
+        assert render(self.SOURCE, {"items": [1, 2], "done": {2}}) == "<1:><2:done>"
+
+    @pytest.mark.parametrize("tag", ["{% own item %}", "{% own item=item extra %}"])
+    def test_it_takes_named_values_only(self, tag):
+        with pytest.raises(TemplateSyntaxError):
+            render(tag + "x{% endown %}", {"item": 1})

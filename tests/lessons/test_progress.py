@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access import services
+from accounts.models import User
 from lessons.models import Progress
-from tests.factories import make_lesson, make_series
+from tests.factories import make_lesson, make_series, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +187,30 @@ class TestTheSeriesPage:
         # them, whether they follow the series
         with django_assert_num_queries(7):
             reader_client.get(series.get_absolute_url())
+
+    @pytest.mark.parametrize("access", ["whole series", "none", "no premium lessons"])
+    @pytest.mark.parametrize("count", [2, 12])
+    def test_once_kept_costs_the_readers_own_queries_only(
+        self, reader, django_assert_num_queries, access, count
+    ):
+        """The page is kept per tier (caching.kept.render_page): another reader of the tier,
+        whatever their progress, costs their session, user, entitlements (when the page has
+        premium lessons), progress and follow, and nothing of the series or its lessons."""
+        series = make_series()
+        kind = "free" if access == "no premium lessons" else "premium"
+        lessons = [make_lesson(series, number=n, access=kind) for n in range(1, count + 1)]
+        first, second = Client(), Client()
+        first.force_login(make_user(email="first@example.com"))
+        second.force_login(reader)
+        if access == "whole series":
+            for user in (reader, User.objects.get(email="first@example.com")):
+                services.grant(user=user, series=series)
+        for number, lesson in enumerate(lessons):
+            Progress.objects.record(user=reader, lesson=lesson, finished=number % 2 == 0)
+        first.get(series.get_absolute_url())
+        with django_assert_num_queries(4 if access == "no premium lessons" else 5):
+            page = second.get(series.get_absolute_url()).text
+        assert page.count('class="badge badge--done"') == (count + 1) // 2  # their own
 
 
 class TestContinueWhereYouLeftOff:

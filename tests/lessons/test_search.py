@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from access import services
 from access.models import Entitlement
+from caching import kept
 from lessons import search
 from lessons.models import INDEXED_CHARS, Lesson, SearchEntry, indexable, search_index
 from lessons.services import delete_lesson, save_lesson, save_series, update_lessons
@@ -302,6 +303,83 @@ class TestQueryCounts:
         # session, user, entitlements, matches, results with highlights
         with django_assert_num_queries(5):
             page(client, "vectors")
+        # then the page is kept for what they may read: session, user, entitlements
+        with django_assert_num_queries(3):
+            page(client, "vectors")
+
+    @pytest.mark.parametrize("access", ["whole series", "none"])
+    def test_a_reader_after_another_who_may_read_the_same(
+        self, series, django_assert_num_queries, access
+    ):
+        for number in range(1, 6):
+            make_lesson(series, number=number, title=f"Vectors {number}", access="premium")
+        first, _ = reader_with(series if access == "whole series" else None)
+        second, _ = reader_with(series if access == "whole series" else None)
+        page(first, "vectors")
+        # session, user, entitlements: the results and the page are the first reader's
+        with django_assert_num_queries(3):
+            assert len(titles(page(second, "vectors"))) == 5
+
+
+class TestKeptResults:
+    """A logged-in reader's results page is kept per query, page and what the reader may read
+    (access.policy.PremiumScope), never per reader: readers who may read the same lessons share
+    it, and no one ever gets a page kept for readers who may read more."""
+
+    @staticmethod
+    def kept_pages() -> list:
+        return [
+            entry[2]
+            for key, entry in kept.whole_pages.entries.items()
+            if key[1] == "page:lessons/search.html"
+        ]
+
+    @pytest.mark.parametrize("order", ["with access first", "without access first"])
+    def test_premium_snippets_never_reach_a_reader_without_access(self, site, order):
+        buyer, _ = reader_with(site)
+        one_lesson, _ = reader_with(site, lessons=[site.lessons.get(slug="agents")])
+        visits = [buyer, reader_with()[0], one_lesson, Client(), buyer, reader_with()[0]]
+        if order == "without access first":
+            visits.reverse()
+        for client in visits:
+            response = page(client, SECRET)
+            text = without_query(response.text, SECRET)
+            if client is buyer:
+                assert sorted(titles(response)) == ["Agents", "Retrieval"]
+                assert "2 lessons found" in text and f"<mark>{SECRET}</mark>" in response.text
+            elif client is one_lesson:
+                assert titles(response) == ["Agents"] and "1 lesson found" in text
+                assert "Retrieval" not in text
+            else:
+                assert titles(response) == [] and "Nothing found" in text
+                assert SECRET not in text
+        # the buyer's, the one lesson's, and one for every reader who may read none of them
+        assert len(self.kept_pages()) == 3
+
+    def test_the_kept_page_holds_nothing_of_its_reader(self, site):
+        client = Client()
+        client.force_login(make_user(email="someone.particular@example.com"))
+        html = page(client, "passages").text
+        assert "Log out" in html
+        ((texts, holes),) = self.kept_pages()
+        skeleton = "".join(texts)
+        assert "Retrieval" in skeleton and holes  # the results are kept, the header a hole
+        assert "someone.particular" not in skeleton and "Log out" not in skeleton
+
+    def test_a_saved_lesson_is_found_as_saved_at_once(self, site):
+        client, _ = reader_with(site)
+        assert titles(page(client, "passages")) == ["Retrieval"]
+        lesson = site.lessons.get(slug="agents")
+        lesson.body = f"Agents find passages too.\n\n<!-- more -->\n\n{SECRET}."
+        save_lesson(lesson)
+        assert sorted(titles(page(client, "passages"))) == ["Agents", "Retrieval"]
+
+    def test_a_reader_who_may_read_premium_text_gets_a_page_not_stored(self, site):
+        buyer, _ = reader_with(site)
+        assert "no-store" in page(buyer, "passages")["Cache-Control"]
+        response = page(reader_with()[0], "passages")
+        assert "private" in response["Cache-Control"]
+        assert "no-store" not in response["Cache-Control"]
 
 
 class TestPostgreSQL:
