@@ -5,12 +5,12 @@ QuerySet does."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import Session
+from accounts.sessions import SessionStore
 from config import plainsql
-from config.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
 

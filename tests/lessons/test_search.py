@@ -299,8 +299,8 @@ class TestQueryCounts:
         client, user = reader_with(series)
         for _ in range(held - 1):
             services.grant(user=user, series=make_series())
-        # session, user, entitlements, matches, results with highlights
-        with django_assert_num_queries(5):
+        # session with its user, entitlements, matches, results with highlights
+        with django_assert_num_queries(4):
             page(client, "vectors")
 
 
