@@ -91,7 +91,8 @@ class Prepared:
             param if place is None else prepared[place]
             for place, param in zip(places, params, strict=True)
         ]
-        with connection.cursor() as cursor:
+        # On PostgreSQL, prepared on the server once per connection (config/postgresql).
+        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
             cursor.execute(sql, params)
             return convert(cursor.fetchall(), converters, connection)
 
