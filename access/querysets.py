@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -109,19 +109,43 @@ class EntitlementQuerySet(models.QuerySet):
         if series_id is not None:
             values["series"] = series_id
         rows = _grants(self.model, by_series=series_id is not None).rows(using=self.db, **values)
-        grants: dict[int, tuple[int, object, bool, set[int]]] = {}
-        for pk, series_id, expires_at, whole_series, lesson_id in rows:
-            entry = grants.setdefault(pk, (series_id, expires_at, whole_series, set()))
-            if lesson_id is not None:
-                entry[3].add(lesson_id)
-        return tuple(
-            policy.Grant(
-                series_id=series_id,
-                lesson_ids=None if whole_series else frozenset(lessons),
-                expires_at=expires_at,
-            )
-            for series_id, expires_at, whole_series, lessons in grants.values()
+        return _as_grants(rows)
+
+    def grants_and_progress(
+        self, user, *, lesson, progress_model, now=None
+    ) -> tuple[tuple[policy.Grant, ...], datetime | None]:
+        """What a lesson page asks of a logged-in reader, in one query: their grants in the
+        lesson's series (`grants_for(user, series_id=…)`), and when they read the lesson to
+        the end (None: not yet, or never opened), from `progress_model` (lessons' Progress).
+        Each part is its own QuerySet (`active()` and the reader's progress row), joined by
+        UNION ALL and compiled once (config/plainsql.py)."""
+        rows = _grants_and_progress(self.model, progress_model).rows(
+            using=self.db,
+            user=user.pk,
+            now=now or timezone.now(),
+            series=lesson.series_id,
+            lesson=lesson.pk,
         )
+        finished = next((row[5] for row in rows if row[0] is None), None)
+        return _as_grants(row[:5] for row in rows if row[0] is not None), finished
+
+
+def _as_grants(rows) -> tuple[policy.Grant, ...]:
+    """Rows of (entitlement, series, ends, whole series, one lesson it names or None) as the
+    policy's grants."""
+    grants: dict[int, tuple[int, object, bool, set[int]]] = {}
+    for pk, series_id, expires_at, whole_series, lesson_id in rows:
+        entry = grants.setdefault(pk, (series_id, expires_at, whole_series, set()))
+        if lesson_id is not None:
+            entry[3].add(lesson_id)
+    return tuple(
+        policy.Grant(
+            series_id=series_id,
+            lesson_ids=None if whole_series else frozenset(lessons),
+            expires_at=expires_at,
+        )
+        for series_id, expires_at, whole_series, lessons in grants.values()
+    )
 
 
 @functools.cache
@@ -140,3 +164,43 @@ def _grants(model, *, by_series: bool) -> plainsql.Prepared:
     if by_series:
         slots["series"] = lambda: field("series")
     return plainsql.Prepared(build, **slots)
+
+
+@functools.cache
+def _grants_and_progress(model, progress_model) -> plainsql.Prepared:
+    """`grants_and_progress()`'s query: `_grants()`'s rows for one series, with an empty
+    last column, and the reader's progress row on one lesson, as a row of empty columns
+    ending with when they finished it."""
+    no_number, no_time = models.BigIntegerField(), models.DateTimeField()
+    nothing = {
+        "no_entitlement": Value(None, output_field=no_number),
+        "no_series": Value(None, output_field=no_number),
+        "no_end": Value(None, output_field=no_time),
+        "no_whole": Value(None, output_field=models.BooleanField()),
+        "no_lesson": Value(None, output_field=no_number),
+    }
+
+    def build(user, now, series, lesson):
+        grants = (
+            model.objects.active(now)
+            .filter(user=user, series=series)
+            .order_by()
+            .annotate(no_finish=Value(None, output_field=no_time))
+            .values_list("pk", "series", "expires_at", "whole_series", "lessons", "no_finish")
+        )
+        progress = (
+            progress_model.objects.filter(user=user, lesson=lesson)
+            .order_by()
+            .annotate(**nothing)
+            .values_list(*nothing, "finished_at")
+        )
+        return grants.union(progress, all=True).order_by()
+
+    field = model._meta.get_field
+    return plainsql.Prepared(
+        build,
+        user=lambda: field("user"),
+        now=lambda: field("expires_at"),
+        series=lambda: field("series"),
+        lesson=lambda: progress_model._meta.get_field("lesson"),
+    )

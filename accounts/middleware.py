@@ -1,6 +1,28 @@
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import middleware as auth_middleware
+from django.utils.functional import SimpleLazyObject
 
+from accounts import sessions
 from accounts.models import User
+
+
+def get_user(request):
+    """Django's `get_user()` (the backend the session names, is_active, the session hash that
+    a password change renews), with the user read with the session (accounts/sessions.py)
+    rather than asked for again."""
+    if not hasattr(request, "_cached_user"):
+        with sessions.authenticating(request.session):
+            request._cached_user = auth.get_user(request)
+    return request._cached_user
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, whose `request.user` is the user read with the session."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: get_user(request))
 
 
 class ReaderLanguageMiddleware:

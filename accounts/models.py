@@ -1,9 +1,11 @@
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models, router
 from django.utils.translation import gettext_lazy as _
 
+from accounts import sessions
 from config import plainsql
 
 
@@ -21,6 +23,10 @@ class UserManager(BaseUserManager):
         by_key = len(kwargs) == 1 and set(kwargs) <= {"pk", meta.pk.name, meta.pk.attname}
         if args or not by_key or self._db is not None:
             return super().get(*args, **kwargs)
+        # While authentication looks up the user whose row was read with the session
+        # (accounts/sessions.py): that row, not another query.
+        if (user := sessions.user_read_with_session(next(iter(kwargs.values())))) is not None:
+            return user
         names = [field.attname for field in meta.concrete_fields]
         values = plainsql.select_one(self.model, names, pk=next(iter(kwargs.values())))
         if values is None:
@@ -87,3 +93,23 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
+
+
+class Session(AbstractBaseSession):
+    """A visitor's session (accounts/sessions.py), with the user it logs in, so that a
+    logged-in request reads the two in one query. `user` is written from the session's data
+    each time Django saves it; deleting a user deletes their sessions."""
+
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+        help_text=_("Who the session logs in (empty: nobody), as its data says."),
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        return sessions.SessionStore

@@ -119,11 +119,13 @@ def main():
         who = f"{args.like}'s 28 readers in turn{' with progress' if args.progress else ''}"
     print(f"{paths[0]}{' and on' if args.cold else ''} as {who}, {connection.vendor}")
     stats = pstats.Stats(profiler)
-    # Round trips to the server: psycopg's sends (queries and health checks alike).
+    # Round trips to the server: psycopg's sends (queries and health checks alike; a
+    # statement prepared on the server is sent once to be prepared, then executed by name).
     sends = sum(
         calls
         for (filename, _, name), (calls, *_) in stats.stats.items()
-        if name == "_execute_send" and "psycopg" in filename
+        if name in ("_execute_send", "_send_prepare", "_send_query_prepared")
+        and "psycopg" in filename
     )
     print(
         f"{plain:.2f} ms a request ({profiled:.2f} ms profiled); "

@@ -39,7 +39,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import Context, RequestContext
 from django.template.context import RenderContext
@@ -50,6 +49,7 @@ from django.utils.safestring import SafeString, mark_safe
 from caching import keys
 from caching.stores import Store
 from config.context_processors import site
+from config.csrf import get_token
 
 # Random for each process, so no text from an author or a reader can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"

@@ -1,15 +1,16 @@
-"""Plain SQL, written once: the few statements every logged-in request runs (its session, its
-user, its grants, its progress on a lesson), where building a query through the ORM costs
-about ten times running it.
+"""Plain SQL, written once: the few statements every logged-in request runs (its session with
+its user, its grants with its progress on a lesson), where building a query through the ORM
+costs about ten times running it.
 
 A read is a QuerySet, written as any other, with stand-ins for the values that change from
 one call to the next (`Prepared`). It is compiled by the ORM once per database connection;
 each call puts its values, adapted as the ORM adapts them, where the stand-ins were, and
 reads the rows through the compiler's own converters (aware datetimes and booleans on
 SQLite), so it answers as the QuerySet would, with the QuerySet's rules (`active()`, …) in
-its SQL, never a copy of them. The one write is Progress's upsert (`upsert`), which the ORM
-cannot say. Names come from the models' meta and values are parameters: no SQL comes from a
-request.
+its SQL, never a copy of them. On PostgreSQL each statement is also prepared on the server
+once per connection (config/postgresql), so it is not parsed and planned again. The one
+write is Progress's upsert (`upsert`), which the ORM cannot say. Names come from the models'
+meta and values are parameters: no SQL comes from a request.
 """
 
 import functools
@@ -91,7 +92,8 @@ class Prepared:
             param if place is None else prepared[place]
             for place, param in zip(places, params, strict=True)
         ]
-        with connection.cursor() as cursor:
+        # On PostgreSQL, prepared on the server once per connection (config/postgresql).
+        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
             cursor.execute(sql, params)
             return convert(cursor.fetchall(), converters, connection)
 

@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -156,8 +156,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sessions in the database, read with one plain query (config/sessions.py).
-SESSION_ENGINE = "config.sessions"
+# Sessions in the database, each read with its user in one plain query (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 # The home page in the language of the page that logged in or out.
 LOGIN_REDIRECT_URL = LOGOUT_REDIRECT_URL = "lessons:home"
 LOGIN_URL = "account_login"

@@ -130,6 +130,7 @@ def series_detail(request, slug):
 def lesson_detail(request, series_slug, slug):
     page = pages.lesson_page(series_slug, slug, staff=request.user.is_staff)
     lesson = page.lesson
+    request.access.reading(lesson)  # the reader's grants and progress in one query
     decision = request.access.decide(lesson)
     body_html = lesson.body_html if decision.full else lesson.teaser_html
     unpublished_state = lesson.unpublished_state
@@ -153,7 +154,7 @@ def lesson_detail(request, series_slug, slug):
         "finished": authenticated
         and decision.full
         and not unpublished_state
-        and Progress.objects.finished_at(request.user, lesson) is not None,
+        and request.access.finished_at(lesson) is not None,
         "lesson": lesson,
         "series": series,
         "full": decision.full,

@@ -22,6 +22,8 @@ import time
 
 import psycopg
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from psycopg.pq import Format
 
 # psycopg raises this OperationalError (a private class) when a wait's timeout expires.
 _WAIT_TIMEOUT = psycopg.errors._WaitTimeout
@@ -30,6 +32,8 @@ _WAIT_TIMEOUT = psycopg.errors._WaitTimeout
 PING_SECONDS = 1.0
 # A connection that answered less than this long ago is not checked before a request.
 IDLE_SECONDS = 1.0
+# psycopg prepares a statement run this many times even when not asked to: never, here.
+NEVER_BY_COUNT = 2**31 - 1
 
 
 class ReplyTimeoutConnection(psycopg.Connection):
@@ -50,8 +54,18 @@ class ReplyTimeoutConnection(psycopg.Connection):
             ) from None
 
 
+class PreparedCursor(base.ServerBindingCursor):
+    """A cursor whose statements are bound and prepared on the server: the first time a
+    connection runs one it is parsed and planned, then only executed (psycopg keeps the
+    prepared statements of each connection)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     reply_timeout: float | None = None
+    _preparing = False
     # When the connection last ended a request without errors (monotonic seconds).
     answered_at: float = float("-inf")
 
@@ -68,6 +82,30 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if used and self.connection is not None:
             self.answered_at = time.monotonic()
 
+    def prepared_cursor(self):
+        """A cursor for the few statements every logged-in request runs (config/plainsql.py),
+        each prepared on the server once per connection rather than parsed and planned on
+        every request (planning is most of what PostgreSQL does for them). Behind a pooler in
+        transaction mode (DISABLE_SERVER_SIDE_CURSORS), which cannot keep a prepared statement
+        from one transaction to the next, the ordinary cursor."""
+        if self.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+            return self.cursor()
+        self._preparing = True
+        try:
+            return self.cursor()
+        finally:
+            self._preparing = False
+
+    def create_cursor(self, name=None):
+        if name or not self._preparing:
+            return super().create_cursor(name)
+        cursor = PreparedCursor(self.connection)
+        # as Django's own cursors: datetimes read in the connection's time zone
+        loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
+        if self.timezone != loader.timezone:
+            register_tzloader(self.timezone, cursor)
+        return cursor
+
     def get_connection_params(self):
         params = super().get_connection_params()
         self.reply_timeout = params.pop("reply_timeout", None)
@@ -79,6 +117,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # psycopg.connect() has no connection class argument: adopt the one it made.
             connection.__class__ = ReplyTimeoutConnection
             connection.reply_timeout = self.reply_timeout
+        if (
+            isinstance(connection, psycopg.Connection)
+            and connection.prepare_threshold is None
+            and not self.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        ):
+            # psycopg prepares nothing while this is None (Django's default, for poolers).
+            # Django's cursors bind on the client and never prepare whatever it is; so only
+            # PreparedCursor's statements are prepared, as it asks for each.
+            connection.prepare_threshold = NEVER_BY_COUNT
         return connection
 
     def is_usable(self):

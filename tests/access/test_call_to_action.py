@@ -159,7 +159,7 @@ class TestQueryCounts:
         for _ in range(4):
             series = make_series(cta_message=CTA)
             make_lesson(series, access="premium")
-        # session, user, entitlements, where the reader left off (their progress); the series,
-        # their lessons counted and their first premium lessons (shared once worked out)
-        with django_assert_num_queries(7):
+        # session with its user, entitlements, where the reader left off (their progress); the
+        # series, their lessons counted and their first premium lessons (shared once worked out)
+        with django_assert_num_queries(6):
             client.get("/")

@@ -23,7 +23,7 @@ def writes(queries) -> list[str]:
         q["sql"]
         for q in queries
         if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-        and "django_session" not in q["sql"]
+        and "accounts_session" not in q["sql"]
     ]
 
 

@@ -90,11 +90,12 @@ def test_staff_read_premium_lessons_in_full(staff_client, premium_lesson):
 class TestQueryCounts:
     """Locked and unlocked lesson pages cost the same whatever a reader holds."""
 
-    # session, user, the reader's entitlements in the series, their progress; lesson,
-    # previous, next (shared by every reader once worked out: lessons/pages.py)
-    LESSON_PAGE = 7
-    # no progress on a lesson the reader cannot read
-    LOCKED_LESSON_PAGE = 6
+    # the session with its user; the reader's entitlements in the series with their progress
+    # on the lesson; lesson, previous, next (shared by every reader once worked out:
+    # lessons/pages.py)
+    LESSON_PAGE = 5
+    # the same query whether the reader can read the lesson or not
+    LOCKED_LESSON_PAGE = 5
 
     @pytest.mark.parametrize("held", [0, 1, 15])
     def test_locked_lesson(self, reader_client, reader, django_assert_num_queries, held):
@@ -123,15 +124,15 @@ class TestQueryCounts:
         for _ in range(count):
             make_lesson(series, access="premium")
         services.grant(user=reader, series=series)
-        # session, user, series, lessons, entitlements, the reader's progress, whether they
-        # follow the series
-        with django_assert_num_queries(7):
+        # session with its user, series, lessons, entitlements, the reader's progress,
+        # whether they follow the series
+        with django_assert_num_queries(6):
             reader_client.get(series.get_absolute_url())
 
     def test_free_lesson_loads_entitlements_once_for_its_call_to_action(
         self, reader_client, free_lesson, django_assert_num_queries
     ):
-        # session, user, lesson, previous, next, progress, entitlements (to show the offer),
-        # whether the reader follows the series (the follow box)
+        # session with its user, lesson, previous, next, entitlements (to show the offer) with
+        # progress, whether the reader follows the series (the follow box)
         with django_assert_num_queries(self.LESSON_PAGE + 1):
             reader_client.get(free_lesson.get_absolute_url())

@@ -2,15 +2,17 @@
 compiled once, run with new values, read through the ORM's converters, so it answers as the
 QuerySet does."""
 
+import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import Session
+from accounts.sessions import SessionStore
 from config import plainsql
-from config.sessions import SessionStore
+from tests.postgres import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +93,53 @@ def test_a_session_is_read_in_one_query_until_it_expires(django_assert_num_queri
     again = SessionStore(store.session_key)
     assert again.load() == {}
     assert again.session_key is None
+
+
+def _reads_of(columns: tuple[str, ...]):
+    """A read of these columns of live sessions, and the statements PostgreSQL holds
+    prepared for it on this connection."""
+    field = Session._meta.get_field
+    read = plainsql.Prepared(
+        lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now).values_list(
+            *columns
+        ),
+        key=lambda: field("session_key"),
+        now=lambda: field("expire_date"),
+    )
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            statements = [row[0] for row in cursor.fetchall()]
+        return sum(
+            re.findall(r'"accounts_session"\."(\w+)" AS', statement.partition(" FROM ")[0])
+            == list(columns)
+            for statement in statements
+        )
+
+    return read, prepared
+
+
+def test_on_postgresql_each_read_is_prepared_once_per_connection(sessions):
+    """Parsed and planned once per connection, then only executed (config/postgresql)."""
+    require_postgres()
+    read, prepared = _reads_of(("expire_date", "session_key"))
+    assert prepared() == 0
+    for key in ("ends-later", "ended", "unknown", "ends-later"):
+        expected = [[sessions + timedelta(hours=1), key]] if key == "ends-later" else []
+        assert read.rows(using="default", key=key, now=sessions) == expected
+    assert prepared() == 1
+
+
+def test_behind_a_pooler_in_transaction_mode_nothing_is_prepared(sessions):
+    require_postgres()
+    read, prepared = _reads_of(("session_data", "expire_date"))
+    settings_dict = connection.settings_dict
+    saved = settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        for _ in range(3):
+            assert len(read.rows(using="default", key="ends-later", now=sessions)) == 1
+    finally:
+        settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = saved
+    assert prepared() == 0

@@ -141,8 +141,8 @@ class TestRecording:
         assert response.status_code == 204
 
     def test_query_count_of_a_report(self, reader_client, lessons, django_assert_num_queries):
-        # session, user, lesson, the one write (a free lesson needs no entitlements)
-        with django_assert_num_queries(4):
+        # session with its user, lesson, the one write (a free lesson needs no entitlements)
+        with django_assert_num_queries(3):
             report(reader_client, lessons[0], "done")
 
 
@@ -183,9 +183,9 @@ class TestTheSeriesPage:
         for number in range(1, count + 1):
             lesson = make_lesson(series, number=number, access="premium")
             Progress.objects.record(user=reader, lesson=lesson, finished=number % 2 == 0)
-        # session, user, series, a page of lessons, entitlements, the reader's progress on
-        # them, whether they follow the series
-        with django_assert_num_queries(7):
+        # session with its user, series, a page of lessons, entitlements, the reader's
+        # progress on them, whether they follow the series
+        with django_assert_num_queries(6):
             reader_client.get(series.get_absolute_url())
 
     @pytest.mark.parametrize("access", ["whole series", "none", "no premium lessons"])

@@ -53,6 +53,6 @@ def test_pages_cost_what_they_cost_with_little_content(client, big, django_asser
     services.grant(user=reader, series=big)
     client.force_login(reader)
     client.get("/")
-    # session, user, entitlements, matches, results with highlights
-    with django_assert_num_queries(5):
+    # session with its user, entitlements, matches, results with highlights
+    with django_assert_num_queries(4):
         client.get("/search/", {"q": "vectors"})

@@ -300,8 +300,8 @@ class TestQueryCounts:
         client, user = reader_with(series)
         for _ in range(held - 1):
             services.grant(user=user, series=make_series())
-        # session, user, entitlements, matches, results with highlights
-        with django_assert_num_queries(5):
+        # session with its user, entitlements, matches, results with highlights
+        with django_assert_num_queries(4):
             page(client, "vectors")
         # then the page is kept for what they may read: session, user, entitlements
         with django_assert_num_queries(3):
