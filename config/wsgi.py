@@ -29,8 +29,8 @@ def _warm_up() -> None:
             app.warm_up()
     get_resolver()._populate()
     for language, _ in settings.LANGUAGES:
-        with translation.override(language):
-            translation.gettext("Log in")
+        translation.activate(language)  # loads the language's catalogues
+    translation.deactivate()
     templates = settings.BASE_DIR / "templates"
     for path in sorted(templates.rglob("*.html")):
         get_template(str(path.relative_to(templates)))
