@@ -303,8 +303,8 @@ class TestQueryCounts:
         # session with its user, entitlements, matches, results with highlights
         with django_assert_num_queries(4):
             page(client, "vectors")
-        # then the page is kept for what they may read: session, user, entitlements
-        with django_assert_num_queries(3):
+        # then the page is kept for what they may read: session with its user, entitlements
+        with django_assert_num_queries(2):
             page(client, "vectors")
 
     @pytest.mark.parametrize("access", ["whole series", "none"])
@@ -316,8 +316,8 @@ class TestQueryCounts:
         first, _ = reader_with(series if access == "whole series" else None)
         second, _ = reader_with(series if access == "whole series" else None)
         page(first, "vectors")
-        # session, user, entitlements: the results and the page are the first reader's
-        with django_assert_num_queries(3):
+        # session with its user, entitlements: the results and the page are the first reader's
+        with django_assert_num_queries(2):
             assert len(titles(page(second, "vectors"))) == 5
 
 
