@@ -13,9 +13,12 @@ import decimal
 import enum
 import functools
 import hashlib
+import importlib
 import importlib.metadata
 import uuid
+from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Model
 from django.http import HttpRequest
@@ -35,20 +38,15 @@ _PACKAGES = ("django", "django-allauth", "markdown", "bleach")
 
 @functools.cache
 def code_version() -> str:
-    """A digest of what makes pages besides the content: the site's own code, templates and
-    translations, and the versions of the packages that render them. What the shared cache
-    keeps names it, so one release (or a server still on the last one, mid-deploy) never
-    serves what another made."""
+    """A digest of what makes pages besides the content: the site's own code (its apps and its
+    settings' package), templates, translations, styles and scripts, and the versions of the
+    packages that render them. What the shared cache keeps names it, so one release (or a
+    server still on the last one, mid-deploy) never serves what another made."""
     digest = hashlib.sha256()
     for package in _PACKAGES:
         digest.update(f"{package}=={importlib.metadata.version(package)}\n".encode())
-    root = settings.BASE_DIR
-    folders = sorted(
-        path
-        for path in root.iterdir()
-        if path.is_dir() and not path.name.startswith(".") and path.name not in _NOT_SOURCES
-    )
-    for folder in folders:
+    root = Path(settings.BASE_DIR)
+    for folder in _source_folders(root):
         for pattern in _SOURCES:
             for path in sorted(folder.rglob(pattern)):
                 digest.update(str(path.relative_to(root)).encode())
@@ -56,12 +54,22 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-# Folders of the project that make no page: tests, benchmarks, documents, the demo's text,
-# the environment, media and collected files.
-_NOT_SOURCES = {
-    "tests", "bench", "docs", "content", "node_modules", "media", "staticfiles",
-    "lessons_platform.egg-info",
-}  # fmt: skip
+def _source_folders(root: Path) -> list[Path]:
+    """The project's own folders pages are made from (never an environment or media)."""
+    settings_package = Path(importlib.import_module(settings.SETTINGS_MODULE).__file__).parent
+    found = {settings_package} | {
+        Path(app.path) for app in apps.get_app_configs() if Path(app.path).is_relative_to(root)
+    }
+    for engine in settings.TEMPLATES:
+        found.update(Path(folder) for folder in engine.get("DIRS", []))
+    found.update(Path(folder) for folder in (*settings.LOCALE_PATHS, *settings.STATICFILES_DIRS))
+    return sorted(
+        folder
+        for folder in found
+        if folder.is_dir()
+        and folder.is_relative_to(root)
+        and "site-packages" not in folder.parts  # installed packages: named by their versions
+    )
 
 
 def address_key(request) -> str:

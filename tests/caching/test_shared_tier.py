@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from access import services
-from caching import generation, kept, stores
+from caching import generation, kept, keys, stores
 from lessons import pages
 from lessons.models import Lesson
 from tests.factories import make_lesson, make_user
@@ -177,3 +177,26 @@ def test_without_redis_each_worker_keeps_its_own(free_lesson, settings, django_a
     another_worker()
     with django_assert_num_queries(3):  # made again: the lesson, its series' facts, neighbours
         assert Client().get(free_lesson.get_absolute_url()).status_code == 200
+
+
+def test_the_code_version_changes_with_a_template_and_not_with_an_environment(tmp_path, settings):
+    """What the shared cache keeps names the release it was made by: the site's own code,
+    templates, catalogues, styles and scripts (an installed package by its version)."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("one")
+    environment = tmp_path / "venv" / "lib" / "site-packages"
+    environment.mkdir(parents=True)
+    settings.BASE_DIR = tmp_path
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [templates]}]
+    try:
+        keys.code_version.cache_clear()
+        first = keys.code_version()
+        (environment / "module.py").write_text("changed = True")
+        keys.code_version.cache_clear()
+        assert keys.code_version() == first
+        (templates / "page.html").write_text("two")
+        keys.code_version.cache_clear()
+        assert keys.code_version() != first
+    finally:
+        keys.code_version.cache_clear()
