@@ -39,7 +39,7 @@ _PACKAGES = ("django", "django-allauth", "markdown", "bleach")
 @functools.cache
 def code_version() -> str:
     """A digest of what makes pages besides the content: the site's own code (its apps and its
-    settings' package), templates, translations, styles and scripts, and the versions of the
+    project's package), templates, translations, styles and scripts, and the versions of the
     packages that render them. What the shared cache keeps names it, so one release (or a
     server still on the last one, mid-deploy) never serves what another made."""
     digest = hashlib.sha256()
@@ -56,8 +56,9 @@ def code_version() -> str:
 
 def _source_folders(root: Path) -> list[Path]:
     """The project's own folders pages are made from (never an environment or media)."""
-    settings_package = Path(importlib.import_module(settings.SETTINGS_MODULE).__file__).parent
-    found = {settings_package} | {
+    # the project's package (its settings, URLs, middlewares), which is not an app
+    project = Path(importlib.import_module(settings.ROOT_URLCONF).__file__).parent
+    found = {project} | {
         Path(app.path) for app in apps.get_app_configs() if Path(app.path).is_relative_to(root)
     }
     for engine in settings.TEMPLATES:
