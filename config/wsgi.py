@@ -27,7 +27,7 @@ def _warm_up() -> None:
     for app in apps.get_app_configs():
         if hasattr(app, "warm_up"):
             app.warm_up()
-    get_resolver()._populate()
+    get_resolver().reverse_dict  # noqa: B018 (imports every view, builds the URL lookups)
     for language, _ in settings.LANGUAGES:
         translation.activate(language)  # loads the language's catalogues
     translation.deactivate()
