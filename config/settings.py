@@ -237,7 +237,9 @@ PAGE_CACHE_SECONDS = env.get_int("PAGE_CACHE_SECONDS", 3600, minimum=0)
 # With Redis, the stores above keep what they make there too, for every worker and server
 # (caching.stores' shared tier); the database cache would cost a query for each page a worker
 # does not hold, about what making it again costs, so without Redis each worker keeps its own.
-KEPT_IN_SHARED_CACHE = bool(env.get("REDIS_URL"))
+# Not with DEBUG either: the development server reloads an edited template without changing
+# the code version those entries are named by, and it is one process anyway.
+KEPT_IN_SHARED_CACHE = bool(env.get("REDIS_URL")) and not DEBUG
 # A kept part of a page ({% shared %}, caching/kept.py) that reads a variable its tag does not
 # pass fails loudly instead of showing nothing: on with DEBUG, and in tests.
 KEPT_TEMPLATES_STRICT = DEBUG

@@ -118,6 +118,19 @@ def test_redis_url_selects_the_redis_cache():
     assert result.stdout.strip().splitlines()[-1] == "caching.backend.FailSoftRedisCache"
 
 
+@pytest.mark.parametrize(
+    ("env", "shared"),
+    [
+        ({**PRODUCTION_ENV}, "True"),  # Redis: what one worker keeps, every worker reads
+        ({**PRODUCTION_ENV, "REDIS_URL": ""}, "False"),  # the database cache: each its own
+        ({"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"}, "False"),  # templates reload
+    ],
+)
+def test_the_stores_share_through_redis_in_production_only(env, shared):
+    code = "from django.conf import settings; print(settings.KEPT_IN_SHARED_CACHE)"
+    assert manage("shell", "-c", code, env=env).stdout.strip().splitlines()[-1] == shared
+
+
 @pytest.mark.django_db
 def test_every_page_carries_the_security_headers(client, free_lesson):
     response = client.get(free_lesson.get_absolute_url())
