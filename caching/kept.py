@@ -44,6 +44,7 @@ from django.template import Context, RequestContext
 from django.template.context import RenderContext
 from django.template.loader import get_template
 from django.utils import translation
+from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 
 from caching import keys
@@ -51,8 +52,14 @@ from caching.stores import Store
 from config.context_processors import site
 from config.csrf import get_token
 
-# Random for each process, so no text from an author or a reader can contain it.
-CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
+# Where a kept part or page shows the CSRF token. Derived from the secret key, so that no text
+# from an author or a reader can contain it, and the same in every process that shares the
+# secret (and so the shared cache): a page kept by one worker is served by another, which puts
+# its own reader's token where the marker stands.
+CSRF_MARKER = (
+    "csrf-" + salted_hmac("caching.kept.CSRF_MARKER", "marker", algorithm="sha256").hexdigest()[:32]
+)
+# Where a hole is while a page is being kept (never stored): random for each process.
 HOLE_MARKER = f"\x00own-{secrets.token_hex(16)}\x00"
 FRAGMENTS_MAX_BYTES = 2 * 1024 * 1024  # per worker
 PAGES_MAX_BYTES = 2 * 1024 * 1024  # per worker; the rest in the shared cache
@@ -183,7 +190,9 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
         html = template.render(context)
         return tuple(html.split(HOLE_MARKER)), tuple(holes)
 
-    key = keys.part_key(f"page:{template_name}", values, where)
+    # The marker names the key as well: a page kept under another secret key (before a
+    # rotation) holds another marker, which this process would not replace.
+    key = keys.part_key(f"page:{template_name}", values, (*where, CSRF_MARKER))
     texts, holes = whole_pages.get(key, render_kept)
     nodes = [_own_blocks.get(place) for place, _ in holes]
     if None in nodes:

@@ -52,7 +52,7 @@ def shared(parser, token):
 
 class OwnNode(template.Node):
     def __init__(self, nodelist, place: tuple, values=None):
-        # Where it is (its template's file, and which {% own %} of that file it is), which
+        # Where it is (its template's name, and which {% own %} of it it is), which
         # names it in a page kept in the shared cache (caching.kept.render_page).
         self.nodelist, self.place, self.values = nodelist, place, values or {}
 
@@ -69,7 +69,10 @@ def own(parser, token):
             f"{{% own %}} takes only name=value pairs (values of the page), not {rest[0]!r}."
         )
     parser.own_blocks = getattr(parser, "own_blocks", 0) + 1
-    place = (parser.origin.name if parser.origin else "", parser.own_blocks)
+    # by the template's name, not its file: servers installed at different paths share what
+    # they keep
+    origin = parser.origin
+    place = ((origin.template_name or origin.name) if origin else "", parser.own_blocks)
     nodelist = parser.parse(("endown",))
     parser.delete_first_token()
     return OwnNode(nodelist, place, values)

@@ -16,6 +16,7 @@ from access import services
 from caching import generation, kept, keys, stores
 from lessons import pages
 from lessons.models import Lesson
+from tests.e2e.servers import run_manage
 from tests.factories import make_lesson, make_user
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,18 @@ def test_the_code_version_changes_with_a_template_and_not_with_an_environment(tm
         assert keys.code_version() != first
     finally:
         keys.code_version.cache_clear()
+
+
+def test_every_process_with_the_secret_marks_the_token_alike_and_another_secret_otherwise():
+    """A page one worker kept in the shared cache holds the CSRF marker where the token goes;
+    the worker that serves it puts its own reader's token there, so every process that shares
+    the secret (and so the cache) must mark it alike, and none other can."""
+    code = "from caching import kept; print(kept.CSRF_MARKER)"
+
+    def marker(secret):
+        env = {"ENV_FILE": "/nonexistent", "DEBUG": "1", "SECRET_KEY": secret}
+        return run_manage("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
+
+    first, second = marker("one-secret-" + "x" * 40), marker("one-secret-" + "x" * 40)
+    assert first == second and first.startswith("csrf-")
+    assert marker("another-secret-" + "y" * 40) != first
