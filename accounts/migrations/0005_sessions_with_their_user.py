@@ -23,9 +23,10 @@ def move_sessions(apps, schema_editor, source, target, with_user):
     From, To = apps.get_model(*source), apps.get_model(*target)
     User = apps.get_model("accounts", "User")
     db = schema_editor.connection.alias
-    live = From.objects.using(db).filter(expire_date__gt=timezone.now())
-    for batch_start in range(0, live.count(), 1000):
-        rows = list(live.order_by("session_key")[batch_start : batch_start + 1000])
+    live = From.objects.using(db).filter(expire_date__gt=timezone.now()).order_by("session_key")
+    last = ""
+    while rows := list(live.filter(session_key__gt=last)[:1000]):  # by key: no offsets
+        last = rows[-1].session_key
         users = {}
         if with_user:
             users = {row.session_key: _logged_in(row.session_data) for row in rows}
