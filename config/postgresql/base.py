@@ -23,7 +23,7 @@ import time
 import psycopg
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.psycopg_any import register_tzloader
-from psycopg.pq import Format
+from psycopg.pq import Format, TransactionStatus
 
 # psycopg raises this OperationalError (a private class) when a wait's timeout expires.
 _WAIT_TIMEOUT = psycopg.errors._WaitTimeout
@@ -60,7 +60,16 @@ class PreparedCursor(base.ServerBindingCursor):
     prepared statements of each connection)."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
+        try:
+            return super().execute(query, params, prepare=True, binary=binary)
+        except psycopg.errors.FeatureNotSupported:
+            # "cached plan must not change result type": a migration changed a column the
+            # statement reads since it was prepared. Inside a transaction its rollback makes
+            # psycopg forget its statements; outside one, forget them now and run it again.
+            if self.connection.info.transaction_status != TransactionStatus.IDLE:
+                raise
+            self.connection.execute("DEALLOCATE ALL")
+            return super().execute(query, params, prepare=True, binary=binary)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

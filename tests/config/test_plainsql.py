@@ -143,3 +143,27 @@ def test_behind_a_pooler_in_transaction_mode_nothing_is_prepared(sessions):
     finally:
         settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = saved
     assert prepared() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_prepared_before_a_migration_changed_its_columns_type_still_answers():
+    """A migration run from another connection (a deploy) changes the type of a column a
+    prepared read returns: PostgreSQL refuses the old plan ("cached plan must not change
+    result type"); the read forgets its statements and runs again, not a 500 on every
+    logged-in request until the connection is recycled."""
+    require_postgres()
+    import psycopg
+
+    read, _ = _reads_of(("session_data",))
+    now = timezone.now()
+    Session.objects.create(session_key="k", session_data="data", expire_date=now)
+    assert read.rows(using="default", key="k", now=now - timedelta(hours=1)) == [["data"]]
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("ALTER TABLE accounts_session ALTER COLUMN session_data TYPE varchar")
+        try:
+            assert read.rows(using="default", key="k", now=now - timedelta(hours=1)) == [["data"]]
+        finally:
+            other.execute("ALTER TABLE accounts_session ALTER COLUMN session_data TYPE text")
