@@ -26,11 +26,10 @@ class ProgressQuerySet(models.QuerySet):
         )  # fmt: skip
 
     def marks_for(self, user, lessons) -> tuple[set[int], set[int]]:
-        """(opened, done): which of these lessons (a page of one series' list, in the order
-        of their numbers) the reader opened, and read to the end. One plain query for a
-        logged-in reader (config/plainsql.py: every logged-in series page asks), none for
-        anyone else: their progress in the series between the first lesson's number and the
-        last's."""
+        """(opened, done): which of these lessons (a page of one series' list) the reader
+        opened, and read to the end. One plain query for a logged-in reader
+        (config/plainsql.py: every logged-in series page asks), none for anyone else: their
+        progress in the series between the lowest lesson number and the highest."""
         if not user.is_authenticated or not lessons:
             return set(), set()
         (series_id,) = {lesson.series_id for lesson in lessons}
@@ -39,8 +38,8 @@ class ProgressQuerySet(models.QuerySet):
             using=self.db,
             user=user.pk,
             series=series_id,
-            low=lessons[0].number,
-            high=lessons[-1].number,
+            low=min(lesson.number for lesson in lessons),
+            high=max(lesson.number for lesson in lessons),
         )
         opened, done = set(), set()
         for lesson_id, finished_at in rows:
