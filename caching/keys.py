@@ -15,6 +15,7 @@ import functools
 import hashlib
 import importlib
 import importlib.metadata
+import operator
 import uuid
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from django.utils.functional import Promise, SimpleLazyObject, empty
 
 _ATOMS = (int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
           datetime.timedelta, uuid.UUID)  # fmt: skip
+_PLAIN = frozenset(_ATOMS) | {datetime.datetime}
 LONG_TEXT = 200  # characters; a longer text is named by its digest
 
 
@@ -108,7 +110,22 @@ def key_of(value, _seen=None):
     it and every attribute a query or a view added to it (annotations, worked-out ranges),
     since within one generation those are all it can differ by; the declared key of a derived
     value (caching.kept.derived). Anything else raises TypeError."""
+    kind = type(value)
+    if kind in _PLAIN or (kind is str and len(value) <= LONG_TEXT):  # the commonest, at once
+        return value
+    if kind is Derived:  # before any isinstance(), which would work it out
+        return value.kept_key
     seen = set() if _seen is None else _seen
+    if issubclass(kind, Model):  # by its type: a lazy object is named by what it wraps
+        if id(value) in seen:
+            return ("again", kind.__qualname__)
+        seen.add(id(value))
+        return _model_key(value, seen)
+    return _key_of_other(value, seen)
+
+
+def _key_of_other(value, seen: set):
+    kind = type(value)
     if isinstance(value, Derived):
         return value.kept_key
     if isinstance(value, str | Promise):
@@ -133,27 +150,65 @@ def key_of(value, _seen=None):
         return ("set", *sorted((key_of(item, seen) for item in value), key=repr))
     if isinstance(value, dict):
         return ("dict", *sorted((str(k), key_of(v, seen)) for k, v in value.items()))
-    if isinstance(value, Model):
-        return _model_key(value, seen)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return (
-            type(value).__qualname__,
-            *(key_of(getattr(value, field.name), seen) for field in dataclasses.fields(value)),
+            kind.__qualname__,
+            *(key_of(getattr(value, name), seen) for name in _field_names(kind)),
         )
     raise TypeError(f"A {type(value).__qualname__} cannot name a kept part: pass what it shows.")
 
 
+@functools.cache
+def _field_names(dataclass: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(dataclass))
+
+
+# Where a model instance keeps what names it (`_model_key`), beside its attributes.
+_REMEMBERED = "_kept_key"
+_SETTLED = (str, enum.Enum, *_ATOMS)
+
+
 def _model_key(instance: Model, seen: set) -> tuple:
-    fields = {field.attname for field in instance._meta.concrete_fields}
-    added = tuple(
-        (name, key_of(value, seen))
-        for name, value in sorted(vars(instance).items())
-        if name not in fields and not name.startswith("_")
-    )
+    """Its model, primary key, added attributes and related objects (key_of). What names
+    the instance itself is remembered on it with its attributes as they were, and worked
+    out again whenever they differ (one assigned, added or removed), or always when an added
+    one is not a plain value that cannot change in place (a list, an object). Related
+    objects are named again each time, each remembering its own."""
+    state = vars(instance)
+    remembered = state.get(_REMEMBERED)
+    if remembered is None or not _same(remembered[0], tuple(state.values())):
+        fields = {field.attname for field in instance._meta.concrete_fields}
+        added = [(name, value) for name, value in sorted(state.items())
+                 if name not in fields and not name.startswith("_")]  # fmt: skip
+        own = (instance._meta.label, instance.pk, tuple((n, key_of(v, seen)) for n, v in added))
+        remembered = [None, own]
+        if all(_settled(value) for _, value in added):
+            state[_REMEMBERED] = remembered
+            # with the attributes as they are (this list among them): it keeps them alive,
+            # so that a changed one is never another object at the same address
+            remembered[0] = tuple(state.values())
     related = tuple(
         (name, key_of(value, seen)) for name, value in sorted(instance._state.fields_cache.items())
     )
-    return (instance._meta.label, instance.pk, added, related)
+    return (*remembered[1], related)
+
+
+def _same(then: tuple, now: tuple) -> bool:
+    return len(then) == len(now) and all(map(operator.is_, then, now))
+
+
+def _settled(value) -> bool:
+    """A value that cannot change while the same object: a plain value, or a tuple or frozen
+    dataclass of them."""
+    if isinstance(value, _SETTLED):
+        return True
+    if isinstance(value, tuple | frozenset):
+        return all(_settled(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return value.__dataclass_params__.frozen and all(
+            _settled(getattr(value, field.name)) for field in dataclasses.fields(value)
+        )
+    return False
 
 
 class Derived(SimpleLazyObject):

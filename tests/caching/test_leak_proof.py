@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client, RequestFactory
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 
 from caching import kept, keys
 from lessons import pages
@@ -190,6 +191,40 @@ class TestKeys:
         plain = keys.key_of(lesson)
         lesson.opened_by_this_reader = True  # a view that marked a shared instance
         assert keys.key_of(lesson) != plain
+
+    def test_an_instance_named_once_is_named_anew_when_an_attribute_changes(self, free_lesson):
+        """What names an instance is remembered on it between requests (a kept lesson is named
+        on every page it is shown on); any attribute assigned, added or removed since
+        names it afresh."""
+        lesson = Lesson.objects.get(pk=free_lesson.pk)
+        lesson.series_has_premium = False
+        unmarked = keys.key_of(lesson)
+        assert keys.key_of(lesson) == unmarked  # remembered, and the same
+        lesson.series_has_premium = True
+        assert keys.key_of(lesson) != unmarked
+        lesson.series_has_premium = False
+        assert keys.key_of(lesson) == unmarked
+        del lesson.series_has_premium
+        assert keys.key_of(lesson) != unmarked
+
+    def test_an_instance_holding_a_value_that_changes_in_place_is_named_anew_each_time(
+        self, free_lesson
+    ):
+        lesson = Lesson.objects.get(pk=free_lesson.pk)
+        lesson.readers = ["ani"]
+        before = keys.key_of(lesson)
+        lesson.readers.append("budi")  # the same list, changed: nothing was assigned
+        assert keys.key_of(lesson) != before
+
+    def test_a_related_object_changed_renames_the_instance_it_was_fetched_with(self, free_lesson):
+        lesson = Lesson.objects.select_related("series").get(pk=free_lesson.pk)
+        before = keys.key_of(lesson)
+        lesson.series.premium_count = 3
+        assert keys.key_of(lesson) != before
+
+    def test_a_lazy_object_is_named_by_what_it_wraps(self, free_lesson):
+        lesson = Lesson.objects.get(pk=free_lesson.pk)
+        assert keys.key_of(SimpleLazyObject(lambda: lesson)) == keys.key_of(lesson)
 
     def test_the_lessons_pages_keeps_for_staff_and_readers_are_named_apart(
         self, series, free_lesson
