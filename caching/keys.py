@@ -87,7 +87,11 @@ def address(request) -> tuple[str, str]:
     """The scheme and host absolute links of a kept part name ("" without a request)."""
     if request is None:
         return ("", "")
-    return (request.scheme, request.get_host())
+    # Asked several times a request (each kept part, each derived value): worked out once.
+    found = request.__dict__.get("_kept_address")
+    if found is None:
+        found = request.__dict__["_kept_address"] = (request.scheme, request.get_host())
+    return found
 
 
 def part_key(name: str, values: dict, where: tuple[str, str]) -> tuple:
