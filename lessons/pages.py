@@ -12,8 +12,7 @@ change them.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404
 
 from caching.stores import Store
@@ -162,11 +161,21 @@ class Listing:
     next: int | None
 
 
-def _page(queryset, number: int, per_page: int) -> Listing | None:
+def _page(queryset, number: int, per_page: int, *, key: str | None = None) -> Listing | None:
     """Page `number` (from 1) of the queryset, None when it has no such page. One query for
-    the page and one more item, none to count."""
+    the page and one more item, none to count. A far page costs about what the first one
+    does: its items are found by a subquery that skips the rows before them reading only
+    their `key` (a field the queryset is ordered by and unique in it: the page starts at its
+    first item's) or else their primary keys, from an index, so whole rows (and whatever
+    the queryset annotates on them) are read for the page's items alone."""
     start = (number - 1) * per_page
-    items = list(queryset[start : start + per_page + 1])
+    if not start:
+        items = list(queryset[: per_page + 1])
+    elif key:
+        first = Subquery(queryset.values(key)[start : start + 1])
+        items = list(queryset.filter(**{f"{key}__gte": first})[: per_page + 1])
+    else:
+        items = list(queryset.filter(pk__in=queryset.values("pk")[start : start + per_page + 1]))
     if not items and number > 1:
         return None
     return Listing(
@@ -180,7 +189,8 @@ def _page(queryset, number: int, per_page: int) -> Listing | None:
 def home_series(*, staff: bool, page: int = 1) -> Listing:
     """A page of published series, with their lesson counts and first premium lesson: three
     queries whatever the number of series and lessons (the page of series; the counts of
-    their lessons; their first premium lessons)."""
+    their lessons; their first premium lessons), each read from an index (a series' first
+    premium lesson by walking its numbers, not by ranking all its premium ones)."""
 
     def compute():
         published = Series.objects.published().with_attached().with_premium_range()
@@ -188,21 +198,24 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
         if listing is None:
             return None
         ids = [series.pk for series in listing.items]
-        listed = listed_lessons(staff).filter(series__in=ids).order_by()
+        # The series listed are published: readers see their released lessons (no join).
+        shown = Lesson.objects.all() if staff else Lesson.objects.released()
+        listed = shown.filter(series__in=ids).order_by()
         counts = {
             (series_id, access): n
             for series_id, access, n in listed.values_list("series", "access")
             .annotate(n=Count("pk"))
             .values_list("series", "access", "n")
         }
+        premium = listed.filter(access=Lesson.Access.PREMIUM)
+        firsts = Series.objects.filter(pk__in=ids).values(
+            first=Subquery(premium.filter(series=OuterRef("pk")).order_by("number").values("pk")[:1])
+        )
         first_premium = {
             lesson.series_id: LessonLink(lesson.number, lesson.slug, lesson.title)
-            for lesson in listed.filter(access=Lesson.Access.PREMIUM)
-            .annotate(
-                place=Window(RowNumber(), partition_by=[F("series")], order_by=F("number").asc())
+            for lesson in Lesson.objects.filter(pk__in=firsts).only(
+                "series", "number", "slug", "title"
             )
-            .filter(place=1)
-            .only("series", "number", "slug", "title")
         }
         for series in listing.items:
             free = counts.get((series.pk, Lesson.Access.FREE), 0)
@@ -231,7 +244,8 @@ def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listi
         )
         if series is None:
             return None
-        listing = _page(listed_lessons(staff).filter(series=series), page, LESSONS_PER_PAGE)
+        lessons = listed_lessons(staff).filter(series=series)
+        listing = _page(lessons, page, LESSONS_PER_PAGE, key="number")
         if listing is None:
             return None
         for lesson in listing.items:

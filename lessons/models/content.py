@@ -130,6 +130,11 @@ class Series(models.Model):
         ordering = ["position", "title"]
         verbose_name = _("series")
         verbose_name_plural = _("series")
+        indexes = [
+            # The published series in their order, a page of them from the index alone
+            # (lessons.pages.home_series), however far.
+            models.Index(fields=["is_published", "position", "title"], name="series_listed"),
+        ]
 
     def __str__(self):
         return self.title
@@ -313,6 +318,17 @@ class Lesson(models.Model):
             # A series' published lessons, in a list or counted (lessons/pages.py).
             models.Index(
                 fields=["series", "status", "published_at"], name="lesson_series_published"
+            ),
+            # A series' released lessons of one access, counted from the index alone (the
+            # premium range, the home page's counts) whatever the series' length.
+            models.Index(
+                fields=["series", "access", "status", "published_at"], name="lesson_series_access"
+            ),
+            # A series' visible lessons in order of number, read from the index alone: the
+            # first and last premium ones, and where a page of the list starts, however far.
+            models.Index(
+                fields=["series", "number", "access", "status", "published_at"],
+                name="lesson_series_number",
             ),
         ]
 
