@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from lessons.addresses import slug_address
 from lessons.rendering.teaser import teaser_warning
 from lessons.rendering.text import reading_minutes
 from lessons.rendering.toc import table_of_contents
@@ -140,7 +140,7 @@ class Series(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("lessons:series", kwargs={"slug": self.slug})
+        return slug_address("lessons:series", slug=self.slug)
 
     @property
     def author_name(self) -> str:
@@ -343,9 +343,7 @@ class Lesson(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse(
-            "lessons:lesson", kwargs={"series_slug": self.series.slug, "slug": self.slug}
-        )
+        return slug_address("lessons:lesson", series_slug=self.series.slug, slug=self.slug)
 
     def clean(self):
         if errors := markdown_errors(body=self.body):
