@@ -72,6 +72,7 @@ def inner(size: str) -> None:
     reader.force_login(user)
     for client in (anonymous, reader):  # templates loaded, connections open
         client.get("/?page=2")
+        client.get(big.get_absolute_url())
         client.get(big.lessons.get(number=1).get_absolute_url())
     results = {}
     connection.force_debug_cursor = True
