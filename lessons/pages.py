@@ -207,7 +207,7 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
                     shown.filter(series=OuterRef("pk"), access=access)
                     .order_by()
                     .values("series")
-                    .annotate(n=Count("pk"))
+                    .annotate(n=Count("*"))
                     .values("n")[:1]
                 ),
                 Value(0),

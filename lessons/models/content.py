@@ -86,7 +86,7 @@ def premium_range_annotations(series) -> dict:
         "premium_first": Subquery(premium.order_by("number").values("number")[:1]),
         "premium_last": Subquery(premium.order_by("-number").values("number")[:1]),
         "premium_count": Coalesce(
-            Subquery(premium.order_by().values("series").annotate(n=Count("pk")).values("n")[:1]),
+            Subquery(premium.order_by().values("series").annotate(n=Count("*")).values("n")[:1]),
             Value(0),
         ),
         "premium_next_due": Subquery(scheduled.order_by("published_at").values("published_at")[:1]),
