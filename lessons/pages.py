@@ -233,9 +233,9 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
         )
         first_premium = {
             lesson.series_id: LessonLink(lesson.number, lesson.slug, lesson.title)
-            for lesson in Lesson.objects.filter(pk__in=firsts).only(
-                "series", "number", "slug", "title"
-            )
+            for lesson in Lesson.objects.filter(pk__in=firsts)
+            .only("series", "number", "slug", "title")
+            .order_by()
         }
         for series in listing.items:
             if staff:
