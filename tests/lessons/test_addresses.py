@@ -1,7 +1,7 @@
 """Addresses of series and lessons are reverse()'s, however they are made (lessons.addresses)."""
 
 import pytest
-from django.urls import reverse, set_script_prefix
+from django.urls import clear_url_caches, reverse, set_script_prefix
 from django.utils import translation
 
 from lessons.addresses import slug_address
@@ -32,6 +32,23 @@ def test_an_address_is_reverses_in_every_language_and_prefix(
     with translation.override(language):
         assert slug_address(name, **slugs) == reverse(name, kwargs=slugs)
         assert slug_address(name, **slugs) == reverse(name, kwargs=slugs)  # the kept cut
+
+
+@pytest.mark.parametrize("site_language", ["en", "id"])
+def test_the_site_language_has_its_addresses_without_a_prefix(settings, site_language):
+    for language in ("en", "id"):
+        with translation.override(language):
+            slug_address("lessons:series", slug="s")  # worked out under the first setting
+    settings.LANGUAGE_CODE = site_language
+    clear_url_caches()
+    try:
+        for language in ("en", "id"):
+            with translation.override(language):
+                expected = reverse("lessons:series", kwargs={"slug": "s"})
+                assert slug_address("lessons:series", slug="s") == expected
+                assert expected.startswith("/series/") == (language == site_language)
+    finally:
+        clear_url_caches()
 
 
 def test_a_slug_the_converter_would_not_take_is_refused_as_reverse_refuses_it():
