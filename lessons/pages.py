@@ -12,8 +12,8 @@ change them.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from caching.stores import Store
@@ -58,8 +58,12 @@ def visible_series(staff: bool):
     return Series.objects.all() if staff else Series.objects.published()
 
 
+# What a list of lessons does not show.
+UNLISTED = ("body", "body_html", "teaser_html", "toc_html")
+
+
 def listed_lessons(staff: bool):
-    return visible_lessons(staff).defer("body", "body_html", "teaser_html").order_by("number")
+    return visible_lessons(staff).defer(*UNLISTED).order_by("number")
 
 
 def _link(lesson) -> LessonLink | None:
@@ -162,11 +166,21 @@ class Listing:
     next: int | None
 
 
-def _page(queryset, number: int, per_page: int) -> Listing | None:
+def _page(queryset, number: int, per_page: int, *, key: str | None = None) -> Listing | None:
     """Page `number` (from 1) of the queryset, None when it has no such page. One query for
-    the page and one more item, none to count."""
+    the page and one more item, none to count. A far page costs about what the first one
+    does: its items are found by a subquery that skips the rows before them reading only
+    their `key` (a field the queryset is ordered by and unique in it: the page starts at its
+    first item's) or else their primary keys, from an index, so whole rows (and whatever
+    the queryset annotates on them) are read for the page's items alone."""
     start = (number - 1) * per_page
-    items = list(queryset[start : start + per_page + 1])
+    if not start:
+        items = list(queryset[: per_page + 1])
+    elif key:
+        first = Subquery(queryset.values(key)[start : start + 1])
+        items = list(queryset.filter(**{f"{key}__gte": first})[: per_page + 1])
+    else:
+        items = list(queryset.filter(pk__in=queryset.values("pk")[start : start + per_page + 1]))
     if not items and number > 1:
         return None
     return Listing(
@@ -178,37 +192,56 @@ def _page(queryset, number: int, per_page: int) -> Listing | None:
 
 
 def home_series(*, staff: bool, page: int = 1) -> Listing:
-    """A page of published series, with their lesson counts and first premium lesson: three
-    queries whatever the number of series and lessons (the page of series; the counts of
-    their lessons; their first premium lessons)."""
+    """A page of published series, with their lesson counts and first premium lesson: two
+    queries whatever the number of series and lessons (the page of series, counted; their
+    first premium lessons), each read from an index (a series' lessons counted in it, its
+    first premium lesson found by walking its numbers, not by ranking all its premium ones)."""
 
     def compute():
-        published = Series.objects.published().with_attached().with_premium_range()
+        # The series listed are published: readers see their released lessons (staff: all).
+        shown = Lesson.objects.all() if staff else Lesson.objects.released()
+
+        def counted(access):
+            return Coalesce(
+                Subquery(
+                    shown.filter(series=OuterRef("pk"), access=access)
+                    .order_by()
+                    .values("series")
+                    .annotate(n=Count("*"))
+                    .values("n")[:1]
+                ),
+                Value(0),
+            )
+
+        # Readers' premium lessons are the premium range's (premium_count): counted once.
+        published = (
+            Series.objects.published()
+            .with_attached()
+            .with_premium_range()
+            .annotate(
+                free_listed=counted(Lesson.Access.FREE),
+                **({"premium_listed": counted(Lesson.Access.PREMIUM)} if staff else {}),
+            )
+        )
         listing = _page(published, page, SERIES_PER_PAGE)
         if listing is None:
             return None
         ids = [series.pk for series in listing.items]
-        listed = listed_lessons(staff).filter(series__in=ids).order_by()
-        counts = {
-            (series_id, access): n
-            for series_id, access, n in listed.values_list("series", "access")
-            .annotate(n=Count("pk"))
-            .values_list("series", "access", "n")
-        }
+        premium = shown.filter(access=Lesson.Access.PREMIUM).order_by("number")
+        firsts = Series.objects.filter(pk__in=ids).values(
+            first=Subquery(premium.filter(series=OuterRef("pk")).values("pk")[:1])
+        )
         first_premium = {
             lesson.series_id: LessonLink(lesson.number, lesson.slug, lesson.title)
-            for lesson in listed.filter(access=Lesson.Access.PREMIUM)
-            .annotate(
-                place=Window(RowNumber(), partition_by=[F("series")], order_by=F("number").asc())
-            )
-            .filter(place=1)
+            for lesson in Lesson.objects.filter(pk__in=firsts)
             .only("series", "number", "slug", "title")
+            .order_by()
         }
         for series in listing.items:
-            free = counts.get((series.pk, Lesson.Access.FREE), 0)
-            series.premium_count = counts.get((series.pk, Lesson.Access.PREMIUM), 0)
-            series.lesson_count = free + series.premium_count
-            series.free_count = free
+            if staff:
+                series.premium_count = series.premium_listed
+            series.free_count = series.free_listed
+            series.lesson_count = series.free_count + series.premium_count
             series.first_premium = first_premium.get(series.pk)
         return listing
 
@@ -231,7 +264,11 @@ def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listi
         )
         if series is None:
             return None
-        listing = _page(listed_lessons(staff).filter(series=series), page, LESSONS_PER_PAGE)
+        # The series is visible to the reader: its lessons they see are the released ones
+        # (staff: all), read without joining the series again for each one skipped.
+        shown = Lesson.objects.all() if staff else Lesson.objects.released()
+        lessons = shown.filter(series=series).defer(*UNLISTED).order_by("number")
+        listing = _page(lessons, page, LESSONS_PER_PAGE, key="number")
         if listing is None:
             return None
         for lesson in listing.items:

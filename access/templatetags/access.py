@@ -109,9 +109,12 @@ def call_to_action(
         "continue_to": next_lesson if whole else None,
         "compact": compact,
         "at": at,
-        # a reader who redeems from here lands on the lesson they were about to unlock
+        # a reader who redeems from here lands on the lesson they were about to unlock (the
+        # link to the PIN form is not in a compact box)
         "after_redeem": (
-            reverse("lessons:lesson", args=[series.slug, next_lesson.slug])
+            None
+            if compact
+            else reverse("lessons:lesson", args=[series.slug, next_lesson.slug])
             if next_lesson
             else base["path"]
         ),

@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from lessons.addresses import slug_address
 from lessons.rendering.teaser import teaser_warning
 from lessons.rendering.text import reading_minutes
 from lessons.rendering.toc import table_of_contents
@@ -86,7 +86,7 @@ def premium_range_annotations(series) -> dict:
         "premium_first": Subquery(premium.order_by("number").values("number")[:1]),
         "premium_last": Subquery(premium.order_by("-number").values("number")[:1]),
         "premium_count": Coalesce(
-            Subquery(premium.order_by().values("series").annotate(n=Count("pk")).values("n")[:1]),
+            Subquery(premium.order_by().values("series").annotate(n=Count("*")).values("n")[:1]),
             Value(0),
         ),
         "premium_next_due": Subquery(scheduled.order_by("published_at").values("published_at")[:1]),
@@ -130,12 +130,17 @@ class Series(models.Model):
         ordering = ["position", "title"]
         verbose_name = _("series")
         verbose_name_plural = _("series")
+        indexes = [
+            # The published series in their order, a page of them from the index alone
+            # (lessons.pages.home_series), however far.
+            models.Index(fields=["is_published", "position", "title"], name="series_listed"),
+        ]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("lessons:series", kwargs={"slug": self.slug})
+        return slug_address("lessons:series", slug=self.slug)
 
     @property
     def author_name(self) -> str:
@@ -314,6 +319,17 @@ class Lesson(models.Model):
             models.Index(
                 fields=["series", "status", "published_at"], name="lesson_series_published"
             ),
+            # A series' released lessons of one access, counted from the index alone (the
+            # premium range, the home page's counts) whatever the series' length.
+            models.Index(
+                fields=["series", "access", "status", "published_at"], name="lesson_series_access"
+            ),
+            # A series' visible lessons in order of number, read from the index alone: the
+            # first and last premium ones, and where a page of the list starts, however far.
+            models.Index(
+                fields=["series", "number", "access", "status", "published_at"],
+                name="lesson_series_number",
+            ),
         ]
 
     def __str__(self):
@@ -327,9 +343,7 @@ class Lesson(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse(
-            "lessons:lesson", kwargs={"series_slug": self.series.slug, "slug": self.slug}
-        )
+        return slug_address("lessons:lesson", series_slug=self.series.slug, slug=self.slug)
 
     def clean(self):
         if errors := markdown_errors(body=self.body):

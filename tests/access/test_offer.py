@@ -171,7 +171,7 @@ class TestOnLessonsPages:
             series = make_series(title=f"S{n}", slug=f"s{n}", cta_message=f"Offer {n}.")
             make_lesson(series, number=1, access="free")
             make_lesson(series, number=2, access="premium")
-        # a page of series (with their offers), their lessons counted, their first premium
-        with django_assert_num_queries(3):
+        # a page of series (with their offers and lessons counted), their first premium
+        with django_assert_num_queries(2):
             page = Client().get("/").text
         assert all(f"Offer {n}." in page for n in range(3))
