@@ -28,6 +28,9 @@ from django.utils.functional import Promise, SimpleLazyObject, empty
 _ATOMS = (int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
           datetime.timedelta, uuid.UUID)  # fmt: skip
 LONG_TEXT = 200  # characters; a longer text is named by its digest
+# The exact types of _ATOMS (a subclass, an enum say, is asked about the long way): what most
+# keys are made of, named at once.
+_PLAIN = frozenset({*_ATOMS, datetime.datetime})
 
 
 # What a release's pages are made from: its code, templates, catalogues, styles and scripts
@@ -108,7 +111,13 @@ def key_of(value, _seen=None):
     it and every attribute a query or a view added to it (annotations, worked-out ranges),
     since within one generation those are all it can differ by; the declared key of a derived
     value (caching.kept.derived). Anything else raises TypeError."""
-    seen = set() if _seen is None else _seen
+    kind = type(value)
+    if kind in _PLAIN or (kind is str and len(value) <= LONG_TEXT):
+        return value
+    return _key_of(value, set() if _seen is None else _seen)
+
+
+def _key_of(value, seen: set):
     if isinstance(value, Derived):
         return value.kept_key
     if isinstance(value, str | Promise):
@@ -138,17 +147,27 @@ def key_of(value, _seen=None):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return (
             type(value).__qualname__,
-            *(key_of(getattr(value, field.name), seen) for field in dataclasses.fields(value)),
+            *(key_of(getattr(value, name), seen) for name in _fields(type(value))),
         )
     raise TypeError(f"A {type(value).__qualname__} cannot name a kept part: pass what it shows.")
 
 
+@functools.cache
+def _columns(model) -> frozenset[str]:
+    return frozenset(field.attname for field in model._meta.concrete_fields)
+
+
+@functools.cache
+def _fields(dataclass) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(dataclass))
+
+
 def _model_key(instance: Model, seen: set) -> tuple:
-    fields = {field.attname for field in instance._meta.concrete_fields}
+    attributes = vars(instance)
     added = tuple(
-        (name, key_of(value, seen))
-        for name, value in sorted(vars(instance).items())
-        if name not in fields and not name.startswith("_")
+        (name, key_of(attributes[name], seen))
+        for name in sorted(attributes.keys() - _columns(type(instance)))
+        if not name.startswith("_")
     )
     related = tuple(
         (name, key_of(value, seen)) for name, value in sorted(instance._state.fields_cache.items())
