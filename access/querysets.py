@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
+from access.mailing import Follow
 from config import plainsql
 
 
@@ -240,8 +241,6 @@ def _series_reading(model, progress_model) -> plainsql.Prepared:
     last column; the reader's progress rows in a span of the series' lessons
     (`progress_model.objects.in_span()`) as (…, lesson, finished at) with the rest empty; and
     their follow of the series, if any, as a row with only its series."""
-    from access.mailing import Follow
-
     no_number, no_time = models.BigIntegerField(), models.DateTimeField()
 
     def empty(*names, kind=no_number):
