@@ -17,6 +17,8 @@ class ReaderAccess:
         self._by_series: dict[int, tuple[policy.Grant, ...]] = {}
         self._follows: dict[int, bool] = {}
         self._finished: dict[int, object] = {}
+        # (opened, done) of a page of a series' list, by its lessons' ids
+        self._marks: dict[tuple[int, ...], tuple[set[int], set[int]]] = {}
 
     @cached_property
     def is_staff(self) -> bool:
@@ -53,6 +55,31 @@ class ReaderAccess:
         )
         self._by_series[lesson.series_id] = grants
         self._finished[lesson.pk] = finished
+
+    def listing(self, series_id: int, lessons) -> None:
+        """For a series page: what it asks of a logged-in reader (the grants in the series,
+        their marks on its listed `lessons`, whether they follow it), in one query now,
+        rather than one query each when decide(), marks() and follows() ask."""
+        if not self.user.is_authenticated:
+            return
+        if series_id in self._by_series or "grants" in self.__dict__:
+            return  # the grants are loaded already: marks() and follows() ask on their own
+        grants, marks, following = Entitlement.objects.series_reading(
+            self.user, series_id=series_id, lessons=lessons, progress_model=Progress
+        )
+        self._by_series[series_id] = grants
+        self._marks[tuple(lesson.pk for lesson in lessons)] = marks
+        self._follows[series_id] = following
+
+    def marks(self, lessons) -> tuple[set[int], set[int]]:
+        """(opened, done): which of these lessons (a page of one series' list) the reader
+        opened, and read to the end (Progress.objects.marks_for; none when not logged in)."""
+        if not self.user.is_authenticated:
+            return set(), set()
+        listed = tuple(lesson.pk for lesson in lessons)
+        if listed not in self._marks:
+            self._marks[listed] = Progress.objects.marks_for(self.user, lessons)
+        return self._marks[listed]
 
     def finished_at(self, lesson):
         """When the reader read `lesson` to the end (None: not yet, or not logged in)."""

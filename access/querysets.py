@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
+from access.mailing import Follow
 from config import plainsql
 
 
@@ -129,6 +130,33 @@ class EntitlementQuerySet(models.QuerySet):
         finished = next((row[5] for row in rows if row[0] is None), None)
         return _as_grants(row[:5] for row in rows if row[0] is not None), finished
 
+    def series_reading(
+        self, user, *, series_id: int, lessons, progress_model, now=None
+    ) -> tuple[tuple[policy.Grant, ...], tuple[set[int], set[int]], bool]:
+        """What a series page asks of a logged-in reader, in one query: their grants in the
+        series (`grants_for(user, series_id=…)`), their marks on its listed `lessons`
+        ((opened, done), as `progress_model.objects.marks_for()` reads them: lessons'
+        Progress), and whether they follow it (access.follows.follows). Each part is its own
+        QuerySet (`active()`, the reader's progress in the lessons' span, their follow),
+        joined by UNION ALL and compiled once (config/plainsql.py)."""
+        progress = progress_model.objects
+        rows = _series_reading(self.model, progress_model).rows(
+            using=self.db,
+            user=user.pk,
+            now=now or timezone.now(),
+            series=series_id,
+            **progress.span(lessons),
+        )
+        grants, marks, following = [], [], False
+        for row in rows:
+            if row[0] is not None:
+                grants.append(row[:5])
+            elif row[4] is not None:
+                marks.append(row[4:])
+            else:
+                following = True
+        return _as_grants(grants), progress.marks_from(marks, lessons), following
+
 
 def _as_grants(rows) -> tuple[policy.Grant, ...]:
     """Rows of (entitlement, series, ends, whole series, one lesson it names or None) as the
@@ -203,4 +231,60 @@ def _grants_and_progress(model, progress_model) -> plainsql.Prepared:
         now=lambda: field("expires_at"),
         series=lambda: field("series"),
         lesson=lambda: progress_model._meta.get_field("lesson"),
+    )
+
+
+@functools.cache
+def _series_reading(model, progress_model) -> plainsql.Prepared:
+    """`series_reading()`'s query, in `_grants_and_progress()`'s columns (entitlement, series,
+    ends, whole series, lesson, finished at): `_grants()`'s rows for one series with an empty
+    last column; the reader's progress rows in a span of the series' lessons
+    (`progress_model.objects.in_span()`) as (…, lesson, finished at) with the rest empty; and
+    their follow of the series, if any, as a row with only its series."""
+    no_number, no_time = models.BigIntegerField(), models.DateTimeField()
+
+    def empty(*names, kind=no_number):
+        return {name: Value(None, output_field=kind) for name in names}
+
+    def build(user, now, series, low, high):
+        grants = (
+            model.objects.active(now)
+            .filter(user=user, series=series)
+            .order_by()
+            .annotate(**empty("no_finish", kind=no_time))
+            .values_list("pk", "series", "expires_at", "whole_series", "lessons", "no_finish")
+        )
+        nothing = {
+            **empty("no_entitlement", "no_series"),
+            **empty("no_end", kind=no_time),
+            **empty("no_whole", kind=models.BooleanField()),
+        }
+        progress = (
+            progress_model.objects.in_span(user=user, series=series, low=low, high=high)
+            .annotate(**nothing)
+            .values_list(*nothing, "lesson_id", "finished_at")
+        )
+        follow = (
+            Follow.objects.filter(user=user, series=series)
+            .order_by()
+            .annotate(
+                **empty("no_entitlement"),
+                **empty("no_end", kind=no_time),
+                **empty("no_whole", kind=models.BooleanField()),
+                **empty("no_lesson"),
+                **empty("no_finish", kind=no_time),
+            )
+            .values_list("no_entitlement", "series", "no_end", "no_whole", "no_lesson", "no_finish")
+        )
+        return grants.union(progress, follow, all=True).order_by()
+
+    field = model._meta.get_field
+    number = progress_model._meta.get_field("lesson").related_model._meta.get_field("number")
+    return plainsql.Prepared(
+        build,
+        user=lambda: field("user"),
+        now=lambda: field("expires_at"),
+        series=lambda: field("series"),
+        low=lambda: number,
+        high=lambda: number,
     )

@@ -57,7 +57,7 @@ def main():
         ALLOWED_HOSTS="testserver",
         DATABASE_URL=os.environ.get("DATABASE_URL") or PG_URL,
         REDIS_URL=os.environ.get("REDIS_URL") or REDIS_URL,
-        CACHE_KEY_PREFIX="bench-profile",
+        CACHE_KEY_PREFIX=os.environ.get("CACHE_KEY_PREFIX") or "bench-profile",
         STATIC_ROOT=os.path.join(tempfile.gettempdir(), "lessons-profile-static"),
         LOG_LEVEL="WARNING",
     )

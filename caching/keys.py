@@ -167,6 +167,11 @@ def _field_names(dataclass: type) -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(dataclass))
 
 
+@functools.cache
+def _columns(model) -> frozenset[str]:
+    return frozenset(field.attname for field in model._meta.concrete_fields)
+
+
 # Where a model instance keeps what names it (`_model_key`), beside its attributes.
 _REMEMBERED = "_kept_key"
 _SETTLED = (str, enum.Enum, *_ATOMS)
@@ -181,7 +186,7 @@ def _model_key(instance: Model, seen: set) -> tuple:
     state = vars(instance)
     remembered = state.get(_REMEMBERED)
     if remembered is None or not _same(remembered[0], tuple(state.values())):
-        fields = {field.attname for field in instance._meta.concrete_fields}
+        fields = _columns(type(instance))
         added = [(name, value) for name, value in sorted(state.items())
                  if name not in fields and not name.startswith("_")]  # fmt: skip
         own = (instance._meta.label, instance.pk, tuple((n, key_of(v, seen)) for n, v in added))

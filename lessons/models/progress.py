@@ -29,18 +29,36 @@ class ProgressQuerySet(models.QuerySet):
         """(opened, done): which of these lessons (a page of one series' list) the reader
         opened, and read to the end. One plain query for a logged-in reader
         (config/plainsql.py: every logged-in series page asks), none for anyone else: their
-        progress in the series between the lowest lesson number and the highest."""
+        progress in the series between the lowest lesson number and the highest
+        (`in_span`). A series page asks it with the reader's grants and follow, in one query
+        (access's ReaderAccess.listing)."""
         if not user.is_authenticated or not lessons:
             return set(), set()
         (series_id,) = {lesson.series_id for lesson in lessons}
-        listed = {lesson.pk for lesson in lessons}
-        rows = _MARKS.rows(
-            using=self.db,
-            user=user.pk,
-            series=series_id,
-            low=min(lesson.number for lesson in lessons),
-            high=max(lesson.number for lesson in lessons),
+        rows = _MARKS.rows(using=self.db, user=user.pk, series=series_id, **self.span(lessons))
+        return self.marks_from(rows, lessons)
+
+    def in_span(self, *, user, series, low, high):
+        """The reader's progress rows (lesson, finished at) in the series, on the lessons
+        numbered `low` to `high`: what `marks_for()` reads."""
+        return (
+            self.filter(
+                user=user, lesson__series=series, lesson__number__gte=low, lesson__number__lte=high
+            )
+            .order_by()
+            .values_list("lesson_id", "finished_at")
         )
+
+    def span(self, lessons) -> dict[str, int]:
+        """The lesson numbers `in_span()` reads for these lessons (none for no lessons)."""
+        if not lessons:
+            return {"low": 1, "high": 0}
+        numbers = [lesson.number for lesson in lessons]
+        return {"low": min(numbers), "high": max(numbers)}
+
+    def marks_from(self, rows, lessons) -> tuple[set[int], set[int]]:
+        """(opened, done) of these lessons from `in_span()`'s rows (lesson, finished at)."""
+        listed = {lesson.pk for lesson in lessons}
         opened, done = set(), set()
         for lesson_id, finished_at in rows:
             if lesson_id in listed:
@@ -111,12 +129,8 @@ class Progress(models.Model):
 
 # marks_for()'s query, compiled once per connection (config/plainsql.py).
 _MARKS = plainsql.Prepared(
-    lambda user, series, low, high: (
-        Progress.objects.filter(
-            user=user, lesson__series=series, lesson__number__gte=low, lesson__number__lte=high
-        )
-        .order_by()
-        .values_list("lesson_id", "finished_at")
+    lambda user, series, low, high: Progress.objects.in_span(
+        user=user, series=series, low=low, high=high
     ),
     user=lambda: Progress._meta.get_field("user"),
     series=lambda: Lesson._meta.get_field("series"),

@@ -10,6 +10,7 @@ import pytest
 
 from access import pins, policy
 from access.models import AccessPin, Entitlement
+from lessons.models import Progress
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,11 @@ def test_an_entitlement_is_active_by_one_rule_in_python_the_queryset_and_plain_s
         "plain SQL": bool(Entitlement.objects.grants_for(reader, NOW)),
         "plain SQL, by series": bool(
             Entitlement.objects.grants_for(reader, NOW, series_id=series.pk)
+        ),
+        "plain SQL, with a series page's marks and follow": bool(
+            Entitlement.objects.series_reading(
+                reader, series_id=series.pk, lessons=[], progress_model=Progress, now=NOW
+            )[0]
         ),
     }
     assert answers == dict.fromkeys(answers, active)

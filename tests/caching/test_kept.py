@@ -11,7 +11,7 @@ from access import services
 from access.offer.services import save_offer
 from accounts.models import User
 from caching import kept
-from lessons.models import Lesson
+from lessons.models import Lesson, Progress
 from tests.factories import make_lesson, make_user
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +226,29 @@ class TestTheSeriesPage:
             assert ("You follow" in page) is (client is follower)
             assert ('value="stop"' in page) is (client is follower)
         assert len(self.kept_pages()) == 3
+
+    def test_readers_of_the_whole_series_each_get_their_own_count_and_way_on(self, series):
+        """The progress bar and the way on are kept parts named by the reader's counts and
+        next lesson: two readers of one tier, each further on than the other, never get each
+        other's."""
+        lessons = [make_lesson(series, number=n, access="premium") for n in (1, 2, 3)]
+        ahead, behind, done = (logged_in(f"{who}@example.com") for who in ("a", "b", "d"))
+        for who, finished in (("a", 2), ("b", 1), ("d", 3)):
+            user = User.objects.get(email=f"{who}@example.com")
+            services.grant(user=user, series=series)
+            for lesson in lessons[:finished]:
+                Progress.objects.record(user=user, lesson=lesson, finished=True)
+        for client in (ahead, behind, done, ahead, behind, done):
+            page = self.series_page(client, series)
+            if client is ahead:
+                assert "Continue with lesson 3" in page and "2 of 3 lessons read" in page
+            elif client is behind:
+                assert "Continue with lesson 2" in page and "1 of 3 lessons read" in page
+            else:
+                assert "Continue with lesson" not in page and "3 of 3 lessons read" in page
+            bar = re.search(r'<progress id="site-series-progress"[^>]*>', page).group(0)
+            assert ('value="2"' in bar) is (client is ahead)
+        assert len(self.kept_pages()) == 1  # one page for the three of them
 
     def series_page(self, client, series) -> str:
         response = client.get(series.get_absolute_url())

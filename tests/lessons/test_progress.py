@@ -183,9 +183,9 @@ class TestTheSeriesPage:
         for number in range(1, count + 1):
             lesson = make_lesson(series, number=number, access="premium")
             Progress.objects.record(user=reader, lesson=lesson, finished=number % 2 == 0)
-        # session with its user, series, a page of lessons, entitlements, the reader's
-        # progress on them, whether they follow the series
-        with django_assert_num_queries(6):
+        # session with its user, series, a page of lessons, and in one query the reader's
+        # entitlements, their progress on the lessons and whether they follow the series
+        with django_assert_num_queries(4):
             reader_client.get(series.get_absolute_url())
 
     @pytest.mark.parametrize("access", ["whole series", "none", "no premium lessons"])
@@ -194,8 +194,8 @@ class TestTheSeriesPage:
         self, reader, django_assert_num_queries, access, count
     ):
         """The page is kept per tier (caching.kept.render_page): another reader of the tier,
-        whatever their progress, costs their session with their user, entitlements (when the
-        page has premium lessons), progress and follow, and nothing of the series or its
+        whatever their progress, costs their session with their user, then their
+        entitlements, progress and follow in one query, and nothing of the series or its
         lessons."""
         series = make_series()
         kind = "free" if access == "no premium lessons" else "premium"
@@ -209,7 +209,7 @@ class TestTheSeriesPage:
         for number, lesson in enumerate(lessons):
             Progress.objects.record(user=reader, lesson=lesson, finished=number % 2 == 0)
         first.get(series.get_absolute_url())
-        with django_assert_num_queries(3 if access == "no premium lessons" else 4):
+        with django_assert_num_queries(2):
             page = second.get(series.get_absolute_url()).text
         assert page.count('class="badge badge--done"') == (count + 1) // 2  # their own
 
