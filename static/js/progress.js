@@ -21,8 +21,16 @@ if (end && navigator.sendBeacon) {
       observer.disconnect();
       send("done");
       end.setAttribute("data-progress-done", "");
+      // A keyboard reader on "Mark as done" keeps their place: on the note that replaces it.
+      const focused = end.contains(document.activeElement);
       for (const form of end.querySelectorAll("form")) form.hidden = true;
-      for (const note of end.querySelectorAll(".lesson-end__done")) note.hidden = false;
+      for (const note of end.querySelectorAll(".lesson-end__done")) {
+        note.hidden = false;
+        if (focused) {
+          note.tabIndex = -1;
+          note.focus();
+        }
+      }
     });
     observer.observe(end);
   }

@@ -415,6 +415,27 @@ def test_reaching_the_end_of_a_lesson_records_it_and_the_series_shows_progress(d
     tab.close()
 
 
+def test_a_keyboard_reader_on_mark_as_done_keeps_their_place_when_the_lesson_is_recorded(
+    demo, browser
+):
+    """Tabbing to "Mark as done" brings the lesson's end into view, which records it and puts
+    the note in the form's place: the focus goes to the note, not back to the page's top."""
+    tab = Page(browser, viewport={"width": 390, "height": 844})
+    page = tab.page
+    sign_up(page, demo, "keyboard-end@example.com")
+    page.goto(lesson_url(demo, 1))
+    page.locator(".lesson-end__form button").focus()
+    page.wait_for_selector(".lesson-end__done:visible")
+    assert page.evaluate("document.activeElement.className") == "lesson-end__done"
+    page.keyboard.press("Tab")  # on from where they were
+    assert page.evaluate(
+        "document.querySelector('#site-lesson-end').compareDocumentPosition("
+        "document.activeElement) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
+    assert tab.errors == []
+    tab.close()
+
+
 def test_mark_as_done_works_without_javascript(demo, browser):
     reader = make_user(email="nojs@example.com", password="a-long-pass-phrase-9")
     tab = Page(browser, java_script_enabled=False)
