@@ -185,17 +185,22 @@ def _model_key(instance: Model, seen: set) -> tuple:
     objects are named again each time, each remembering its own."""
     state = vars(instance)
     remembered = state.get(_REMEMBERED)
-    if remembered is None or not _same(remembered[0], tuple(state.values())):
+    if remembered is not None:
+        now = tuple(state.values())
+        if now[-1] is not remembered or not _same(remembered[0], now[:-1]):
+            remembered = None
+    if remembered is None:
+        state.pop(_REMEMBERED, None)
         fields = _columns(type(instance))
         added = [(name, value) for name, value in sorted(state.items())
                  if name not in fields and not name.startswith("_")]  # fmt: skip
         own = (instance._meta.label, instance.pk, tuple((n, key_of(v, seen)) for n, v in added))
-        remembered = [None, own]
+        # With the attributes as they are, which it keeps alive, so that a changed one is
+        # never another object at the same address (and it holds no reference to itself,
+        # so that the instance, once let go, is freed at once, not by the cycle collector).
+        remembered = (tuple(state.values()), own)
         if all(_settled(value) for _, value in added):
-            state[_REMEMBERED] = remembered
-            # with the attributes as they are (this list among them): it keeps them alive,
-            # so that a changed one is never another object at the same address
-            remembered[0] = tuple(state.values())
+            state[_REMEMBERED] = remembered  # the last attribute
     related = tuple(
         (name, key_of(value, seen)) for name, value in sorted(instance._state.fields_cache.items())
     )
