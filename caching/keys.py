@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import translation
-from django.utils.functional import Promise, SimpleLazyObject, empty
+from django.utils.functional import LazyObject, Promise, SimpleLazyObject, empty
 
 _ATOMS = (int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
           datetime.timedelta, uuid.UUID)  # fmt: skip
@@ -194,12 +194,19 @@ def _model_key(instance: Model, seen: set) -> tuple:
         fields = _columns(type(instance))
         added = [(name, value) for name, value in sorted(state.items())
                  if name not in fields and not name.startswith("_")]  # fmt: skip
-        own = (instance._meta.label, instance.pk, tuple((n, key_of(v, seen)) for n, v in added))
+        settled = all(_settled(value) for _, value in added)
+        # A settled value holds no instance and no cycle: it is named on its own (never as
+        # "again", which would only mean something beside what this call was naming).
+        own = (
+            instance._meta.label,
+            instance.pk,
+            tuple((n, key_of(v) if settled else key_of(v, seen)) for n, v in added),
+        )
         # With the attributes as they are, which it keeps alive, so that a changed one is
         # never another object at the same address (and it holds no reference to itself,
         # so that the instance, once let go, is freed at once, not by the cycle collector).
         remembered = (tuple(state.values()), own)
-        if all(_settled(value) for _, value in added):
+        if settled:
             state[_REMEMBERED] = remembered  # the last attribute
     related = tuple(
         (name, key_of(value, seen)) for name, value in sorted(instance._state.fields_cache.items())
@@ -214,6 +221,8 @@ def _same(then: tuple, now: tuple) -> bool:
 def _settled(value) -> bool:
     """A value that cannot change while the same object: a plain value, or a tuple or frozen
     dataclass of them."""
+    if issubclass(type(value), LazyObject):  # by its type: isinstance() would work it out
+        return False
     if isinstance(value, _SETTLED):
         return True
     if isinstance(value, tuple | frozenset):

@@ -18,7 +18,7 @@ import secrets
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 
 # What the `slug` path converter takes: a slug of these characters is written as it is.
@@ -30,7 +30,10 @@ _MARKER = f"slug{secrets.token_hex(8)}"
 def _around(name: str, keys: tuple[str, ...], urlconf, prefix: str, *languages) -> tuple | None:
     """The address of `name` cut at its slugs (one text more than `keys`), or None."""
     markers = {key: f"{_MARKER}{i}x" for i, key in enumerate(keys)}
-    address = reverse(name, kwargs=markers, urlconf=urlconf)
+    try:
+        address = reverse(name, kwargs=markers, urlconf=urlconf)
+    except NoReverseMatch:  # a pattern that takes no such text: reverse() for each slug
+        return None
     parts, rest = [], address
     for key in keys:
         if address.count(markers[key]) != 1:

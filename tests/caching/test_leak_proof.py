@@ -17,7 +17,8 @@ from django.utils.functional import SimpleLazyObject
 
 from caching import kept, keys
 from lessons import pages
-from lessons.models import Lesson
+from lessons.models import Lesson, Series
+from lessons.models.content import PremiumRange
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -221,6 +222,23 @@ class TestKeys:
         before = keys.key_of(lesson)
         lesson.series.premium_count = 3
         assert keys.key_of(lesson) != before
+
+    def test_what_names_an_instance_does_not_depend_on_what_was_named_beside_it(self, series):
+        """A value named earlier in the same key is named "again" there: what an instance
+        remembers of itself must name its own values, whatever was beside it then."""
+        one, other = Series(pk=series.pk), Series(pk=series.pk)
+        one.premium_range = PremiumRange(2, 7, 6, None)
+        other.premium_range = PremiumRange(3, 7, 5, None)
+        keys.key_of({"range": one.premium_range, "series": one})
+        keys.key_of({"range": other.premium_range, "series": other})
+        assert keys.key_of({"series": one}) != keys.key_of({"series": other})
+
+    def test_a_lazy_attribute_is_not_worked_out_to_decide_whether_to_remember(self, series):
+        worked_out = []
+        instance = Series(pk=series.pk)
+        instance.later = kept.derived(lambda: worked_out.append(1) or "x")
+        keys.key_of(instance)
+        assert worked_out == []
 
     def test_a_lazy_object_is_named_by_what_it_wraps(self, free_lesson):
         lesson = Lesson.objects.get(pk=free_lesson.pk)
