@@ -12,8 +12,11 @@ class ReaderAccess:
     when only one series is asked about (a lesson page, however many series the reader holds),
     all of them from the second series a page asks about."""
 
-    def __init__(self, user):
+    def __init__(self, user, session=None):
         self.user = user
+        # The request's session, while it may not be loaded yet: a lesson page reads it with
+        # the reader's grants and progress (reading()).
+        self.session = session
         self._by_series: dict[int, tuple[policy.Grant, ...]] = {}
         self._follows: dict[int, bool] = {}
         self._finished: dict[int, object] = {}
@@ -45,8 +48,11 @@ class ReaderAccess:
     def reading(self, lesson) -> None:
         """For a lesson page: what it asks of a logged-in reader (the grants in the lesson's
         series, and whether they finished the lesson), in one query now, rather than one
-        query each when decide() and finished_at() ask."""
-        if not self.user.is_authenticated or lesson.pk in self._finished:
+        query each when decide() and finished_at() ask. Asked before anything has asked who
+        the reader is, the same query reads the session and its user too."""
+        if lesson.pk in self._finished or self._read_with_session(lesson):
+            return
+        if not self.user.is_authenticated:
             return
         if lesson.series_id in self._by_series or "grants" in self.__dict__:
             return  # the grants are loaded already: finished_at() asks on its own
@@ -55,6 +61,22 @@ class ReaderAccess:
         )
         self._by_series[lesson.series_id] = grants
         self._finished[lesson.pk] = finished
+
+    def _read_with_session(self, lesson) -> bool:
+        """reading() in the statement that loads the session, if it is not loaded yet:
+        whether the grants and progress it read are the reader's (the user the session's
+        data logs in, as Django's get_user() decides, is the one its row names)."""
+        if self.session is None:
+            return False
+        read = Entitlement.objects.grants_and_progress_with_session(
+            self.session, lesson=lesson, progress_model=Progress
+        )
+        if read is None or not self.user.is_authenticated:
+            return False
+        if self.user.pk != self.session.user_pk:
+            return False  # never another user's rows
+        self._by_series[lesson.series_id], self._finished[lesson.pk] = read
+        return True
 
     def listing(self, series_id: int, lessons) -> None:
         """For a series page: what it asks of a logged-in reader (the grants in the series,
@@ -144,5 +166,5 @@ class AccessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.access = ReaderAccess(request.user)
+        request.access = ReaderAccess(request.user, getattr(request, "session", None))
         return self.get_response(request)

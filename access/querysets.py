@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access import policy
 from access.mailing import Follow
+from accounts.sessions import ReadWithSession
 from config import plainsql
 
 
@@ -127,8 +128,21 @@ class EntitlementQuerySet(models.QuerySet):
             series=lesson.series_id,
             lesson=lesson.pk,
         )
-        finished = next((row[5] for row in rows if row[0] is None), None)
-        return _as_grants(row[:5] for row in rows if row[0] is not None), finished
+        return _grants_and_finished(rows)
+
+    def grants_and_progress_with_session(
+        self, session, *, lesson, progress_model
+    ) -> tuple[tuple[policy.Grant, ...], datetime | None] | None:
+        """`grants_and_progress()` of the user `session` names, read in one statement with the
+        session itself (`session.load_with()`, accounts/sessions.py), for a page that knows
+        its lesson before it asks who the reader is. None when the session was loaded already
+        or has no key (ask `grants_and_progress()`); the rows are the user's that the
+        session's row names (`session.user_pk`), whom the caller checks it logs in."""
+        read = _grants_and_progress_with_session(self.model, progress_model, session.model)
+        rows = session.load_with(read, series=lesson.series_id, lesson=lesson.pk)
+        if rows is None:
+            return None
+        return _grants_and_finished(rows)
 
     def series_reading(
         self, user, *, series_id: int, lessons, progress_model, now=None
@@ -156,6 +170,12 @@ class EntitlementQuerySet(models.QuerySet):
             else:
                 following = True
         return _as_grants(grants), progress.marks_from(marks, lessons), following
+
+
+def _grants_and_finished(rows) -> tuple[tuple[policy.Grant, ...], datetime | None]:
+    """`_lesson_reading()`'s rows as the grants, and when the lesson was finished."""
+    finished = next((row[5] for row in rows if row[0] is None), None)
+    return _as_grants(row[:5] for row in rows if row[0] is not None), finished
 
 
 def _as_grants(rows) -> tuple[policy.Grant, ...]:
@@ -194,11 +214,12 @@ def _grants(model, *, by_series: bool) -> plainsql.Prepared:
     return plainsql.Prepared(build, **slots)
 
 
-@functools.cache
-def _grants_and_progress(model, progress_model) -> plainsql.Prepared:
-    """`grants_and_progress()`'s query: `_grants()`'s rows for one series, with an empty
-    last column, and the reader's progress row on one lesson, as a row of empty columns
-    ending with when they finished it."""
+def _lesson_reading(model, progress_model, user, now, series, lesson) -> list[tuple]:
+    """What a lesson page asks of a reader (`user`: a value, or an expression for one), as
+    branches of one query, each a QuerySet and its columns (entitlement, series, ends, whole
+    series, lesson, finished at): `_grants()`'s rows for one series with an empty last column,
+    and the reader's progress row on one lesson as a row of empty columns ending with when
+    they finished it."""
     no_number, no_time = models.BigIntegerField(), models.DateTimeField()
     nothing = {
         "no_entitlement": Value(None, output_field=no_number),
@@ -207,30 +228,64 @@ def _grants_and_progress(model, progress_model) -> plainsql.Prepared:
         "no_whole": Value(None, output_field=models.BooleanField()),
         "no_lesson": Value(None, output_field=no_number),
     }
+    grants = (
+        model.objects.active(now)
+        .filter(user=user, series=series)
+        .annotate(no_finish=Value(None, output_field=no_time))
+    )
+    progress = progress_model.objects.filter(user=user, lesson=lesson).annotate(**nothing)
+    return [
+        (grants, ("pk", "series", "expires_at", "whole_series", "lessons", "no_finish")),
+        (progress, (*nothing, "finished_at")),
+    ]
+
+
+def _lesson_reading_slots(model, progress_model) -> dict:
+    field = model._meta.get_field
+    return {
+        "now": lambda: field("expires_at"),
+        "series": lambda: field("series"),
+        "lesson": lambda: progress_model._meta.get_field("lesson"),
+    }
+
+
+@functools.cache
+def _grants_and_progress(model, progress_model) -> plainsql.Prepared:
+    """`grants_and_progress()`'s query: `_lesson_reading()`'s branches joined by UNION ALL."""
 
     def build(user, now, series, lesson):
-        grants = (
-            model.objects.active(now)
-            .filter(user=user, series=series)
-            .order_by()
-            .annotate(no_finish=Value(None, output_field=no_time))
-            .values_list("pk", "series", "expires_at", "whole_series", "lessons", "no_finish")
+        (grants, grant_names), (progress, progress_names) = _lesson_reading(
+            model, progress_model, user, now, series, lesson
         )
-        progress = (
-            progress_model.objects.filter(user=user, lesson=lesson)
+        return (
+            grants.order_by()
+            .values_list(*grant_names)
+            .union(progress.order_by().values_list(*progress_names), all=True)
             .order_by()
-            .annotate(**nothing)
-            .values_list(*nothing, "finished_at")
         )
-        return grants.union(progress, all=True).order_by()
 
-    field = model._meta.get_field
     return plainsql.Prepared(
         build,
-        user=lambda: field("user"),
-        now=lambda: field("expires_at"),
-        series=lambda: field("series"),
-        lesson=lambda: progress_model._meta.get_field("lesson"),
+        user=lambda: model._meta.get_field("user"),
+        **_lesson_reading_slots(model, progress_model),
+    )
+
+
+@functools.cache
+def _grants_and_progress_with_session(model, progress_model, session_model):
+    """`grants_and_progress()`'s rows of the user a session names, read with the session
+    (accounts.sessions.ReadWithSession)."""
+    return ReadWithSession(
+        session_model,
+        lambda user, now, series, lesson: _lesson_reading(
+            model, progress_model, user, now, series, lesson
+        ),
+        # `now` is the session's too: the same moment for both
+        **{
+            name: slot
+            for name, slot in _lesson_reading_slots(model, progress_model).items()
+            if name != "now"
+        },
     )
 
 

@@ -113,6 +113,14 @@ def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
     """The lesson with its series and its neighbours; Http404 when the reader may not see it.
     Two queries (the lesson; its neighbours before and after), and the series' facts once for
     all its lessons."""
+    page = find_lesson_page(series_slug, slug, staff=staff)
+    if page is None:
+        raise Http404
+    return page
+
+
+def find_lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage | None:
+    """lesson_page(), or None when the reader may not see it."""
 
     def compute():
         lesson = (
@@ -142,14 +150,11 @@ def lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage:
             _link(neighbours.get(min((n for n in neighbours if n > lesson.number), default=0))),
         )
 
-    page = memo.get(
+    return memo.get(
         ("lesson", series_slug, slug, staff),
         compute,
         due=lambda page: page and page.lesson.series.premium_range.next_due,
     )
-    if page is None:
-        raise Http404
-    return page
 
 
 SERIES_PER_PAGE = 20

@@ -130,6 +130,10 @@ def series_detail(request, slug):
 
 @anonymous_page
 def lesson_detail(request, series_slug, slug):
+    # A lesson everyone may see is known from its address before the reader is: their
+    # session, grants in its series and progress on it are then read in one query.
+    if public := pages.find_lesson_page(series_slug, slug, staff=False):
+        request.access.reading(public.lesson)
     page = pages.lesson_page(series_slug, slug, staff=request.user.is_staff)
     lesson = page.lesson
     request.access.reading(lesson)  # the reader's grants and progress in one query

@@ -90,12 +90,12 @@ def test_staff_read_premium_lessons_in_full(staff_client, premium_lesson):
 class TestQueryCounts:
     """Locked and unlocked lesson pages cost the same whatever a reader holds."""
 
-    # the session with its user; the reader's entitlements in the series with their progress
-    # on the lesson; lesson, previous, next (shared by every reader once worked out:
-    # lessons/pages.py)
-    LESSON_PAGE = 5
+    # the session with its user, the reader's entitlements in the series and their progress
+    # on the lesson, in one query; lesson, previous, next (shared by every reader once worked
+    # out: lessons/pages.py)
+    LESSON_PAGE = 4
     # the same query whether the reader can read the lesson or not
-    LOCKED_LESSON_PAGE = 5
+    LOCKED_LESSON_PAGE = 4
 
     @pytest.mark.parametrize("held", [0, 1, 15])
     def test_locked_lesson(self, reader_client, reader, django_assert_num_queries, held):

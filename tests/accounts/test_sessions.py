@@ -46,9 +46,10 @@ def test_a_logged_in_request_reads_session_and_user_in_one_query(reader, django_
     client = logged_in(reader)
     lesson = make_lesson(access="free")
     client.get(lesson.get_absolute_url())
-    # a lesson whose shared part is kept: the session with its user, then the reader's
-    # grants with their progress, whether they follow the series
-    with django_assert_num_queries(3) as captured:
+    # a lesson whose shared part is kept: the session with its user and the reader's grants
+    # with their progress (access.middleware.ReaderAccess.reading()), then whether they
+    # follow the series
+    with django_assert_num_queries(2) as captured:
         page = client.get(lesson.get_absolute_url())
     assert page.context["user"] == reader
     sessions = [q["sql"] for q in captured.captured_queries if "accounts_session" in q["sql"]]

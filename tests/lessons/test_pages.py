@@ -266,14 +266,14 @@ class TestQueryCounts:
     ):
         lesson = make_lesson(series, number=1, access="premium")
         reader_client.get(lesson_url(lesson))
-        # the reader's own: their session with their user, their entitlements in the series
-        # with their progress on the lesson
-        with django_assert_num_queries(2):
+        # the reader's own, in one query: their session with their user, their entitlements
+        # in the series with their progress on the lesson
+        with django_assert_num_queries(1):
             reader_client.get(lesson_url(lesson))
         services.grant(user=reader, series=series)
         reader_client.get(lesson_url(lesson))
-        # the same two once they can read it (whether they have read it to the end is asked)
-        with django_assert_num_queries(2):
+        # the same one once they can read it (whether they have read it to the end is asked)
+        with django_assert_num_queries(1):
             reader_client.get(lesson_url(lesson))
 
 
