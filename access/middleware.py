@@ -71,24 +71,41 @@ class ReaderAccess:
         read = Entitlement.objects.grants_and_progress_with_session(
             self.session, lesson=lesson, progress_model=Progress
         )
-        if read is None or not self.user.is_authenticated:
+        if not self._rows_are_readers(read):
             return False
-        if self.user.pk != self.session.user_pk:
-            return False  # never another user's rows
         self._by_series[lesson.series_id], self._finished[lesson.pk] = read
         return True
+
+    def _rows_are_readers(self, read) -> bool:
+        """Whether rows read with the session (None: they were not) are the reader's: the
+        user the session's data logs in (Django's get_user() decides) is the one its row
+        names, whose rows they are. Never another user's rows."""
+        return (
+            read is not None and self.user.is_authenticated and self.user.pk == self.session.user_pk
+        )
 
     def listing(self, series_id: int, lessons) -> None:
         """For a series page: what it asks of a logged-in reader (the grants in the series,
         their marks on its listed `lessons`, whether they follow it), in one query now,
-        rather than one query each when decide(), marks() and follows() ask."""
-        if not self.user.is_authenticated:
-            return
+        rather than one query each when decide(), marks() and follows() ask. Asked before
+        anything has asked who the reader is, the same query reads the session and its user
+        too."""
         if series_id in self._by_series or "grants" in self.__dict__:
             return  # the grants are loaded already: marks() and follows() ask on their own
-        grants, marks, following = Entitlement.objects.series_reading(
-            self.user, series_id=series_id, lessons=lessons, progress_model=Progress
-        )
+        read = None
+        if self.session is not None:
+            read = Entitlement.objects.series_reading_with_session(
+                self.session, series_id=series_id, lessons=lessons, progress_model=Progress
+            )
+            if not self._rows_are_readers(read):
+                read = None
+        if not self.user.is_authenticated:
+            return
+        if read is None:
+            read = Entitlement.objects.series_reading(
+                self.user, series_id=series_id, lessons=lessons, progress_model=Progress
+            )
+        grants, marks, following = read
         self._by_series[series_id] = grants
         self._marks[tuple(lesson.pk for lesson in lessons)] = marks
         self._follows[series_id] = following

@@ -161,15 +161,32 @@ class EntitlementQuerySet(models.QuerySet):
             series=series_id,
             **progress.span(lessons),
         )
-        grants, marks, following = [], [], False
-        for row in rows:
-            if row[0] is not None:
-                grants.append(row[:5])
-            elif row[4] is not None:
-                marks.append(row[4:])
-            else:
-                following = True
-        return _as_grants(grants), progress.marks_from(marks, lessons), following
+        return _grants_marks_and_follow(rows, progress, lessons)
+
+    def series_reading_with_session(
+        self, session, *, series_id: int, lessons, progress_model
+    ) -> tuple[tuple[policy.Grant, ...], tuple[set[int], set[int]], bool] | None:
+        """`series_reading()` of the user `session` names, read in one statement with the
+        session itself, as `grants_and_progress_with_session()` reads a lesson page's."""
+        progress = progress_model.objects
+        read = _series_reading_with_session(self.model, progress_model, session.model)
+        rows = session.load_with(read, series=series_id, **progress.span(lessons))
+        if rows is None:
+            return None
+        return _grants_marks_and_follow(rows, progress, lessons)
+
+
+def _grants_marks_and_follow(rows, progress, lessons):
+    """`_series_branches()`'s rows as the grants, the marks on `lessons` and the follow."""
+    grants, marks, following = [], [], False
+    for row in rows:
+        if row[0] is not None:
+            grants.append(row[:5])
+        elif row[4] is not None:
+            marks.append(row[4:])
+        else:
+            following = True
+    return _as_grants(grants), progress.marks_from(marks, lessons), following
 
 
 def _grants_and_finished(rows) -> tuple[tuple[policy.Grant, ...], datetime | None]:
@@ -289,11 +306,11 @@ def _grants_and_progress_with_session(model, progress_model, session_model):
     )
 
 
-@functools.cache
-def _series_reading(model, progress_model) -> plainsql.Prepared:
-    """`series_reading()`'s query, in `_grants_and_progress()`'s columns (entitlement, series,
-    ends, whole series, lesson, finished at): `_grants()`'s rows for one series with an empty
-    last column; the reader's progress rows in a span of the series' lessons
+def _series_branches(model, progress_model, user, now, series, low, high) -> list[tuple]:
+    """What a series page asks of a reader (`user`: a value, or an expression for one), as
+    branches of one query in `_lesson_reading()`'s columns (entitlement, series, ends, whole
+    series, lesson, finished at): `_grants()`'s rows for one series with an empty last column;
+    the reader's progress rows in a span of the series' lessons
     (`progress_model.objects.in_span()`) as (…, lesson, finished at) with the rest empty; and
     their follow of the series, if any, as a row with only its series."""
     no_number, no_time = models.BigIntegerField(), models.DateTimeField()
@@ -301,45 +318,70 @@ def _series_reading(model, progress_model) -> plainsql.Prepared:
     def empty(*names, kind=no_number):
         return {name: Value(None, output_field=kind) for name in names}
 
-    def build(user, now, series, low, high):
-        grants = (
-            model.objects.active(now)
-            .filter(user=user, series=series)
-            .order_by()
-            .annotate(**empty("no_finish", kind=no_time))
-            .values_list("pk", "series", "expires_at", "whole_series", "lessons", "no_finish")
-        )
-        nothing = {
-            **empty("no_entitlement", "no_series"),
-            **empty("no_end", kind=no_time),
-            **empty("no_whole", kind=models.BooleanField()),
-        }
-        progress = (
-            progress_model.objects.in_span(user=user, series=series, low=low, high=high)
-            .annotate(**nothing)
-            .values_list(*nothing, "lesson_id", "finished_at")
-        )
-        follow = (
-            Follow.objects.filter(user=user, series=series)
-            .order_by()
-            .annotate(
-                **empty("no_entitlement"),
-                **empty("no_end", kind=no_time),
-                **empty("no_whole", kind=models.BooleanField()),
-                **empty("no_lesson"),
-                **empty("no_finish", kind=no_time),
-            )
-            .values_list("no_entitlement", "series", "no_end", "no_whole", "no_lesson", "no_finish")
-        )
-        return grants.union(progress, follow, all=True).order_by()
+    grants = model.objects.active(now).filter(user=user, series=series)
+    nothing = {
+        **empty("no_entitlement", "no_series"),
+        **empty("no_end", kind=no_time),
+        **empty("no_whole", kind=models.BooleanField()),
+    }
+    progress = progress_model.objects.in_span(user=user, series=series, low=low, high=high)
+    follow = Follow.objects.filter(user=user, series=series).annotate(
+        **empty("no_entitlement"),
+        **empty("no_end", kind=no_time),
+        **empty("no_whole", kind=models.BooleanField()),
+        **empty("no_lesson"),
+        **empty("no_finish", kind=no_time),
+    )
+    return [
+        (
+            grants.annotate(**empty("no_finish", kind=no_time)),
+            ("pk", "series", "expires_at", "whole_series", "lessons", "no_finish"),
+        ),
+        (progress.annotate(**nothing), (*nothing, "lesson_id", "finished_at")),
+        (follow, ("no_entitlement", "series", "no_end", "no_whole", "no_lesson", "no_finish")),
+    ]
 
-    field = model._meta.get_field
+
+def _series_slots(model, progress_model) -> dict:
     number = progress_model._meta.get_field("lesson").related_model._meta.get_field("number")
+    return {
+        "now": lambda: model._meta.get_field("expires_at"),
+        "series": lambda: model._meta.get_field("series"),
+        "low": lambda: number,
+        "high": lambda: number,
+    }
+
+
+@functools.cache
+def _series_reading(model, progress_model) -> plainsql.Prepared:
+    """`series_reading()`'s query: `_series_branches()` joined by UNION ALL."""
+
+    def build(user, now, series, low, high):
+        first, *rest = (
+            queryset.order_by().values_list(*names)
+            for queryset, names in _series_branches(
+                model, progress_model, user, now, series, low, high
+            )
+        )
+        return first.union(*rest, all=True).order_by()
+
     return plainsql.Prepared(
-        build,
-        user=lambda: field("user"),
-        now=lambda: field("expires_at"),
-        series=lambda: field("series"),
-        low=lambda: number,
-        high=lambda: number,
+        build, user=lambda: model._meta.get_field("user"), **_series_slots(model, progress_model)
+    )
+
+
+@functools.cache
+def _series_reading_with_session(model, progress_model, session_model):
+    """`series_reading()`'s rows of the user a session names, read with the session
+    (accounts.sessions.ReadWithSession)."""
+    return ReadWithSession(
+        session_model,
+        lambda user, now, series, low, high: _series_branches(
+            model, progress_model, user, now, series, low, high
+        ),
+        **{
+            name: slot
+            for name, slot in _series_slots(model, progress_model).items()
+            if name != "now"
+        },
     )

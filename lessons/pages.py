@@ -262,6 +262,14 @@ def home_series(*, staff: bool, page: int = 1) -> Listing:
 
 def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listing]:
     """The series and a page of its listed lessons; Http404 when the reader may not see it."""
+    found = find_series_page(slug, staff=staff, page=page)
+    if found is None:
+        raise Http404
+    return found
+
+
+def find_series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listing] | None:
+    """series_page(), or None when the reader may not see it."""
 
     def compute():
         series = (
@@ -280,11 +288,8 @@ def series_page(slug: str, *, staff: bool, page: int = 1) -> tuple[Series, Listi
             lesson.series = series
         return series, listing
 
-    found = memo.get(
+    return memo.get(
         ("series", slug, staff, page),
         compute,
         due=lambda found: found and found[0].premium_range.next_due,
     )
-    if found is None:
-        raise Http404
-    return found

@@ -84,9 +84,12 @@ def _resume(request) -> dict | None:
 
 @anonymous_page
 def series_detail(request, slug):
-    series, listing = pages.series_page(
-        slug, staff=request.user.is_staff, page=_page_number(request) or 1
-    )
+    number = _page_number(request) or 1
+    # A series everyone may see is known from its address before the reader is: their
+    # session, grants in it, marks on the listed lessons and follow are then read in one query.
+    if public := pages.find_series_page(slug, staff=False, page=number):
+        request.access.listing(public[0].pk, public[1].items)
+    series, listing = pages.series_page(slug, staff=request.user.is_staff, page=number)
     lessons = listing.items
     # the reader's grants in the series, marks on its lessons and follow, in one query
     request.access.listing(series.pk, lessons)

@@ -124,9 +124,9 @@ class TestQueryCounts:
         for _ in range(count):
             make_lesson(series, access="premium")
         services.grant(user=reader, series=series)
-        # session with its user, series, lessons, then in one query the reader's
+        # series, lessons, then in one query the reader's session with their user, their
         # entitlements, their progress and whether they follow the series
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             reader_client.get(series.get_absolute_url())
 
     def test_free_lesson_loads_entitlements_once_for_its_call_to_action(
