@@ -1,9 +1,14 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)  # as get_wsgi_application() does
+
+from config.handlers import WSGIHandler  # noqa: E402 (after the apps are set up)
+
+# Django's, each address resolved once per worker (config/handlers.py).
+application = WSGIHandler()
 
 
 def _warm_up() -> None:

@@ -1,0 +1,47 @@
+"""Django's request handlers, each address resolved once per worker.
+
+Resolving an address walks the URL configuration on every request: the language prefix
+(i18n_patterns), the includes, a ResolverMatch built at each level (about 5% of a logged-in
+lesson page's instructions). What an address resolves to depends on the address, the URL
+configuration and the active language (a prefix is matched against it) and on nothing else,
+so the match is kept per worker by those three, for the addresses the site has (an address
+that resolves to nothing raises Resolver404 each time and is never kept), a bounded number of
+them. A request with a URL configuration of its own (`request.urlconf`) is resolved as Django
+does.
+"""
+
+from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+from django.core.handlers.wsgi import WSGIHandler as DjangoWSGIHandler
+from django.urls import get_resolver
+from django.utils import translation
+
+# Addresses kept per worker (about 1.5 KB each): the oldest is let go first.
+RESOLVED_MAX = 1024
+
+
+class ResolvedOnce:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resolved: dict = {}
+
+    def resolve_request(self, request):
+        if hasattr(request, "urlconf"):
+            return super().resolve_request(request)
+        resolver = get_resolver()
+        key = (resolver, request.path_info, translation.get_language())
+        match = self.resolved.get(key)
+        if match is None:
+            match = resolver.resolve(request.path_info)
+            if len(self.resolved) >= RESOLVED_MAX:
+                del self.resolved[next(iter(self.resolved))]
+            self.resolved[key] = match
+        request.resolver_match = match
+        return match
+
+
+class WSGIHandler(ResolvedOnce, DjangoWSGIHandler):
+    pass
+
+
+class ASGIHandler(ResolvedOnce, DjangoASGIHandler):
+    pass
