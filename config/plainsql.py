@@ -1,6 +1,6 @@
 """Plain SQL, written once: the few statements every logged-in request runs (its session with
-its user, its grants with its progress on a lesson), where building a query through the ORM
-costs about ten times running it.
+its user and, on a lesson or a series page, the reader's grants, progress and follow in the
+same statement), where building a query through the ORM costs about ten times running it.
 
 A read is a QuerySet, written as any other, with stand-ins for the values that change from
 one call to the next (`Prepared`). It is compiled by the ORM once per database connection;
