@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from access import policy
 from access.mailing import Follow
-from accounts.sessions import ReadWithSession
 from config import plainsql
 
 
@@ -134,7 +133,7 @@ class EntitlementQuerySet(models.QuerySet):
         self, session, *, lesson, progress_model
     ) -> tuple[tuple[policy.Grant, ...], datetime | None] | None:
         """`grants_and_progress()` of the user `session` names, read in one statement with the
-        session itself (`session.load_with()`, accounts/sessions.py), for a page that knows
+        session itself (`session.load_with()`: accounts' session store), for a page that knows
         its lesson before it asks who the reader is. None when the session was loaded already
         or has no key (ask `grants_and_progress()`); the rows are the user's that the
         session's row names (`session.user_pk`), whom the caller checks it logs in."""
@@ -291,8 +290,8 @@ def _grants_and_progress(model, progress_model) -> plainsql.Prepared:
 @functools.cache
 def _grants_and_progress_with_session(model, progress_model, session_model):
     """`grants_and_progress()`'s rows of the user a session names, read with the session
-    (accounts.sessions.ReadWithSession)."""
-    return ReadWithSession(
+    (config.plainsql.ReadWithSession)."""
+    return plainsql.ReadWithSession(
         session_model,
         lambda user, now, series, lesson: _lesson_reading(
             model, progress_model, user, now, series, lesson
@@ -373,8 +372,8 @@ def _series_reading(model, progress_model) -> plainsql.Prepared:
 @functools.cache
 def _series_reading_with_session(model, progress_model, session_model):
     """`series_reading()`'s rows of the user a session names, read with the session
-    (accounts.sessions.ReadWithSession)."""
-    return ReadWithSession(
+    (config.plainsql.ReadWithSession)."""
+    return plainsql.ReadWithSession(
         session_model,
         lambda user, now, series, low, high: _series_branches(
             model, progress_model, user, now, series, low, high

@@ -16,10 +16,10 @@ deleting sessions stay Django's own.
 
 A page that knows, before it asks who the reader is, which rows of the reader it will need
 (a lesson page: the reader's grants in its series and their progress on it) reads them in the
-same statement (`ReadWithSession`, `SessionStore.load_with()`): the session's row, and beside
-it the rows of whoever the session's row names, by a subquery on the session, never by a
-value from the request. What the session's data then logs in is still decided by Django's own
-`get_user()`; the caller uses the rows only for that user.
+same statement (config.plainsql.ReadWithSession, `SessionStore.load_with()`): the session's
+row, and beside it the rows of whoever the session's row names, by a subquery on the
+session, never by a value from the request. What the session's data then logs in is still
+decided by Django's own `get_user()`; the caller uses the rows only for that user.
 """
 
 import contextlib
@@ -30,8 +30,6 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.exceptions import ValidationError
 from django.db import router
-from django.db.models import Subquery, Value
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from config import plainsql
@@ -84,7 +82,7 @@ class SessionStore(DatabaseSessionStore):
         yet): whose rows `load_with()` returned."""
         return self.user_row[1] if self.user_row else None
 
-    def load_with(self, read: "ReadWithSession", **values) -> list[list] | None:
+    def load_with(self, read: plainsql.ReadWithSession, **values) -> list[list] | None:
         """Load the session (as reading it first would) and, in the same statement, the rows
         `read` asks of the user its row names, which are returned: none when the session is
         not live or logs in nobody. None when the session is loaded already or has no key:
@@ -93,8 +91,8 @@ class SessionStore(DatabaseSessionStore):
             return None
         self.accessed = True  # as reading the session does
         alias = router.db_for_read(self.model)
-        rows = read.prepared.rows(using=alias, key=self.session_key, now=timezone.now(), **values)
-        width = 1 + len(_user_names(self.model))
+        rows = read.rows(using=alias, key=self.session_key, now=timezone.now(), **values)
+        width = 1 + len(_user_names(self.model))  # the session's data, its user's fields
         session = next((row[:width] for row in rows if row[0] is not None), None)
         self._session_cache = self._loaded(alias, session)
         if self.user_row is None:
@@ -136,55 +134,6 @@ def _live_with_user(model) -> plainsql.Prepared:
         key=lambda: field("session_key"),
         now=lambda: field("expire_date"),
     )
-
-
-class ReadWithSession:
-    """One statement that reads a session with its user, as `SessionStore.load()` does, and
-    beside them rows of the user the session names: `branches(user, now, **values)` returns
-    the branches of those rows, each a QuerySet and the names of its columns (the same kinds
-    of columns in each branch, in the same order), filtered by `user`, which stands for the
-    session's user (a subquery on the live session); `now` is the session's moment too.
-    `slots` name the field each of `values` is compared with (config/plainsql.Prepared). The
-    rows come back in the branches' columns (SessionStore.load_with())."""
-
-    def __init__(self, session_model, branches, **slots):
-        self.session_model = session_model
-        field = session_model._meta.get_field
-        self.prepared = plainsql.Prepared(
-            functools.partial(self._build, branches),
-            key=lambda: field("session_key"),
-            now=lambda: field("expire_date"),
-            **slots,
-        )
-
-    def _build(self, branches, key, now, **values):
-        live = self.session_model.objects.filter(session_key=key, expire_date__gt=now)
-        found = branches(Subquery(live.values("user")[:1]), now=now, **values)
-        session_names = ["session_data", *(f"user__{n}" for n in _user_names(self.session_model))]
-        # Each part names every column of the others, empty: a session's row has no rows'
-        # columns, and a row's session columns are empty (its session data tells them apart).
-        session = live.order_by().annotate(**_empty(found[0][0], found[0][1], "row"))
-        parts = [session.values_list(*session_names, *_empty(found[0][0], found[0][1], "row"))]
-        session_empty = _empty(live, session_names, "session")
-        for queryset, names in found:
-            parts.append(
-                queryset.order_by().annotate(**session_empty).values_list(*session_empty, *names)
-            )
-        return parts[0].union(*parts[1:], all=True).order_by()
-
-
-def _empty(queryset, names, prefix) -> dict:
-    """An empty value for each of `queryset`'s columns `names`, of the same kind (said, as
-    PostgreSQL would otherwise take two empty columns of a union for text), by a name of its
-    own."""
-    fields = _output_fields(queryset, names)
-    return {f"{prefix}_empty_{i}": Cast(Value(None), output_field=f) for i, f in enumerate(fields)}
-
-
-def _output_fields(queryset, names) -> list:
-    compiler = queryset.values_list(*names).query.get_compiler(using=queryset.db)
-    compiler.setup_query()
-    return [expression.output_field for expression, _sql, _alias in compiler.select]
 
 
 def user_read_with_session(pk):

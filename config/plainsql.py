@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.db import connections, models, router
+from django.db.models import Subquery, Value
+from django.db.models.functions import Cast
 
 _STAND_IN_AT = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
 _STAND_IN_NUMBER = 1_987_654_300  # within every integer column's range
@@ -176,3 +178,62 @@ def _upsert_sql(model, alias, names, unique, update, keep_first) -> str:
         f"VALUES ({', '.join(['%s'] * len(names))}) "
         f"ON CONFLICT ({', '.join(column(n) for n in unique)}) DO UPDATE SET {', '.join(settings)}"
     )
+
+
+class ReadWithSession:
+    """One statement that reads a session with its user, as accounts' `SessionStore.load()`
+    does (a session model with a `user`: accounts.Session), and beside them rows of the user
+    the session names. `branches(user, now, **values)` returns the branches of those rows,
+    each a QuerySet and the names of its columns (the same kinds of columns in each branch,
+    in the same order), filtered by `user`, which stands for the session's user (a subquery
+    on the live session); `now` is the session's moment too. `slots` name the field each of
+    `values` is compared with (Prepared). The rows come back in the branches' columns
+    (accounts' SessionStore.load_with())."""
+
+    def __init__(self, session_model, branches, **slots):
+        self.session_model = session_model
+        field = session_model._meta.get_field
+        self.prepared = Prepared(
+            functools.partial(self._build, branches),
+            key=lambda: field("session_key"),
+            now=lambda: field("expire_date"),
+            **slots,
+        )
+
+    def _build(self, branches, key, now, **values):
+        live = self.session_model.objects.filter(session_key=key, expire_date__gt=now)
+        found = branches(Subquery(live.values("user")[:1]), now=now, **values)
+        user = self.session_model._meta.get_field("user").related_model
+        session_names = [
+            "session_data",
+            *(f"user__{field.attname}" for field in user._meta.concrete_fields),
+        ]
+        # Each part names every column of the others, empty: a session's row has no rows'
+        # columns, and a row's session columns are empty (its session data tells them apart).
+        session = live.order_by().annotate(**_empty(found[0][0], found[0][1], "row"))
+        parts = [session.values_list(*session_names, *_empty(found[0][0], found[0][1], "row"))]
+        session_empty = _empty(live, session_names, "session")
+        for queryset, names in found:
+            parts.append(
+                queryset.order_by().annotate(**session_empty).values_list(*session_empty, *names)
+            )
+        return parts[0].union(*parts[1:], all=True).order_by()
+
+    def rows(self, *, using: str, **values) -> list[list]:
+        """The session's row (its data, then its user's fields, then the branches' columns
+        empty) and the branches' rows (the session's columns empty, then their own)."""
+        return self.prepared.rows(using=using, **values)
+
+
+def _empty(queryset, names, prefix) -> dict:
+    """An empty value for each of `queryset`'s columns `names`, of the same kind (said, as
+    PostgreSQL would otherwise take two empty columns of a union for text), by a name of its
+    own."""
+    fields = _output_fields(queryset, names)
+    return {f"{prefix}_empty_{i}": Cast(Value(None), output_field=f) for i, f in enumerate(fields)}
+
+
+def _output_fields(queryset, names) -> list:
+    compiler = queryset.values_list(*names).query.get_compiler(using=queryset.db)
+    compiler.setup_query()
+    return [expression.output_field for expression, _sql, _alias in compiler.select]
