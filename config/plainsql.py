@@ -210,9 +210,10 @@ class ReadWithSession:
         ]
         # Each part names every column of the others, empty: a session's row has no rows'
         # columns, and a row's session columns are empty (its session data tells them apart).
-        session = live.order_by().annotate(**_empty(found[0][0], found[0][1], "row"))
-        parts = [session.values_list(*session_names, *_empty(found[0][0], found[0][1], "row"))]
-        session_empty = _empty(live, session_names, "session")
+        # (Short names: a statement psycopg holds ready is one of at most 4,096 bytes.)
+        session = live.order_by().annotate(**_empty(found[0][0], found[0][1], "r"))
+        parts = [session.values_list(*session_names, *_empty(found[0][0], found[0][1], "r"))]
+        session_empty = _empty(live, session_names, "s")
         for queryset, names in found:
             parts.append(
                 queryset.order_by().annotate(**session_empty).values_list(*session_empty, *names)
@@ -230,7 +231,7 @@ def _empty(queryset, names, prefix) -> dict:
     PostgreSQL would otherwise take two empty columns of a union for text), by a name of its
     own."""
     fields = _output_fields(queryset, names)
-    return {f"{prefix}_empty_{i}": Cast(Value(None), output_field=f) for i, f in enumerate(fields)}
+    return {f"{prefix}{i}": Cast(Value(None), output_field=f) for i, f in enumerate(fields)}
 
 
 def _output_fields(queryset, names) -> list:

@@ -10,15 +10,17 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from access import services
+from access import querysets, services
 from access.models import Entitlement
 from accounts.models import Session
 from accounts.sessions import SessionStore
 from lessons.models import Progress
 from tests.factories import make_lesson, make_series, make_user
+from tests.postgres import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +181,24 @@ class TestTheLessonPage:
         page = client.get(lesson.get_absolute_url())
         assert not page.context["user"].is_authenticated
         assert PREMIUM_TEXT not in page.text
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        querysets._grants_and_progress_with_session,
+        querysets._series_reading_with_session,
+    ],
+    ids=["lesson page", "series page"],
+)
+def test_each_statement_is_one_psycopg_keeps_converted(statement):
+    """psycopg converts a statement's placeholders once and keeps it only when it is at most
+    MAX_CACHED_STATEMENT_LENGTH bytes long, with at most MAX_CACHED_STATEMENT_PARAMS values;
+    a longer one is parsed again on every request (about 4% of a series page)."""
+    require_postgres()
+    from psycopg import _queries
+
+    read = statement(Entitlement, Progress, Session)
+    _connection, sql, params, *_ = read.prepared._compile(connection, "default")
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert len(params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
