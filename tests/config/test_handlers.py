@@ -7,6 +7,8 @@ import io
 import sys
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory, override_settings
 from django.urls import Resolver404, get_resolver
 from django.utils import translation
@@ -93,7 +95,18 @@ def test_another_url_configuration_is_resolved_by_its_own():
     assert resolved(handler, "/healthz", "en")[0].url_name == "other-healthz"
 
 
-def test_the_served_application_is_this_handler(client):
+@pytest.fixture
+def connections_kept():
+    """As the test client does: the connection (and the test's transaction with it) is not
+    closed at the start and end of a request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_the_served_application_is_this_handler(connections_kept):
     lesson = make_lesson(access="free")
     environ = {
         "REQUEST_METHOD": "GET",
