@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from access import pins, services
 from access.models import RedemptionAttempt
@@ -39,7 +40,11 @@ def test_the_block_names_the_time_to_try_again_in_the_sites_time_zone(settings, 
     until = timezone.localtime(last + timedelta(minutes=15), ZoneInfo("Asia/Jakarta"))
     until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
     page = " ".join(client.post(f"/id{REDEEM}", {"pin": issue(series)}).text.split())
-    assert f"Coba lagi pukul {until.hour}.{until:%M} WIB (15 menit lagi)." in page
+    # past midnight (in Jakarta), the day comes first: "7 Desember 0.11 WIB"
+    today = timezone.localtime(timezone.now(), ZoneInfo("Asia/Jakarta")).date()
+    with translation.override("id"):
+        day = f"{date_format(until, 'j F')} " if until.date() != today else ""
+    assert f"Coba lagi pukul {day}{until.hour}.{until:%M} WIB (15 menit lagi)." in page
 
 
 def test_the_block_offers_the_sellers_dm_and_whatsapp(reader_client, reader):
