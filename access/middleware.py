@@ -14,8 +14,8 @@ class ReaderAccess:
 
     def __init__(self, user, session=None):
         self.user = user
-        # The request's session, while it may not be loaded yet: a lesson page reads it with
-        # the reader's grants and progress (reading()).
+        # The request's session, while it may not be loaded yet: a lesson or a series page
+        # reads it with the reader's grants, progress and follow (reading(), listing()).
         self.session = session
         self._by_series: dict[int, tuple[policy.Grant, ...]] = {}
         self._follows: dict[int, bool] = {}
@@ -81,7 +81,9 @@ class ReaderAccess:
         user the session's data logs in (Django's get_user() decides) is the one its row
         names, whose rows they are. Never another user's rows."""
         return (
-            read is not None and self.user.is_authenticated and self.user.pk == self.session.user_pk
+            read is not None
+            and self.user.is_authenticated
+            and self.user.pk == self.session.row_user_pk
         )
 
     def listing(self, series_id: int, lessons) -> None:

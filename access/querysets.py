@@ -132,11 +132,11 @@ class EntitlementQuerySet(models.QuerySet):
     def grants_and_progress_with_session(
         self, session, *, lesson, progress_model
     ) -> tuple[tuple[policy.Grant, ...], datetime | None] | None:
-        """`grants_and_progress()` of the user `session` names, read in one statement with the
-        session itself (`session.load_with()`: accounts' session store), for a page that knows
-        its lesson before it asks who the reader is. None when the session was loaded already
-        or has no key (ask `grants_and_progress()`); the rows are the user's that the
-        session's row names (`session.user_pk`), whom the caller checks it logs in."""
+        """`grants_and_progress()` of the user `session`'s row names, read in one statement
+        with the session itself (`session.load_with()`: accounts' session store), for a page
+        that knows its lesson before it asks who the reader is. The caller uses them only if
+        that user is the one the session logs in (`session.row_user_pk`). None when the
+        session was loaded already or has no key: ask `grants_and_progress()`."""
         read = _grants_and_progress_with_session(self.model, progress_model, session.model)
         rows = session.load_with(read, series=lesson.series_id, lesson=lesson.pk)
         if rows is None:

@@ -77,27 +77,28 @@ class SessionStore(DatabaseSessionStore):
         return self.decode(data)
 
     @property
-    def user_pk(self):
+    def row_user_pk(self):
         """The primary key of the user the session's row names (None: nobody, or not loaded
-        yet): whose rows `load_with()` returned."""
+        yet): whose rows `load_with()` returned. Who the session logs in is Django's
+        `get_user()`'s to say, from the session's data."""
         return self.user_row[1] if self.user_row else None
 
     def load_with(self, read: plainsql.ReadWithSession, **values) -> list[list] | None:
         """Load the session (as reading it first would) and, in the same statement, the rows
-        `read` asks of the user its row names, which are returned: none when the session is
-        not live or logs in nobody. None when the session is loaded already or has no key:
-        the caller asks for its rows on its own."""
+        `read` asks of the user its row names; return those rows (an empty list when the
+        session is not live or names nobody). Return None, loading nothing, when the session
+        is loaded already, has no key, or `values` cannot be read in one statement: the
+        caller then asks for its rows on its own."""
         if hasattr(self, "_session_cache") or not self.session_key:
             return None
-        self.accessed = True  # as reading the session does
         alias = router.db_for_read(self.model)
-        rows = read.rows(using=alias, key=self.session_key, now=timezone.now(), **values)
-        width = 1 + len(_user_names(self.model))  # the session's data, its user's fields
-        session = next((row[:width] for row in rows if row[0] is not None), None)
+        found = read.rows(using=alias, key=self.session_key, now=timezone.now(), **values)
+        if found is None:
+            return None
+        session, rows = found
+        self.accessed = True  # as reading the session does
         self._session_cache = self._loaded(alias, session)
-        if self.user_row is None:
-            return []
-        return [row[width:] for row in rows if row[0] is None]
+        return rows if self.user_row is not None else []
 
     def clear(self):
         super().clear()  # flush() too: the data that named the user is gone

@@ -77,7 +77,14 @@ class Prepared:
         return connection, sql, list(params), places, slots, converters
 
     def rows(self, *, using: str, **values) -> list[list]:
-        """The rows of the QuerySet, with `values` in the slots, from the database `using`."""
+        """The rows of the QuerySet, with `values` in the slots, from the database `using`
+        (none for a number beyond its column's range, as the ORM's exact lookup says)."""
+        found = self.rows_in_range(using=using, **values)
+        return [] if found is None else found
+
+    def rows_in_range(self, *, using: str, **values) -> list[list] | None:
+        """rows(), or None without asking the database when a value is a number beyond its
+        column's range."""
         connection = connections[using]
         compiled = self._compiled.get(id(connection))
         if compiled is None or compiled[0] is not connection:
@@ -89,7 +96,7 @@ class Prepared:
             if type(value) is int and (
                 (low is not None and value < low) or (high is not None and value > high)
             ):
-                return []  # as the ORM's exact lookup says of a number beyond its column
+                return None
         params = [
             param if place is None else prepared[place]
             for place, param in zip(places, params, strict=True)
@@ -200,19 +207,21 @@ class ReadWithSession:
             **slots,
         )
 
+    @property
+    def user_names(self) -> list[str]:
+        """The user's fields, in the order the session's row holds them after its data."""
+        user = self.session_model._meta.get_field("user").related_model
+        return [field.attname for field in user._meta.concrete_fields]
+
     def _build(self, branches, key, now, **values):
         live = self.session_model.objects.filter(session_key=key, expire_date__gt=now)
         found = branches(Subquery(live.values("user")[:1]), now=now, **values)
-        user = self.session_model._meta.get_field("user").related_model
-        session_names = [
-            "session_data",
-            *(f"user__{field.attname}" for field in user._meta.concrete_fields),
-        ]
+        session_names = ["session_data", *(f"user__{name}" for name in self.user_names)]
         # Each part names every column of the others, empty: a session's row has no rows'
         # columns, and a row's session columns are empty (its session data tells them apart).
         # (Short names: a statement psycopg holds ready is one of at most 4,096 bytes.)
-        session = live.order_by().annotate(**_empty(found[0][0], found[0][1], "r"))
-        parts = [session.values_list(*session_names, *_empty(found[0][0], found[0][1], "r"))]
+        rows_empty = _empty(found[0][0], found[0][1], "r")
+        parts = [live.order_by().annotate(**rows_empty).values_list(*session_names, *rows_empty)]
         session_empty = _empty(live, session_names, "s")
         for queryset, names in found:
             parts.append(
@@ -220,16 +229,23 @@ class ReadWithSession:
             )
         return parts[0].union(*parts[1:], all=True).order_by()
 
-    def rows(self, *, using: str, **values) -> list[list]:
-        """The session's row (its data, then its user's fields, then the branches' columns
-        empty) and the branches' rows (the session's columns empty, then their own)."""
-        return self.prepared.rows(using=using, **values)
+    def rows(self, *, using: str, **values) -> tuple[list | None, list[list]] | None:
+        """The session's row, as its data then its user's fields (`user_names`; None: the
+        session is not live), and the branches' rows in their own columns. None, without
+        asking the database, when a value is a number beyond its column's range: the rows
+        cannot be read in this statement, the session can (on its own)."""
+        found = self.prepared.rows_in_range(using=using, **values)
+        if found is None:
+            return None
+        width = 1 + len(self.user_names)
+        session = next((row[:width] for row in found if row[0] is not None), None)
+        return session, [row[width:] for row in found if row[0] is None]
 
 
 def _empty(queryset, names, prefix) -> dict:
-    """An empty value for each of `queryset`'s columns `names`, of the same kind (said, as
-    PostgreSQL would otherwise take two empty columns of a union for text), by a name of its
-    own."""
+    """An empty value for each of `queryset`'s columns `names`, cast to that column's type, by
+    a name of its own. PostgreSQL types a union's columns pair by pair from the left, so an
+    empty column of the first part must say its type (two untyped NULLs would make text)."""
     fields = _output_fields(queryset, names)
     return {f"{prefix}{i}": Cast(Value(None), output_field=f) for i, f in enumerate(fields)}
 

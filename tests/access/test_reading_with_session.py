@@ -76,19 +76,20 @@ def test_it_answers_as_the_session_and_the_grants_read_one_by_one(lesson, state)
     elif state == "finished":
         services.grant(user=reader, series=lesson.series)
         Progress.objects.record(user=reader, lesson=lesson, finished=True)
-    make_user()  # a neighbour with grants of their own
-    services.grant(user=make_user(), series=lesson.series)
+    # a neighbour who holds the series and read the lesson: none of it is the reader's
+    neighbour = make_user()
+    services.grant(user=neighbour, series=lesson.series)
+    Progress.objects.record(user=neighbour, lesson=lesson, finished=True)
+    logged_in(neighbour)
     key = session_key(logged_in(reader))
 
     store, (grants, finished) = with_session(key, lesson)
 
+    # as the session, the reader's grants and their progress read one by one answer
     alone = SessionStore(key)
-    assert dict(store.items()) == dict(alone.items()) and store.user_pk == reader.pk
-    expected_grants, expected_finished = Entitlement.objects.grants_and_progress(
-        reader, lesson=lesson, progress_model=Progress
-    )
-    assert set(grants) == set(expected_grants)
-    assert finished == expected_finished
+    assert dict(store.items()) == dict(alone.items()) and store.row_user_pk == reader.pk
+    assert set(grants) == set(Entitlement.objects.grants_for(reader, series_id=lesson.series_id))
+    assert finished == Progress.objects.finished_at(reader, lesson)
     assert (finished is not None) == (state == "finished")
 
 
@@ -102,6 +103,23 @@ def test_a_session_that_is_not_live_reads_nothing(lesson):
 
     assert grants == () and finished is None
     assert dict(store.items()) == {} and store.session_key is None
+
+
+def test_values_that_cannot_be_read_in_one_statement_leave_the_session_to_its_own_read(lesson):
+    """A number beyond its column's range finds no row: the statement is not run, and the
+    session is loaded on its own when asked (the reader stays logged in)."""
+    reader = make_user()
+    key = session_key(logged_in(reader))
+    store = SessionStore(key)
+    beyond = type(lesson)(pk=2**63, series_id=lesson.series_id)
+    assert (
+        Entitlement.objects.grants_and_progress_with_session(
+            store, lesson=beyond, progress_model=Progress
+        )
+        is None
+    )
+    assert not hasattr(store, "_session_cache")
+    assert store.get(SESSION_KEY) == str(reader.pk) and store.session_key == key
 
 
 def test_a_session_loaded_already_is_left_to_the_ordinary_reads(lesson):

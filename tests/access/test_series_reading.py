@@ -119,7 +119,7 @@ def test_read_with_the_session_it_answers_the_same(page, state, django_assert_nu
         grants, marks, following = Entitlement.objects.series_reading_with_session(
             store, series_id=series.pk, lessons=listed, progress_model=Progress
         )
-    assert store.user_pk == reader.pk and store.get(SESSION_KEY) == str(reader.pk)
+    assert store.row_user_pk == reader.pk and store.get(SESSION_KEY) == str(reader.pk)
     assert (set(grants), marks, following) == one_by_one(reader, series, listed)
 
 

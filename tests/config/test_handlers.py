@@ -3,14 +3,16 @@ resolves each address once per worker, by the address, the URL configuration and
 it answers exactly as Django's resolving does, in each language, never keeps an address that
 resolves to nothing, and keeps a bounded number of them."""
 
+import contextlib
 import io
 import sys
+import threading
 
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import RequestFactory, override_settings
-from django.urls import Resolver404, get_resolver
+from django.urls import Resolver404, get_resolver, set_urlconf
 from django.utils import translation
 
 from config import handlers, wsgi
@@ -89,10 +91,66 @@ def test_it_keeps_a_bounded_number_of_addresses(monkeypatch):
     assert kept == ["/series/series-2/", "/series/series-3/", "/series/series-4/"]
 
 
-@override_settings(ROOT_URLCONF="tests.config.urls_other")
 def test_another_url_configuration_is_resolved_by_its_own():
     handler = handlers.WSGIHandler()
-    assert resolved(handler, "/healthz", "en")[0].url_name == "other-healthz"
+    assert resolved(handler, "/healthz", "en")[0].url_name == "healthz"
+    with override_settings(ROOT_URLCONF="tests.config.urls_other"):
+        assert resolved(handler, "/healthz", "en")[0].url_name == "other-healthz"
+    assert resolved(handler, "/healthz", "en")[0].url_name == "healthz"
+
+
+def test_a_request_with_its_own_url_configuration_is_resolved_by_it_and_not_kept():
+    handler = handlers.WSGIHandler()
+    request = RequestFactory().get("/healthz")
+    request.urlconf = "tests.config.urls_other"
+    try:
+        assert handler.resolve_request(request).url_name == "other-healthz"
+    finally:
+        set_urlconf(None)
+    assert handler.resolved == {}
+    assert resolved(handler, "/healthz", "en")[0].url_name == "healthz"
+
+
+class DroppingTogether(dict):
+    """The kept addresses, where letting one go (chosen already) waits, half a second at
+    most, for a second thread to be letting one go too."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.both = threading.Barrier(2, timeout=0.5)
+
+    def __delitem__(self, key):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.both.wait()
+        super().__delitem__(key)
+
+
+def test_two_threads_past_the_bound_at_once_each_let_a_different_address_go(monkeypatch):
+    """A worker's threads (GUNICORN_THREADS) adding addresses at the bound together: one at a
+    time chooses what to drop, so no two drop the same one (a KeyError: a 500)."""
+    monkeypatch.setattr(handlers, "RESOLVED_MAX", 2)
+    handler = handlers.WSGIHandler()
+    for n in range(2):
+        resolved(handler, f"/series/kept-{n}/", "en")
+    handler.resolved = DroppingTogether(handler.resolved)
+    failures = []
+
+    def add(name):
+        try:
+            resolved(handler, f"/series/{name}/", "en")
+        except Exception as error:  # any failure of a thread fails the test
+            failures.append(error)
+
+    threads = [threading.Thread(target=add, args=(name,)) for name in ("new-1", "new-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(path for _resolver, path, _language in handler.resolved) == [
+        "/series/new-1/",
+        "/series/new-2/",
+    ]
 
 
 @pytest.fixture
