@@ -170,32 +170,20 @@ class TestTheLessonPage:
         assert page.context["user"] == reader
         assert PREMIUM_TEXT not in page.text and 'class="paywall"' in page.text
 
-    def test_a_reader_who_may_not_log_in_reads_the_teaser(self, lesson):
+    @pytest.mark.parametrize("ended_by", ["deactivation", "a password change", "expiry"])
+    def test_a_session_that_no_longer_logs_in_reads_the_teaser(self, lesson, ended_by):
         reader = make_user()
         services.grant(user=reader, series=lesson.series)
         client = logged_in(reader)
-        type(reader).objects.filter(pk=reader.pk).update(is_active=False)
-        page = client.get(lesson.get_absolute_url())
-        assert not page.context["user"].is_authenticated
-        assert PREMIUM_TEXT not in page.text
-
-    def test_a_session_ended_by_a_password_change_reads_the_teaser(self, lesson):
-        reader = make_user()
-        services.grant(user=reader, series=lesson.series)
-        client = logged_in(reader)
-        reader.set_password("another horse battery staple")
-        reader.save()
-        page = client.get(lesson.get_absolute_url())
-        assert not page.context["user"].is_authenticated
-        assert PREMIUM_TEXT not in page.text
-
-    def test_an_expired_session_reads_the_teaser(self, lesson):
-        reader = make_user()
-        services.grant(user=reader, series=lesson.series)
-        client = logged_in(reader)
-        Session.objects.filter(pk=session_key(client)).update(
-            expire_date=timezone.now() - timedelta(seconds=1)
-        )
+        if ended_by == "deactivation":
+            type(reader).objects.filter(pk=reader.pk).update(is_active=False)
+        elif ended_by == "a password change":
+            reader.set_password("another horse battery staple")
+            reader.save()
+        else:
+            Session.objects.filter(pk=session_key(client)).update(
+                expire_date=timezone.now() - timedelta(seconds=1)
+            )
         page = client.get(lesson.get_absolute_url())
         assert not page.context["user"].is_authenticated
         assert PREMIUM_TEXT not in page.text
