@@ -244,16 +244,19 @@ def _lesson_reading(model, progress_model, user, now, series, lesson) -> list[tu
         "no_whole": Value(None, output_field=models.BooleanField()),
         "no_lesson": Value(None, output_field=no_number),
     }
-    grants = (
+    progress = progress_model.objects.filter(user=user, lesson=lesson).annotate(**nothing)
+    return [_grants_branch(model, user, now, series), (progress, (*nothing, "finished_at"))]
+
+
+def _grants_branch(model, user, now, series) -> tuple:
+    """`_grants()`'s rows for one series with an empty last column (finished at), as a branch
+    of `_lesson_reading()`'s or `_series_branches()`' query."""
+    return (
         model.objects.active(now)
         .filter(user=user, series=series)
-        .annotate(no_finish=Value(None, output_field=no_time))
+        .annotate(no_finish=Value(None, output_field=models.DateTimeField())),
+        ("pk", "series", "expires_at", "whole_series", "lessons", "no_finish"),
     )
-    progress = progress_model.objects.filter(user=user, lesson=lesson).annotate(**nothing)
-    return [
-        (grants, ("pk", "series", "expires_at", "whole_series", "lessons", "no_finish")),
-        (progress, (*nothing, "finished_at")),
-    ]
 
 
 def _lesson_reading_slots(model, progress_model) -> dict:
@@ -317,7 +320,6 @@ def _series_branches(model, progress_model, user, now, series, low, high) -> lis
     def empty(*names, kind=no_number):
         return {name: Value(None, output_field=kind) for name in names}
 
-    grants = model.objects.active(now).filter(user=user, series=series)
     nothing = {
         **empty("no_entitlement", "no_series"),
         **empty("no_end", kind=no_time),
@@ -332,10 +334,7 @@ def _series_branches(model, progress_model, user, now, series, low, high) -> lis
         **empty("no_finish", kind=no_time),
     )
     return [
-        (
-            grants.annotate(**empty("no_finish", kind=no_time)),
-            ("pk", "series", "expires_at", "whole_series", "lessons", "no_finish"),
-        ),
+        _grants_branch(model, user, now, series),
         (progress.annotate(**nothing), (*nothing, "lesson_id", "finished_at")),
         (follow, ("no_entitlement", "series", "no_end", "no_whole", "no_lesson", "no_finish")),
     ]

@@ -70,7 +70,7 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None
             return {}
         data, *values = row
-        names = _user_names(self.model)
+        names = plainsql.session_user_names(self.model)
         user_pk = values[names.index(_user_model(self.model)._meta.pk.attname)]
         if user_pk is not None:
             self.user_row = (alias, user_pk, names, values)
@@ -109,10 +109,6 @@ def _user_model(session_model):
     return session_model._meta.get_field("user").related_model
 
 
-def _user_names(session_model) -> list[str]:
-    return [field.attname for field in _user_model(session_model)._meta.concrete_fields]
-
-
 def _user_id(session_model, value):
     """The primary key that the session's data logs in (None: nobody, or not a key)."""
     if value is None:
@@ -130,7 +126,7 @@ def _live_with_user(model) -> plainsql.Prepared:
     field = model._meta.get_field
     return plainsql.Prepared(
         lambda key, now: model.objects.filter(session_key=key, expire_date__gt=now).values_list(
-            "session_data", *(f"user__{name}" for name in _user_names(model))
+            *plainsql.session_columns(model)
         ),
         key=lambda: field("session_key"),
         now=lambda: field("expire_date"),

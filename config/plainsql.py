@@ -207,16 +207,10 @@ class ReadWithSession:
             **slots,
         )
 
-    @property
-    def user_names(self) -> list[str]:
-        """The user's fields, in the order the session's row holds them after its data."""
-        user = self.session_model._meta.get_field("user").related_model
-        return [field.attname for field in user._meta.concrete_fields]
-
     def _build(self, branches, key, now, **values):
         live = self.session_model.objects.filter(session_key=key, expire_date__gt=now)
         found = branches(Subquery(live.values("user")[:1]), now=now, **values)
-        session_names = ["session_data", *(f"user__{name}" for name in self.user_names)]
+        session_names = session_columns(self.session_model)
         # Each part names every column of the others, empty: a session's row has no rows'
         # columns, and a row's session columns are empty (its session data tells them apart).
         # (Short names: a statement psycopg holds ready is one of at most 4,096 bytes.)
@@ -230,16 +224,30 @@ class ReadWithSession:
         return parts[0].union(*parts[1:], all=True).order_by()
 
     def rows(self, *, using: str, **values) -> tuple[list | None, list[list]] | None:
-        """The session's row, as its data then its user's fields (`user_names`; None: the
-        session is not live), and the branches' rows in their own columns. None, without
-        asking the database, when a value is a number beyond its column's range: the rows
-        cannot be read in this statement, the session can (on its own)."""
+        """The session's row, in `session_columns()` (None: the session is not live), and the
+        branches' rows in their own columns. None, without asking the database, when a value
+        is a number beyond its column's range: the rows cannot be read in this statement, the
+        session can (on its own)."""
         found = self.prepared.rows_in_range(using=using, **values)
         if found is None:
             return None
-        width = 1 + len(self.user_names)
+        width = len(session_columns(self.session_model))
         session = next((row[:width] for row in found if row[0] is not None), None)
         return session, [row[width:] for row in found if row[0] is None]
+
+
+@functools.cache
+def session_user_names(session_model) -> tuple[str, ...]:
+    """The fields of the user a session model names (its `user`), in the order a session's
+    row read with them holds them."""
+    user = session_model._meta.get_field("user").related_model
+    return tuple(field.attname for field in user._meta.concrete_fields)
+
+
+@functools.cache
+def session_columns(session_model) -> tuple[str, ...]:
+    """A session's row read with its user: its data, then its user's fields."""
+    return ("session_data", *(f"user__{name}" for name in session_user_names(session_model)))
 
 
 def _empty(queryset, names, prefix) -> dict:
