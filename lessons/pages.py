@@ -12,7 +12,17 @@ change them.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -20,8 +30,10 @@ from caching.stores import Store
 from lessons.models import Lesson, Series, attached_to_series, premium_range_annotations
 from lessons.models.content import PremiumRange
 
-# What the store may hold in a worker, in bytes of keys and values (caching.stores).
-MEMO_MAX_BYTES = 2 * 1024 * 1024
+# What the store may hold in a worker, in bytes of keys and values (caching.stores): the
+# pages of a series of 500 lessons (about 8 KB each as caching.stores measures them, 4.4 KB
+# in fact, without their text), its lists and facts.
+MEMO_MAX_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,9 +47,34 @@ class LessonLink:
 
 @dataclass(frozen=True)
 class LessonPage:
-    lesson: Lesson  # with .series and .series_has_premium
+    """A lesson as its page shows it, without its text: the text is read only when the page
+    is made (`lesson_body`), so that a worker keeps the pages of many lessons, not a few
+    lessons' bodies (about 3 KB a lesson rather than 30)."""
+
+    lesson: Lesson  # with .series, .series_has_premium, .body_has_code and .teaser_has_code
     previous: LessonLink | None
     next: LessonLink | None
+
+
+@dataclass(frozen=True)
+class LessonBody:
+    """What a lesson's page shows of its text: the whole body or the teaser, with the table
+    of contents that goes with the whole body only."""
+
+    html: str
+    toc_html: str
+
+
+def lesson_body(lesson_id: int, *, full: bool) -> LessonBody:
+    """The lesson's body and table of contents when `full`, else its teaser alone: one query,
+    asked only when a page that shows it is made (caching.kept.derived names it by these
+    arguments, within the content's generation). The caller has decided what the reader may
+    read; a lesson deleted since shows nothing."""
+    fields = ("body_html", "toc_html") if full else ("teaser_html",)
+    row = Lesson.objects.filter(pk=lesson_id).values_list(*fields).first()
+    if row is None:
+        return LessonBody("", "")
+    return LessonBody(row[0], row[1] if full else "")
 
 
 # The lessons and lists worked out once (caching.stores: bounded in bytes, dropped with the
@@ -64,6 +101,11 @@ UNLISTED = ("body", "body_html", "teaser_html", "toc_html")
 
 def listed_lessons(staff: bool):
     return visible_lessons(staff).defer(*UNLISTED).order_by("number")
+
+
+def _has_code(field: str) -> ExpressionWrapper:
+    """Whether the HTML in `field` holds a code block (its page then loads the copy button)."""
+    return ExpressionWrapper(Q(**{f"{field}__contains": "<pre"}), output_field=BooleanField())
 
 
 def _link(lesson) -> LessonLink | None:
@@ -126,7 +168,10 @@ def find_lesson_page(series_slug: str, slug: str, *, staff: bool) -> LessonPage 
         lesson = (
             visible_lessons(staff)
             .select_related("series", *attached_to_series("series__"))
-            .defer("body")
+            .defer(*UNLISTED)
+            .annotate(
+                body_has_code=_has_code("body_html"), teaser_has_code=_has_code("teaser_html")
+            )
             .filter(series__slug=series_slug, slug=slug)
             .first()
         )

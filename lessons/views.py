@@ -141,7 +141,6 @@ def lesson_detail(request, series_slug, slug):
     lesson = page.lesson
     request.access.reading(lesson)  # the reader's grants and progress in one query
     decision = request.access.decide(lesson)
-    body_html = lesson.body_html if decision.full else lesson.teaser_html
     unpublished_state = lesson.unpublished_state
     authenticated = request.user.is_authenticated
     series = lesson.series
@@ -167,10 +166,10 @@ def lesson_detail(request, series_slug, slug):
         "lesson": lesson,
         "series": series,
         "full": decision.full,
-        "body_html": body_html,
-        # The table of contents lists the body's headings, so it goes with the body only.
-        "toc_html": lesson.toc_html if decision.full else "",
-        "has_code": "<pre" in body_html,
+        # The body and its table of contents, or the teaser alone: read only when the page
+        # is made, named by the lesson and what the reader may read of it.
+        "body": kept.derived(pages.lesson_body, lesson.pk, full=decision.full),
+        "has_code": lesson.body_has_code if decision.full else lesson.teaser_has_code,
         "previous": page.previous,
         "next": page.next,
         "unpublished_state": unpublished_state,

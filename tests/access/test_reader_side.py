@@ -92,10 +92,10 @@ class TestQueryCounts:
 
     # the session with its user, the reader's entitlements in the series and their progress
     # on the lesson, in one query; lesson, previous, next (shared by every reader once worked
-    # out: lessons/pages.py)
-    LESSON_PAGE = 4
+    # out: lessons/pages.py); the text the page shows (kept with the page, per tier)
+    LESSON_PAGE = 5
     # the same query whether the reader can read the lesson or not
-    LOCKED_LESSON_PAGE = 4
+    LOCKED_LESSON_PAGE = 5
 
     @pytest.mark.parametrize("held", [0, 1, 15])
     def test_locked_lesson(self, reader_client, reader, django_assert_num_queries, held):
@@ -132,7 +132,7 @@ class TestQueryCounts:
     def test_free_lesson_loads_entitlements_once_for_its_call_to_action(
         self, reader_client, free_lesson, django_assert_num_queries
     ):
-        # session with its user, lesson, previous, next, entitlements (to show the offer) with
-        # progress, whether the reader follows the series (the follow box)
+        # session with its user, lesson, previous, next, its text, entitlements (to show the
+        # offer) with progress, whether the reader follows the series (the follow box)
         with django_assert_num_queries(self.LESSON_PAGE + 1):
             reader_client.get(free_lesson.get_absolute_url())

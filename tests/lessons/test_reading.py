@@ -81,6 +81,25 @@ class TestCodeCopyButtons:
         assert "<script>" not in page
         assert '<pre tabindex="0">' in page and "print" in page
 
+    def test_a_page_loads_the_script_only_when_the_text_it_shows_has_code(
+        self, client, reader_client, reader, series
+    ):
+        """A premium lesson whose code comes after the cut: its teaser has none, its whole
+        text has some (each tier's page is kept on its own)."""
+        from access import services
+
+        lesson = make_lesson(
+            series,
+            access=Lesson.Access.PREMIUM,
+            body="The words before the cut.\n\n<!-- more -->\n\n```python\nprint('hi')\n```",
+        )
+        script = '<script src="/static/js/copy.js" defer></script>'
+        assert script not in client.get(lesson.get_absolute_url()).text
+        assert script not in reader_client.get(lesson.get_absolute_url()).text
+        services.grant(user=reader, series=series)
+        page = reader_client.get(lesson.get_absolute_url()).text
+        assert script in page and "print" in page
+
     def test_the_labels_follow_the_interface_language(self, client, series):
         lesson = make_lesson(series, body="```\ncode\n```")
         page = client.get("/id" + lesson.get_absolute_url()).text

@@ -36,8 +36,8 @@ def test_pages_cost_what_they_cost_with_little_content(client, big, django_asser
     with django_assert_num_queries(2):  # the series, a page of its lessons
         page = client.get(big.get_absolute_url(), {"page": -(-lessons // 50)})
     assert f">{last.title}<" in page.text
-    # lesson and series, the series' facts (premium lessons), previous and next
-    with django_assert_num_queries(3):
+    # lesson and series, the series' facts (premium lessons), previous and next, its text
+    with django_assert_num_queries(4):
         assert client.get(last.get_absolute_url()).status_code == 200
 
     with django_assert_num_queries(2):  # the matches, then one page of them with highlights
