@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from accounts import sessions
 from accounts.models import Session
 from tests.factories import make_lesson, make_user
 
@@ -166,3 +167,63 @@ def test_the_migration_moves_live_sessions_with_their_user(reader):
     stale = Client()
     stale.cookies[settings.SESSION_COOKIE_NAME] = "logged-in-key"
     assert stale.session.get("_auth_user_id") == str(reader.pk)
+
+
+class TestDecodedOncePerWorker:
+    """A session's signed data is checked and decoded once per worker (accounts.sessions.
+    decoded, by the signed text itself and the keys that checked it); the row is still read
+    on every request."""
+
+    @pytest.fixture(autouse=True)
+    def emptied(self):
+        sessions.decoded.clear()
+        yield
+        sessions.decoded.clear()
+
+    def test_each_session_decodes_to_its_own_data(self, reader):
+        other = make_user(email="other@example.com")
+        texts = {user.pk: session_of(logged_in(user)).session_data for user in (reader, other)}
+        for _ in range(2):  # the second time from the store
+            for pk, text in texts.items():
+                assert sessions.SessionStore().decode(text)["_auth_user_id"] == str(pk)
+
+    def test_a_request_that_changes_its_session_changes_no_other_requests_copy(self, reader):
+        text = session_of(logged_in(reader)).session_data
+        first = sessions.SessionStore().decode(text)
+        first["_auth_user_id"] = "someone else"
+        first.clear()
+        assert sessions.SessionStore().decode(text)["_auth_user_id"] == str(reader.pk)
+
+    def test_data_signed_with_a_retired_key_is_refused_though_it_was_decoded_before(
+        self, reader, settings
+    ):
+        text = session_of(logged_in(reader)).session_data
+        assert sessions.SessionStore().decode(text)["_auth_user_id"] == str(reader.pk)
+        retired = settings.SECRET_KEY
+        settings.SECRET_KEY = "a-new-secret-key-" + "z" * 40
+        assert sessions.SessionStore().decode(text) == {}
+        settings.SECRET_KEY_FALLBACKS = [retired]  # while it is still a fallback: accepted
+        assert sessions.SessionStore().decode(text)["_auth_user_id"] == str(reader.pk)
+
+    def test_a_text_changed_by_one_character_is_refused(self, reader):
+        text = session_of(logged_in(reader)).session_data
+        sessions.SessionStore().decode(text)
+        forged = text[:-1] + ("A" if text[-1] != "A" else "B")
+        assert sessions.SessionStore().decode(forged) == {}
+
+    def test_a_logged_out_session_stays_out_though_its_data_was_decoded(self, reader):
+        client = logged_in(reader)
+        assert whoami(client) == reader.email  # decoded, and kept
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        text = session_of(client).session_data
+        client.post("/accounts/logout/")
+        stale = Client()
+        stale.cookies[settings.SESSION_COOKIE_NAME] = cookie
+        assert whoami(stale) is None
+        # A row that holds the same text but is no longer live logs nobody in either: the row
+        # decides, read on every request; the kept decoding only spares the signature check.
+        Session.objects.create(
+            session_key="x" * 32, session_data=text, expire_date=timezone.now(), user=reader
+        )
+        stale.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+        assert whoami(stale) is None  # expired

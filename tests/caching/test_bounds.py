@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 import lessons.diagrams  # noqa: F401 (its store registers itself on import)
+from accounts import sessions
 from caching import anonymous, kept, stores
 from lessons import pages
 from lessons.models import Lesson
@@ -25,8 +26,9 @@ BIG_MARK = "END-OF-THE-BIG-LESSON"
 def test_every_store_a_worker_keeps_is_one_of_cachings():
     """The stores this suite fills past their bounds below are all there are."""
     assert set(stores.STORES) == {
-        "anonymous pages", "kept parts", "kept pages", "pages", "diagrams"
+        "anonymous pages", "kept parts", "kept pages", "pages", "diagrams", "sessions' data"
     }  # fmt: skip
+    assert stores.STORES["sessions' data"] is sessions.decoded
     assert stores.STORES["anonymous pages"] is anonymous.pages
     assert stores.STORES["kept parts"] is kept.fragments
     assert stores.STORES["kept pages"] is kept.whole_pages
@@ -100,7 +102,7 @@ def test_a_big_lesson_asked_at_many_addresses_stays_within_the_bound(
 
 
 @pytest.mark.parametrize(
-    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams"]
+    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams", "sessions' data"]
 )
 def test_each_store_filled_past_its_bound_drops_its_oldest_entries(name):
     store = stores.STORES[name]
@@ -117,7 +119,7 @@ def test_each_store_filled_past_its_bound_drops_its_oldest_entries(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams"]
+    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams", "sessions' data"]
 )
 def test_many_small_entries_count_too(name):
     """Entries are counted with what they cost besides their values: a flood of tiny ones
@@ -130,7 +132,7 @@ def test_many_small_entries_count_too(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams"]
+    "name", ["anonymous pages", "kept parts", "kept pages", "pages", "diagrams", "sessions' data"]
 )
 def test_a_value_bigger_than_a_store_is_given_but_not_kept(name):
     store = stores.STORES[name]
