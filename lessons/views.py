@@ -168,7 +168,7 @@ def lesson_detail(request, series_slug, slug):
         "full": decision.full,
         # The body and its table of contents, or the teaser alone: read only when the page
         # is made, named by the lesson and what the reader may read of it.
-        "body": kept.derived(pages.lesson_body, lesson.pk, full=decision.full),
+        "body": kept.derived(pages.lesson_body, lesson, full=decision.full),
         "has_code": lesson.body_has_code if decision.full else lesson.teaser_has_code,
         "previous": page.previous,
         "next": page.next,

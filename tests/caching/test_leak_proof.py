@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client, RequestFactory
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
-from caching import kept, keys
+from caching import anonymous, kept, keys
 from lessons import pages
 from lessons.models import Lesson, Series
 from lessons.models.content import PremiumRange
@@ -370,3 +372,62 @@ class TestOwnBlocksWithValues:
     def test_it_takes_named_values_only(self, tag):
         with pytest.raises(TemplateSyntaxError):
             render(tag + "x{% endown %}", {"item": 1})
+
+
+class TestAChangeThisWorkerHasNotSeenYet:
+    """Another process changes a lesson (made premium with new text, unpublished, moved to
+    another series) and this worker still decides access on the lesson it keeps, for the
+    seconds before it reads the new generation. Its pages are made with the text read now
+    (pages.lesson_body): text the decision did not allow never reaches the page."""
+
+    CHANGES = {
+        "made premium": {"access": Lesson.Access.PREMIUM},
+        "unpublished": {"status": Lesson.Status.DRAFT},
+        "moved to another series": "move",
+    }
+
+    def change_elsewhere(self, lesson, change):
+        fields = {
+            "body_html": "<p>NEW-TEXT-AFTER-THE-CHANGE</p>",
+            "teaser_html": "<p>New public opening.</p>",
+        }
+        if change == "move":
+            other = Series.objects.create(title="Another", slug="another", is_published=True)
+            fields["series_id"] = other.pk
+            fields["access"] = Lesson.Access.PREMIUM
+        else:
+            fields.update(change)
+        # The other process's write, without this worker's own bookkeeping (its generation
+        # is read again only after GENERATION_CHECK_SECONDS).
+        QuerySet.update(Lesson.objects.filter(pk=lesson.pk), **fields)
+        # This worker made no page of it yet (nor did any other), its lesson is kept.
+        kept.fragments.clear()
+        kept.whole_pages.clear()
+        anonymous.pages.clear()
+        cache.clear()
+
+    @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+    def test_an_anonymous_reader(self, free_lesson, change):
+        Client().get(free_lesson.get_absolute_url())  # the lesson, kept as free
+        self.change_elsewhere(free_lesson, change)
+        page = Client().get(free_lesson.get_absolute_url() + "?utm_source=x").text
+        assert "NEW-TEXT-AFTER-THE-CHANGE" not in page
+        assert "Free words." not in page  # nor the old text, which no longer is free
+
+    @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+    def test_a_logged_in_reader_without_access(self, free_lesson, change):
+        reader = logged_in()
+        reader.get(free_lesson.get_absolute_url())
+        self.change_elsewhere(free_lesson, change)
+        page = reader.get(free_lesson.get_absolute_url()).text
+        assert "NEW-TEXT-AFTER-THE-CHANGE" not in page
+
+    def test_the_public_opening_is_shown_meanwhile_while_the_lesson_is_out(self, free_lesson):
+        Client().get(free_lesson.get_absolute_url())
+        self.change_elsewhere(free_lesson, self.CHANGES["made premium"])
+        page = Client().get(free_lesson.get_absolute_url() + "?utm_source=x").text
+        assert "New public opening." in page
+
+    def test_an_unchanged_lesson_shows_its_whole_text(self, free_lesson):
+        page = Client().get(free_lesson.get_absolute_url()).text
+        assert "Free words." in page
