@@ -26,6 +26,7 @@ decided by Django's own `get_user()`; the caller uses the rows only for that use
 import contextlib
 import contextvars
 import functools
+import hashlib
 import pickle
 
 from django.conf import settings
@@ -38,12 +39,12 @@ from django.utils import timezone
 from caching.stores import MISSING, Store
 from config import plainsql
 
-# Session data as checked and decoded in this worker, by the signed text a session's row holds
-# and the keys it was checked with (caching.stores: bounded in bytes; not dropped when the
-# content changes, which it does not depend on). Checking the signature and decoding cost about
-# 50 µs of every logged-in request; the row is still read from the database on every request,
-# so a session logged out, expired or changed is never answered from here: only the same
-# signed text, checked under the same keys, decodes to the same data.
+# Session data as checked and decoded in this worker, by the signed text a session's row
+# holds and a fingerprint of the keys it was checked with (caching.stores: bounded in bytes;
+# not dropped when the content changes, which it does not depend on). Checking the signature
+# and decoding cost about 50 µs of every logged-in request; the row is still read from the
+# database on every request, so a session logged out, expired or changed is never answered
+# from here: only the same signed text, checked under the same keys, decodes to the same data.
 DECODED_MAX_BYTES = 512 * 1024  # about 1.2 KB a session as measured: about 400 sessions
 decoded = Store("sessions' data", max_bytes=DECODED_MAX_BYTES, generational=False)
 
@@ -70,12 +71,18 @@ class SessionStore(DatabaseSessionStore):
         """Django's decode() (the signature checked against SECRET_KEY and its fallbacks; {}
         for data that does not pass), once per worker for each signed text and keys, kept in
         `decoded`. Each call gets data of its own: a request may change its session."""
-        key = (session_data, self.key_salt, settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+        key = (
+            session_data,
+            self.key_salt,
+            _fingerprint(settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS),
+        )
         found = decoded.lookup(key)
-        if found is MISSING:
-            found = pickle.dumps(super().decode(session_data), pickle.HIGHEST_PROTOCOL)
-            decoded.put(key, found)
-        return pickle.loads(found)  # noqa: S301 (what this worker pickled, from a signed text)
+        if found is not MISSING:
+            return pickle.loads(found)  # noqa: S301 (what this worker pickled, from a signed text)
+        data = super().decode(session_data)
+        if data:  # data that does not pass is checked (and logged) again each time
+            decoded.put(key, pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+        return data
 
     def load(self):
         self.user_row = None
@@ -127,6 +134,12 @@ class SessionStore(DatabaseSessionStore):
     def clear(self):
         super().clear()  # flush() too: the data that named the user is gone
         self.user_row = None
+
+
+@functools.lru_cache(maxsize=4)
+def _fingerprint(*keys: str) -> str:
+    """What names the secret keys in `decoded`'s keys, never the keys themselves."""
+    return hashlib.sha256("\0".join(keys).encode()).hexdigest()
 
 
 def _user_model(session_model):
