@@ -112,26 +112,40 @@ def key_of(value, _seen=None):
     for a long text; each item for a list, a tuple, a set or a dict; each field for a
     dataclass; for a model instance its model, primary key, the related objects fetched with
     it and every attribute a query or a view added to it (annotations, worked-out ranges),
-    since within one generation those are all it can differ by; the declared key of a derived
-    value (caching.kept.derived). Anything else raises TypeError."""
+    since within one generation those are all it can differ by; for a derived value
+    (caching.kept.derived) its function and arguments. Anything else raises TypeError.
+
+    An object met again within one key (a lesson listed and also the first one locked, the
+    lessons a derived value is made from) is named by which one it is: `("again", n)`, the
+    n-th object the key named, counting in the order the key is written. So a key names
+    every object it holds exactly, and each only once in full."""
     kind = type(value)
     if kind in _PLAIN or (kind is str and len(value) <= LONG_TEXT):  # the commonest, at once
         return value
+    seen = {} if _seen is None else _seen
     if kind is Derived:  # before any isinstance(), which would work it out
-        return value.kept_key
-    seen = set() if _seen is None else _seen
+        return value.key_in(seen)
     if issubclass(kind, Model):  # by its type: a lazy object is named by what it wraps
-        if id(value) in seen:
-            return ("again", kind.__qualname__)
-        seen.add(id(value))
+        if (again := _again(value, seen)) is not None:
+            return again
         return _model_key(value, seen)
     return _key_of_other(value, seen)
 
 
-def _key_of_other(value, seen: set):
+def _again(value, seen: dict) -> tuple | None:
+    """("again", n) for the n-th object this key named, if `value` is one; else None, and
+    `value` is counted (and held, so that no other object takes its address meanwhile)."""
+    found = seen.get(id(value))
+    if found is not None:
+        return ("again", found[0])
+    seen[id(value)] = (len(seen), value)
+    return None
+
+
+def _key_of_other(value, seen: dict):
     kind = type(value)
     if isinstance(value, Derived):
-        return value.kept_key
+        return value.key_in(seen)
     if isinstance(value, str | Promise):
         text = str(value)
         if len(text) <= LONG_TEXT:
@@ -145,21 +159,26 @@ def _key_of_other(value, seen: set):
         if value._wrapped is empty:
             value._setup()
         return key_of(value._wrapped, seen)
-    if id(value) in seen:
-        return ("again", type(value).__qualname__)
-    seen.add(id(value))
+    if (again := _again(value, seen)) is not None:
+        return again
+    # Each in the order it is written, so that ("again", n) counts as the key reads.
     if isinstance(value, list | tuple):
         return tuple(key_of(item, seen) for item in value)
     if isinstance(value, set | frozenset):
-        return ("set", *sorted((key_of(item, seen) for item in value), key=repr))
+        # In no order of their own: each item named on its own, then sorted.
+        return ("set", *sorted((key_of(item) for item in value), key=repr))
     if isinstance(value, dict):
-        return ("dict", *sorted((str(k), key_of(v, seen)) for k, v in value.items()))
+        return ("dict", *((name, key_of(item, seen)) for name, item in _by_name(value)))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return (
             kind.__qualname__,
             *(key_of(getattr(value, name), seen) for name in _field_names(kind)),
         )
     raise TypeError(f"A {type(value).__qualname__} cannot name a kept part: pass what it shows.")
+
+
+def _by_name(mapping: dict) -> list[tuple[str, object]]:
+    return sorted(((str(name), item) for name, item in mapping.items()), key=operator.itemgetter(0))
 
 
 @functools.cache
@@ -177,7 +196,7 @@ _REMEMBERED = "_kept_key"
 _SETTLED = (str, enum.Enum, *_ATOMS)
 
 
-def _model_key(instance: Model, seen: set) -> tuple:
+def _model_key(instance: Model, seen: dict) -> tuple:
     """Its model, primary key, added attributes and related objects (key_of). What names
     the instance itself is remembered on it with its attributes as they were, and worked
     out again whenever they differ (one assigned, added or removed), or always when an added
@@ -237,18 +256,21 @@ def _settled(value) -> bool:
 class Derived(SimpleLazyObject):
     """A value worked out from named arguments only when a kept part that shows it is made
     (caching.kept.derived): named in keys by its function and arguments, never evaluated for
-    the key."""
+    the key. The arguments are named when a key is made, in that key: a lesson the page names
+    already is named there again as which one it is."""
 
     def __init__(self, function, *args, **kwargs):
-        arguments = tuple(
-            ("address", *address(arg)) if isinstance(arg, HttpRequest) else key_of(arg)
-            for arg in args
-        )
-        options = tuple(sorted((name, key_of(arg)) for name, arg in kwargs.items()))
-        self.__dict__["kept_key"] = (
+        self.__dict__["named"] = (function, args, kwargs)
+        super().__init__(lambda: function(*args, **kwargs))
+
+    def key_in(self, seen: dict) -> tuple:
+        function, args, kwargs = self.__dict__["named"]
+        return (
             "derived",
             f"{function.__module__}.{function.__qualname__}",
-            arguments,
-            options,
+            tuple(
+                ("address", *address(arg)) if isinstance(arg, HttpRequest) else key_of(arg, seen)
+                for arg in args
+            ),
+            tuple((name, key_of(arg, seen)) for name, arg in sorted(kwargs.items())),
         )
-        super().__init__(lambda: function(*args, **kwargs))

@@ -235,6 +235,30 @@ class TestKeys:
         keys.key_of({"range": other.premium_range, "series": other})
         assert keys.key_of({"series": one}) != keys.key_of({"series": other})
 
+    def test_an_object_met_again_in_a_key_is_named_by_which_one_it_is(self, series):
+        """A page names a list of lessons and, beside it, one of them (the first one locked):
+        which one it is must be in the key, or two pages that differ only by it would share
+        one kept page."""
+        one = Lesson(pk=1, series=series, number=1, slug="one", title="One")
+        two = Lesson(pk=2, series=series, number=2, slug="two", title="Two")
+        first = keys.key_of({"listing": [one, two], "first_locked": one})
+        second = keys.key_of({"listing": [one, two], "first_locked": two})
+        assert first != second
+        assert first == keys.key_of({"first_locked": one, "listing": [one, two]})
+
+    def test_a_derived_value_names_what_its_key_named_already_as_which_one_it_is(self, series):
+        lesson = Lesson(pk=1, series=series, number=1, slug="one", title="One")
+        other = Lesson(pk=2, series=series, number=2, slug="two", title="Two")
+
+        def meta(lesson):
+            return lesson.title
+
+        on_its_own = keys.key_of(kept.derived(meta, lesson))
+        beside = keys.key_of({"lesson": lesson, "share": kept.derived(meta, lesson)})
+        assert len(repr(beside)) < len(repr(keys.key_of(lesson))) + len(repr(on_its_own))
+        assert beside != keys.key_of({"lesson": lesson, "share": kept.derived(meta, other)})
+        assert keys.key_of(kept.derived(meta, other)) != on_its_own
+
     def test_a_lazy_attribute_is_not_worked_out_to_decide_whether_to_remember(self, series):
         worked_out = []
         instance = Series(pk=series.pk)
