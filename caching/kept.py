@@ -181,7 +181,12 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
     if not request.user.is_authenticated:
         return render(request, template_name, {**shared, **own})
     template = get_template(template_name).template
-    values = {**shared, "page_languages": list(site(request)["page_languages"])}
+    values = {
+        **shared,
+        "page_languages": list(site(request)["page_languages"]),
+        # What the header shows a logged-in reader (base.html): kept with the page.
+        "kept_for": {"staff": request.user.is_staff},
+    }
     where = keys.address(request)
 
     def render_kept():

@@ -137,7 +137,7 @@ def test_another_users_rows_never_show_on_the_series_page(page):
         user=holder
     )
     page = client.get(series.get_absolute_url())
-    assert page.context["user"] == reader
+    assert page.wsgi_request.user == reader
     assert "badge--unlocked" not in page.text and "badge--done" not in page.text
     assert "You follow" not in page.text
 

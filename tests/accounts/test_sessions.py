@@ -27,11 +27,11 @@ def logged_in(user) -> Client:
 
 
 def whoami(client) -> str | None:
-    """The address the header shows for the client's session (None: not logged in)."""
+    """The address of whoever the client's session logs in (None: nobody)."""
     page = client.get("/access/mine/")
     if page.status_code == 302:
         return None
-    return page.context["user"].email
+    return page.wsgi_request.user.email
 
 
 def session_of(client) -> Session | None:
@@ -52,7 +52,7 @@ def test_a_logged_in_request_reads_session_and_user_in_one_query(reader, django_
     # follow the series
     with django_assert_num_queries(2) as captured:
         page = client.get(lesson.get_absolute_url())
-    assert page.context["user"] == reader
+    assert page.wsgi_request.user == reader
     sessions = [q["sql"] for q in captured.captured_queries if "accounts_session" in q["sql"]]
     assert len(sessions) == 1 and "accounts_user" in sessions[0]
 

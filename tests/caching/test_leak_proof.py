@@ -335,10 +335,22 @@ class TestPagesKeptPerTier:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
         ((texts, holes),) = self.kept_pages()
         skeleton = "".join(texts)
-        assert holes  # the header, the messages, the lesson's end, the offer…
-        assert "Log out" not in skeleton and "Log out" in html  # the header is a hole
+        assert holes  # the messages
+        # A logged-in reader's header is kept with the page: it shows no one in particular.
+        assert "Log out" in skeleton
         assert token not in skeleton and "someone.particular" not in skeleton
         assert kept.CSRF_MARKER not in html
+
+    def test_staff_and_readers_are_kept_apart_by_the_header_they_get(self, free_lesson):
+        staff = make_user(email="staff@example.com", is_staff=True)
+        reader = make_user(email="reader@example.com")
+        url = free_lesson.get_absolute_url()
+        for user in (reader, staff, reader):
+            client = Client()
+            client.force_login(user)
+            html = client.get(url).text
+            assert (">Admin</a>" in html) is user.is_staff
+        assert len(self.kept_pages()) == 2
 
     def test_an_own_block_inside_a_kept_part_has_no_reader_to_show(self):
         source = '{% shared "part" %}{% own %}[{{ title }}]{% endown %}{% endshared %}'
