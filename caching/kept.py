@@ -49,7 +49,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from caching import keys
 from caching.stores import Store
-from config.context_processors import site
+from config.context_processors import page_languages
 from config.csrf import get_token
 
 # Where a kept part or page shows the CSRF token. Derived from the secret key, so that no text
@@ -183,7 +183,10 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
     template = get_template(template_name).template
     values = {
         **shared,
-        "page_languages": list(site(request)["page_languages"]),
+        # Worked out only when the page is made: named by the address, path and query.
+        "page_languages": derived(
+            page_languages, request, request.path, request.META.get("QUERY_STRING", "")
+        ),
         # What the header shows a logged-in reader (base.html): kept with the page.
         "kept_for": {"staff": request.user.is_staff},
     }

@@ -20,24 +20,27 @@ class PageLanguage:
     og_locale: str
 
 
-def _page_languages(request) -> list[PageLanguage]:
-    query = request.META.get("QUERY_STRING", "")
+def page_languages(request, path: str, query: str) -> list[PageLanguage]:
+    """The page at `path` (with `query`) in each language; of `request`, only its scheme
+    and host (the absolute addresses), so that a kept page can name it by them."""
     current = translation.get_language()
     return [
         PageLanguage(
             code=code,
             name=translation.get_language_info(code)["name_local"],
-            href=f"{path}?{query}" if query else path,
-            url=request.build_absolute_uri(path),
+            href=f"{alternate}?{query}" if query else alternate,
+            url=request.build_absolute_uri(alternate),
             current=code == current,
             og_locale=languages.OG_LOCALES.get(code, code),
         )
-        for code, path in languages.alternates(request.path)
+        for code, alternate in languages.alternates(path)
     ]
 
 
 def site(request):
     return {
         "SITE_NAME": settings.SITE_NAME,
-        "page_languages": SimpleLazyObject(lambda: _page_languages(request)),
+        "page_languages": SimpleLazyObject(
+            lambda: page_languages(request, request.path, request.META.get("QUERY_STRING", ""))
+        ),
     }
