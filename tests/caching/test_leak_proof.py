@@ -4,7 +4,9 @@ variable fails loudly (KEPT_TEMPLATES_STRICT). The maintainer who adds `{{ user.
 shared include gets a failing suite, not one reader's address on another reader's page."""
 
 import datetime
+import decimal
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -234,6 +236,13 @@ class TestKeys:
         keys.key_of({"range": one.premium_range, "series": one})
         keys.key_of({"range": other.premium_range, "series": other})
         assert keys.key_of({"series": one}) != keys.key_of({"series": other})
+
+    def test_values_that_print_alike_name_parts_apart(self):
+        when = datetime.date(2026, 1, 2)
+        values = [1, True, 1.0, "1", None, "None", when, str(when), ("a", "b"), "('a', 'b')"]
+        values += [decimal.Decimal("1"), datetime.timedelta(days=1), uuid.UUID(int=1)]
+        named = {keys.part_key("part", {"v": value}, ("https", "example.com")) for value in values}
+        assert len(named) == len(values)
 
     def test_an_object_met_again_in_a_key_is_named_by_which_one_it_is(self, series):
         """A page names a list of lessons and, beside it, one of them (the first one locked):
