@@ -26,6 +26,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.functional import LazyObject, Promise, SimpleLazyObject, empty
+from django.utils.safestring import SafeData
 
 _ATOMS = (int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
           datetime.timedelta, uuid.UUID)  # fmt: skip
@@ -114,83 +115,111 @@ def _by_type(value) -> dict:
     return {type(value).__qualname__: repr(value)}
 
 
-# A key (key_of: tuples of texts, numbers, None, booleans, dates…) written out in full, each
-# value as itself: JSON's encoder, in C, writes it in half the time repr() does.
+# A key (key_of) written out in full, each value as itself: JSON's encoder, in C, writes it in
+# half the time repr() does.
 _written = json.JSONEncoder(default=_by_type, check_circular=False, separators=(",", ":")).encode
 
 
-def key_of(value, _seen=None):
-    """What names `value` in a key: itself for a number, date, short text or enum; a digest
-    for a long text; each item for a list, a tuple, a set or a dict; each field for a
-    dataclass; for a model instance its model, primary key, the related objects fetched with
-    it and every attribute a query or a view added to it (annotations, worked-out ranges),
-    since within one generation those are all it can differ by; for a derived value
-    (caching.kept.derived) its function and arguments. Anything else raises TypeError.
+class _Naming:
+    """What one key has named so far: the model instances, in order (a cycle through related
+    objects, or one instance shown twice, names it again by its place), and the containers
+    being named now (one that holds itself cannot be named)."""
 
-    An object met again within one key (a lesson listed and also the first one locked, the
-    lessons a derived value is made from) is named by which one it is: `("again", n)`, the
-    n-th object the key named, counting in the order the key is written. So a key names
-    every object it holds exactly, and each only once in full."""
+    __slots__ = ("instances", "open")
+
+    def __init__(self):
+        # id → (place, the instance: held, so that no other object takes its address)
+        self.instances: dict[int, tuple[int, Model]] = {}
+        self.open: set[int] = set()
+
+
+def key_of(value, _naming=None):
+    """What names `value` in a key. Plain values (a number, None, a short text, a date) name
+    themselves; anything else is named by a tuple whose first item says what it is, so that
+    no two different values are ever named alike:
+
+    - a long text: ("text", its length, its digest); a text marked safe: ("safe", the text);
+    - a list, a tuple: ("list" or "tuple", each item); a set: ("set", each item, sorted); a
+      dict with text keys: ("dict", (name, value) sorted by name); a dataclass: ("dataclass",
+      its type, each field); an enum: ("enum", its type, its value);
+    - a model instance: ("model", its model, primary key, every attribute a query or a view
+      added to it (annotations, worked-out ranges), the related objects fetched with it, the
+      objects prefetched for it), since within one generation those are all it can differ by.
+      One met again within the same key (a lesson listed and also the first one locked, the
+      lessons a derived value is made from, a series and its offer's series) is ("again", n):
+      the n-th instance the key named, counting in the order the key is written;
+    - a derived value (caching.kept.derived): ("derived", its function, its arguments).
+
+    Anything else raises TypeError."""
     kind = type(value)
     if kind in _PLAIN or (kind is str and len(value) <= LONG_TEXT):  # the commonest, at once
         return value
-    seen = {} if _seen is None else _seen
+    naming = _Naming() if _naming is None else _naming
     if kind is Derived:  # before any isinstance(), which would work it out
-        return value.key_in(seen)
+        return value.key_in(naming)
     if issubclass(kind, Model):  # by its type: a lazy object is named by what it wraps
-        if (again := _again(value, seen)) is not None:
-            return again
-        return _model_key(value, seen)
-    return _key_of_other(value, seen)
+        found = naming.instances.get(id(value))
+        if found is not None:
+            return ("again", found[0])
+        naming.instances[id(value)] = (len(naming.instances), value)
+        return _model_key(value, naming)
+    return _key_of_other(value, naming)
 
 
-def _again(value, seen: dict) -> tuple | None:
-    """("again", n) for the n-th object this key named, if `value` is one; else None, and
-    `value` is counted (and held, so that no other object takes its address meanwhile)."""
-    found = seen.get(id(value))
-    if found is not None:
-        return ("again", found[0])
-    seen[id(value)] = (len(seen), value)
-    return None
-
-
-def _key_of_other(value, seen: dict):
+def _key_of_other(value, naming: _Naming):
     kind = type(value)
     if isinstance(value, Derived):
-        return value.key_in(seen)
+        return value.key_in(naming)
     if isinstance(value, str | Promise):
         text = str(value)
-        if len(text) <= LONG_TEXT:
-            return text
-        return ("text", len(text), hashlib.sha256(text.encode()).hexdigest())
+        named = text if len(text) <= LONG_TEXT else _long(text)
+        return ("safe", named) if isinstance(text, SafeData) else named
     if isinstance(value, enum.Enum):
-        return (type(value).__qualname__, value.value)
+        return ("enum", _type_name(kind), key_of(value.value, naming))
     if isinstance(value, _ATOMS):
         return value
     if isinstance(value, SimpleLazyObject):
         if value._wrapped is empty:
             value._setup()
-        return key_of(value._wrapped, seen)
-    if (again := _again(value, seen)) is not None:
-        return again
-    # Each in the order it is written, so that ("again", n) counts as the key reads.
-    if isinstance(value, list | tuple):
-        return tuple(key_of(item, seen) for item in value)
+        return key_of(value._wrapped, naming)
+    if id(value) in naming.open:
+        raise TypeError(f"A {kind.__qualname__} that holds itself cannot name a kept part.")
+    naming.open.add(id(value))
+    try:
+        return _key_of_container(value, kind, naming)
+    finally:
+        naming.open.discard(id(value))
+
+
+def _key_of_container(value, kind, naming: _Naming):
+    # Each item in the order it is written, so that ("again", n) counts as the key reads.
+    if isinstance(value, list):
+        return ("list", *(key_of(item, naming) for item in value))
+    if isinstance(value, tuple):
+        return ("tuple", *(key_of(item, naming) for item in value))
     if isinstance(value, set | frozenset):
-        # In no order of their own: each item named on its own, then sorted.
-        return ("set", *sorted((key_of(item) for item in value), key=repr))
+        # In no order of their own: each item named on its own, then sorted as written.
+        return ("set", *sorted((key_of(item) for item in value), key=_written))
     if isinstance(value, dict):
-        return ("dict", *((name, key_of(item, seen)) for name, item in _by_name(value)))
+        if not all(type(name) is str for name in value):
+            raise TypeError("A dict names a kept part by its text keys only.")
+        return ("dict", *((name, key_of(value[name], naming)) for name in sorted(value)))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return (
-            kind.__qualname__,
-            *(key_of(getattr(value, name), seen) for name in _field_names(kind)),
+            "dataclass",
+            _type_name(kind),
+            *(key_of(getattr(value, name), naming) for name in _field_names(kind)),
         )
-    raise TypeError(f"A {type(value).__qualname__} cannot name a kept part: pass what it shows.")
+    raise TypeError(f"A {kind.__qualname__} cannot name a kept part: pass what it shows.")
 
 
-def _by_name(mapping: dict) -> list[tuple[str, object]]:
-    return sorted(((str(name), item) for name, item in mapping.items()), key=operator.itemgetter(0))
+def _long(text: str) -> tuple:
+    return ("text", len(text), hashlib.sha256(text.encode()).hexdigest())
+
+
+@functools.cache
+def _type_name(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 @functools.cache
@@ -208,12 +237,12 @@ _REMEMBERED = "_kept_key"
 _SETTLED = (str, enum.Enum, *_ATOMS)
 
 
-def _model_key(instance: Model, seen: dict) -> tuple:
-    """Its model, primary key, added attributes and related objects (key_of). What names
-    the instance itself is remembered on it with its attributes as they were, and worked
-    out again whenever they differ (one assigned, added or removed), or always when an added
-    one is not a plain value that cannot change in place (a list, an object). Related
-    objects are named again each time, each remembering its own."""
+def _model_key(instance: Model, naming: _Naming) -> tuple:
+    """Its model, primary key, added attributes, related and prefetched objects (key_of).
+    What names the instance itself is remembered on it with its attributes as they were, and
+    worked out again whenever they differ (one assigned, added or removed), or always when an
+    added one is not a plain value that cannot change in place (a list, an object). Related
+    and prefetched objects are named again each time, each related one remembering its own."""
     state = vars(instance)
     remembered = state.get(_REMEMBERED)
     if remembered is not None:
@@ -226,12 +255,13 @@ def _model_key(instance: Model, seen: dict) -> tuple:
         added = [(name, value) for name, value in sorted(state.items())
                  if name not in fields and not name.startswith("_")]  # fmt: skip
         settled = all(_settled(value) for _, value in added)
-        # A settled value holds no instance and no cycle: it is named on its own (never as
-        # "again", which would only mean something beside what this call was naming).
+        # A settled value holds no instance: it is named on its own, the same whatever was
+        # named beside it (it has no instance to name "again").
         own = (
+            "model",
             instance._meta.label,
             instance.pk,
-            tuple((n, key_of(v) if settled else key_of(v, seen)) for n, v in added),
+            tuple((n, key_of(v) if settled else key_of(v, naming)) for n, v in added),
         )
         # With the attributes as they are, which it keeps alive, so that a changed one is
         # never another object at the same address (and it holds no reference to itself,
@@ -240,9 +270,14 @@ def _model_key(instance: Model, seen: dict) -> tuple:
         if settled:
             state[_REMEMBERED] = remembered  # the last attribute
     related = tuple(
-        (name, key_of(value, seen)) for name, value in sorted(instance._state.fields_cache.items())
+        (name, key_of(value, naming))
+        for name, value in sorted(instance._state.fields_cache.items())
     )
-    return (*remembered[1], related)
+    prefetched = tuple(
+        (name, key_of(list(found), naming))
+        for name, found in sorted(state.get("_prefetched_objects_cache", {}).items())
+    )
+    return (*remembered[1], related, prefetched)
 
 
 def _same(then: tuple, now: tuple) -> bool:
@@ -275,14 +310,14 @@ class Derived(SimpleLazyObject):
         self.__dict__["named"] = (function, args, kwargs)
         super().__init__(lambda: function(*args, **kwargs))
 
-    def key_in(self, seen: dict) -> tuple:
+    def key_in(self, naming: _Naming) -> tuple:
         function, args, kwargs = self.__dict__["named"]
         return (
             "derived",
             f"{function.__module__}.{function.__qualname__}",
             tuple(
-                ("address", *address(arg)) if isinstance(arg, HttpRequest) else key_of(arg, seen)
+                ("address", *address(arg)) if isinstance(arg, HttpRequest) else key_of(arg, naming)
                 for arg in args
             ),
-            tuple((name, key_of(arg, seen)) for name, arg in sorted(kwargs.items())),
+            tuple((name, key_of(arg, naming)) for name, arg in sorted(kwargs.items())),
         )

@@ -18,6 +18,7 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client, RequestFactory
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 
 from caching import anonymous, kept, keys
 from lessons import pages
@@ -186,7 +187,7 @@ class TestKeys:
 
     def test_plain_values_name_themselves_and_long_texts_by_their_digest(self):
         when = datetime.date(2026, 1, 2)
-        assert keys.key_of([1, "a", None, when]) == (1, "a", None, when)
+        assert keys.key_of([1, "a", None, when]) == ("list", 1, "a", None, when)
         long_one, long_two = "x" * 1000, "x" * 999 + "y"
         assert keys.key_of(long_one) != keys.key_of(long_two)
         assert len(repr(keys.key_of(long_one))) < 200
@@ -243,6 +244,52 @@ class TestKeys:
         values += [decimal.Decimal("1"), datetime.timedelta(days=1), uuid.UUID(int=1)]
         named = {keys.part_key("part", {"v": value}, ("https", "example.com")) for value in values}
         assert len(named) == len(values)
+
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [
+            ({1, 2}, ["set", 1, 2]),
+            ({"x": 1}, ["dict", ["x", 1]]),
+            ((1,), [1]),
+            (["again", 0], ("again", 0)),
+            (mark_safe("<b>"), "<b>"),
+        ],
+    )
+    def test_values_that_are_written_alike_name_parts_apart(self, one, other):
+        """A list, a tuple, a set and a dict shown as they are differ on the page, and a
+        text marked safe shows unescaped: each is named as what it is."""
+        where = ("https", "example.com")
+        assert keys.part_key("p", {"v": one}, where) != keys.part_key("p", {"v": other}, where)
+
+    def test_an_instance_is_named_alike_whatever_was_named_beside_it(self, series):
+        """An instance named once with a list in an attribute and once with a tuple: what is
+        named after it must still say which instance it means (the review's example)."""
+        shared = [7]
+        one, other = Series(pk=series.pk), Series(pk=series.pk)
+        one.span, other.span = (1, 2), [1, 2]
+        where = ("https", "example.com")
+        first = keys.part_key("p", {"a": one, "b": shared, "c": shared}, where)
+        second = keys.part_key("p", {"a": other, "b": [7], "c": other.span}, where)
+        assert first != second
+
+    def test_a_dict_with_keys_that_are_not_text_is_refused(self):
+        with pytest.raises(TypeError, match="text keys"):
+            keys.key_of({1: "a", "1": "b"})
+
+    def test_a_list_that_holds_itself_is_refused(self):
+        looped: list = [1]
+        looped.append(looped)
+        with pytest.raises(TypeError, match="holds itself"):
+            keys.key_of(looped)
+
+    def test_the_objects_prefetched_for_an_instance_name_it(self, series, free_lesson):
+        from django.db.models import Prefetch
+
+        def fetched(*numbers):
+            lessons = Lesson.objects.filter(number__in=numbers)
+            return Series.objects.prefetch_related(Prefetch("lessons", queryset=lessons)).get()
+
+        assert keys.key_of(fetched(1)) != keys.key_of(fetched(2))
 
     def test_an_object_met_again_in_a_key_is_named_by_which_one_it_is(self, series):
         """A page names a list of lessons and, beside it, one of them (the first one locked):
