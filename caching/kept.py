@@ -21,8 +21,9 @@ the reader's own (`own`). The page is rendered once from `shared` alone, each
 address's languages (`whole_pages`: in the worker, and in the shared cache for every worker,
 the holes named by where their blocks are, as template nodes cannot leave a worker); on every
 request the holes are filled in from the request's whole
-context (the header's account links, messages). The paywall, call to action and follow box
-are kept with the page: their tags take those values by name (access.templatetags.access).
+context (messages, a reader's marks). The paywall, call to action and follow box are kept
+with the page: their tags take those values by name (access.templatetags.access); so is the
+header, which shows a logged-in reader only whether they are staff (`kept_for`, base.html).
 A hole may take values of the kept page by name (`{% own lesson=lesson %}`, inside a loop:
 which lesson a reader's mark is for): they are read from the kept page's context, so its
 key names them, kept with the hole, and given to it beside the request's context.
