@@ -139,9 +139,12 @@ def key_of(value, _naming=None):
     no two different values are ever named alike:
 
     - a long text: ("text", its length, its digest); a text marked safe: ("safe", the text);
-    - a list, a tuple: ("list" or "tuple", each item); a set: ("set", each item, sorted); a
-      dict with text keys: ("dict", (name, value) sorted by name); a dataclass: ("dataclass",
-      its type, each field); an enum: ("enum", its type, its value);
+    - a list, a tuple: ("list" or "tuple", each item); a set, a frozenset: ("set" or
+      "frozenset", each item, sorted); a dict with text keys: ("dict", (name, value) sorted by
+      name); one of a type of its own (a named tuple, an ordered dict) with its type beside
+      ("tuple:module.Point", …); a dataclass: ("dataclass", its type, each field); an enum,
+      text choices too: ("enum", its type, its value); a number or date of a type of its own:
+      ("atom", its type, its repr);
     - a model instance: ("model", its model, primary key, every attribute a query or a view
       added to it (annotations, worked-out ranges), the related objects fetched with it, the
       objects prefetched for it), since within one generation those are all it can differ by.
@@ -167,21 +170,21 @@ def key_of(value, _naming=None):
 
 
 def _key_of_other(value, naming: _Naming):
-    kind = type(value)
     if isinstance(value, Derived):
         return value.key_in(naming)
+    if isinstance(value, SimpleLazyObject):  # named by what it wraps, whatever that is
+        if value._wrapped is empty:
+            value._setup()
+        return key_of(value._wrapped, naming)
+    kind = type(value)
+    if isinstance(value, enum.Enum):  # before text: a text choice is an enum, with a label
+        return ("enum", _type_name(kind), key_of(value.value, naming))
     if isinstance(value, str | Promise):
         text = str(value)
         named = text if len(text) <= LONG_TEXT else _long(text)
         return ("safe", named) if isinstance(text, SafeData) else named
-    if isinstance(value, enum.Enum):
-        return ("enum", _type_name(kind), key_of(value.value, naming))
-    if isinstance(value, _ATOMS):
-        return value
-    if isinstance(value, SimpleLazyObject):
-        if value._wrapped is empty:
-            value._setup()
-        return key_of(value._wrapped, naming)
+    if isinstance(value, _ATOMS):  # a type of its own built on a number, a date…
+        return ("atom", _type_name(kind), repr(value))
     if id(value) in naming.open:
         raise TypeError(f"A {kind.__qualname__} that holds itself cannot name a kept part.")
     naming.open.add(id(value))
@@ -191,26 +194,43 @@ def _key_of_other(value, naming: _Naming):
         naming.open.discard(id(value))
 
 
+_CONTAINERS = {list: "list", tuple: "tuple", set: "set", frozenset: "frozenset", dict: "dict"}
+
+
 def _key_of_container(value, kind, naming: _Naming):
     # Each item in the order it is written, so that ("again", n) counts as the key reads.
-    if isinstance(value, list):
-        return ("list", *(key_of(item, naming) for item in value))
-    if isinstance(value, tuple):
-        return ("tuple", *(key_of(item, naming) for item in value))
-    if isinstance(value, set | frozenset):
-        # In no order of their own: each item named on its own, then sorted as written.
-        return ("set", *sorted((key_of(item) for item in value), key=_written))
-    if isinstance(value, dict):
-        if not all(type(name) is str for name in value):
-            raise TypeError("A dict names a kept part by its text keys only.")
-        return ("dict", *((name, key_of(value[name], naming)) for name in sorted(value)))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return (
             "dataclass",
             _type_name(kind),
             *(key_of(getattr(value, name), naming) for name in _field_names(kind)),
         )
-    raise TypeError(f"A {kind.__qualname__} cannot name a kept part: pass what it shows.")
+    tag = _CONTAINERS.get(kind)
+    if tag is None:  # a list, a tuple, a set or a dict of a type of its own
+        if isinstance(value, tuple(_CONTAINERS)):
+            tag = f"{_CONTAINERS[next(b for b in kind.__mro__ if b in _CONTAINERS)]}:" + (
+                _type_name(kind)
+            )
+        else:
+            raise TypeError(f"A {kind.__qualname__} cannot name a kept part: pass what it shows.")
+    if isinstance(value, list | tuple):
+        return (tag, *(key_of(item, naming) for item in value))
+    if isinstance(value, set | frozenset):
+        # In no order of their own: each item named on its own, then sorted.
+        return (tag, *_sorted(key_of(item) for item in value))
+    if not all(type(name) is str for name in value):
+        raise TypeError("A dict names a kept part by its text keys only.")
+    return (tag, *((name, key_of(value[name], naming)) for name in sorted(value)))
+
+
+def _sorted(named) -> list:
+    """Items' keys in one order whatever the set's: as they compare (numbers, texts), else as
+    they are written."""
+    named = list(named)
+    try:
+        return sorted(named)
+    except TypeError:
+        return sorted(named, key=_written)
 
 
 def _long(text: str) -> tuple:
@@ -234,7 +254,7 @@ def _columns(model) -> frozenset[str]:
 
 # Where a model instance keeps what names it (`_model_key`), beside its attributes.
 _REMEMBERED = "_kept_key"
-_SETTLED = (str, enum.Enum, *_ATOMS)
+_SETTLED = (str, *_ATOMS)
 
 
 def _model_key(instance: Model, naming: _Naming) -> tuple:
@@ -289,6 +309,8 @@ def _settled(value) -> bool:
     dataclass of them."""
     if issubclass(type(value), LazyObject):  # by its type: isinstance() would work it out
         return False
+    if isinstance(value, enum.Enum):
+        return _settled(value.value)
     if isinstance(value, _SETTLED):
         return True
     if isinstance(value, tuple | frozenset):

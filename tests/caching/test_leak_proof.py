@@ -3,8 +3,10 @@
 variable fails loudly (KEPT_TEMPLATES_STRICT). The maintainer who adds `{{ user.email }}` to a
 shared include gets a failing suite, not one reader's address on another reader's page."""
 
+import collections
 import datetime
 import decimal
+import enum
 import re
 import uuid
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template import Context, Engine, TemplateSyntaxError
@@ -270,6 +273,61 @@ class TestKeys:
         where = ("https", "example.com")
         first = keys.part_key("p", {"a": one, "b": shared, "c": shared}, where)
         second = keys.part_key("p", {"a": other, "b": [7], "c": other.span}, where)
+        assert first != second
+
+    def test_text_choices_are_named_by_their_type_not_their_text(self):
+        """Two choices with the same stored text show different labels."""
+
+        class Shown(models.TextChoices):
+            X = "x", "Shown X"
+
+        class Other(models.TextChoices):
+            X = "x", "Another label"
+
+        assert keys.key_of(Shown.X) != keys.key_of(Other.X) != keys.key_of("x")
+
+    def test_a_lazy_value_is_named_by_what_it_wraps_not_by_the_wrapper(self):
+        class One(enum.Enum):
+            R = 1
+
+        class Two(enum.Enum):
+            S = 1
+
+        assert keys.key_of(SimpleLazyObject(lambda: One.R)) == keys.key_of(One.R)
+        assert keys.key_of(SimpleLazyObject(lambda: One.R)) != keys.key_of(Two.S)
+        assert keys.key_of(SimpleLazyObject(lambda: 5)) == keys.key_of(5)
+
+    def test_containers_of_types_of_their_own_are_named_apart(self):
+        point = collections.namedtuple("Point", "x y")
+        pair = collections.namedtuple("Pair", "x y")
+        named = {
+            keys.part_key("p", {"v": value}, ("https", "example.com"))
+            for value in (
+                {1, 2},
+                frozenset({1, 2}),
+                (1, 2),
+                point(1, 2),
+                pair(1, 2),
+                {"a": 1},
+                collections.OrderedDict(a=1),
+            )
+        }
+        assert len(named) == 7
+
+    def test_an_enum_holding_an_instance_counts_it_where_it_is_named(self, series):
+        """The review's example: an instance remembered with an enum that holds another
+        instance must still let "again" after it say which instance it means."""
+        m, n = Series(pk=5), Series(pk=6)
+
+        class Holder(enum.Enum):
+            K = m
+
+        one, other = Series(pk=1), Series(pk=1)
+        one.e = other.e = Holder.K
+        one.s, other.s = set(), frozenset()
+        where = ("https", "example.com")
+        first = keys.part_key("p", {"a": one, "b": n, "c": m}, where)
+        second = keys.part_key("p", {"a": other, "b": n, "c": n}, where)
         assert first != second
 
     def test_a_dict_with_keys_that_are_not_text_is_refused(self):
