@@ -4,7 +4,7 @@ process, by a reader with access, under cProfile, on the database `make bench` l
 
     python -m bench.profile [--path /series/became-ai-engineer/models-tokens-and-context-windows/]
                             [--requests 500] [--top 25] [--sort tottime] [--anonymous] [--cold]
-                            [--like series_in|search_in [--progress]]
+                            [--like series_in|search_in [--progress]] [--dump FILE]
 
 --cold: every lesson of the 500-lesson series in turn instead of one page (as cold_ visits).
 --like series_in|search_in: the visits of that page kind of `make bench`, by its 28 readers in
@@ -46,6 +46,7 @@ def main():
     parser.add_argument("--sort", default="tottime", help="pstats' order: tottime, cumulative…")
     parser.add_argument("--like", choices=["series_in", "search_in"])
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--dump", help="also write the profile to this file (pstats' format)")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -138,6 +139,8 @@ def main():
     pages = sum(1 for key in kept.whole_pages.entries if str(key[1]).startswith("page:"))
     print(f"{pages} pages kept per tier in the worker (caching.kept.whole_pages) after the run")
     stats.sort_stats(args.sort).print_stats(args.top)
+    if args.dump:
+        stats.dump_stats(args.dump)
 
 
 def bench_visits(like: str, *, progress: bool) -> list:
@@ -151,6 +154,7 @@ def bench_visits(like: str, *, progress: bool) -> list:
 
     from access.models import Entitlement
     from accounts.models import User
+    from bench import data
     from bench.run import ENTITLED_READERS, NO_ACCESS_READERS
     from lessons.models import Lesson, Progress
 
@@ -174,12 +178,7 @@ def bench_visits(like: str, *, progress: bool) -> list:
         name = settings.DATABASES["default"]["NAME"]
         assert name != PG_URL.rsplit("/", 1)[1], "--progress writes: use a copy of lessons_bench"
         Progress.objects.filter(user__in=users).delete()
-        for place, user in enumerate(users):
-            reached = place % (len(demo) + 1)  # 0: nothing opened yet
-            for lesson in demo[:reached]:
-                # Only a reader who may read a lesson can have read it to the end.
-                finished = lesson != demo[reached - 1] and (lesson.is_free or user.pk in held)
-                Progress.objects.record(user=user, lesson=lesson, finished=finished)
+        data.place_readers(users, demo, holders=held)
     clients = []
     for user in users:
         client = Client()

@@ -14,6 +14,8 @@ without access, for the absence of the premium text); any non-200 or wrong page 
 error. The ceiling runs before, between and after the pages of every round, and each page's
 ratio is against the mean of its two neighbours. `_in`: a logged-in reader; `cold_`: every
 lesson of the 500-lesson series visited round-robin (anonymous, and by 23 readers with access).
+The 28 logged-in readers are part-way through the demo series, at 13 places between them
+(bench.data.place_readers): a series page shows each reader theirs.
 
     python -m bench.run [--rounds 3] [--seconds 5] [--connections 8]
     python -m bench.run --sqlite     # the embedded run: SQLite, no Redis
@@ -283,6 +285,17 @@ def plan_visits(site_url: str, db: dict, workdir: Path, say) -> dict:
             )
         )
         no_access = list(pool.map(lambda email: log_in(site_url, email, []), no_access_emails))
+    # Readers part-way through the demo series, each at a place of their own or shared with
+    # some others (the series page shows each reader theirs).
+    from accounts.models import User
+    from bench import data
+
+    by_email = User.objects.in_bulk(db["readers"], field_name="email")
+    readers = [by_email[email] for email in db["readers"]]
+    places = data.place_readers(
+        readers, demo, holders={by_email[email].pk for email in entitled_emails}
+    )
+    say(f"  {len(readers)} readers part-way through the demo series, at {places} places")
 
     def title(lesson):
         return html.escape(lesson.title)

@@ -20,13 +20,16 @@ the reader's own (`own`). The page is rendered once from `shared` alone, each
 `{% own %}…{% endown %}` block in it left as a hole, and kept by `shared`'s key with the
 address's languages (`whole_pages`: in the worker, and in the shared cache for every worker,
 the holes named by where their blocks are, as template nodes cannot leave a worker); on every
-request the holes are filled in from the request's whole
-context (messages, a reader's marks). The paywall, call to action and follow box are kept
-with the page: their tags take those values by name (access.templatetags.access); so is the
-header, which shows a logged-in reader only whether they are staff (`kept_for`, base.html).
+request the holes are filled in from the request's whole context (messages). The paywall,
+call to action and follow box are kept with the page: their tags take those values by name
+(access.templatetags.access); so is the header, which shows a logged-in reader only whether
+they are staff (`kept_for`, base.html).
 A hole may take values of the kept page by name (`{% own lesson=lesson %}`, inside a loop:
-which lesson a reader's mark is for): they are read from the kept page's context, so its
-key names them, kept with the hole, and given to it beside the request's context.
+which item a reader's part is about): they are read from the kept page's context, so its
+key names them, kept with the hole, and given to it beside the request's context. What a
+page shows of a reader that many readers share (the series page: which listed lessons they
+opened and read to the end) is better named in `shared`, as a value, than left as holes:
+the page is then kept whole for each such value, and served without filling anything in.
 
 With KEPT_TEMPLATES_STRICT (on in tests and with DEBUG) a kept part or page that reads a
 variable it was not given fails loudly (UnnamedVariable), instead of showing nothing: a

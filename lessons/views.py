@@ -98,10 +98,12 @@ def series_detail(request, slug):
     }
     premium = [lesson for lesson in lessons if not lesson.is_free]
     authenticated = request.user.is_authenticated
-    # The page is kept per tier (caching.kept.render_page): all it shows besides its {% own %}
-    # parts is named here, as values, never as the reader: which lessons they may read, whether
-    # they have the whole series and follow it. Their progress (which lessons they opened and
-    # read to the end, where to continue) fills the page's holes on each request.
+    opened, done = request.access.marks(lessons)
+    # The page is kept per tier and place (caching.kept.render_page): all it shows is named
+    # here, as values, never as the reader: which lessons they may read, whether they have the
+    # whole series and follow it, and their place in it (which of the listed lessons they
+    # opened and read to the end). Readers at one place share one page; a reader further on
+    # gets another one, made once for all readers who get there.
     shared = {
         "series": series,
         "listing": listing,
@@ -116,16 +118,13 @@ def series_detail(request, slug):
         "share": kept.derived(
             structured.series_meta, request, series, lessons, with_image=series.is_published
         ),
-    }
-    opened, done = request.access.marks(lessons)
-    own = {
-        "opened": opened,
-        "done": done,
+        "opened": frozenset(opened),
+        "done": frozenset(done),
         "done_count": len(done),
         # A reader who has the whole series continues with the first premium lesson not done.
         "continue_at": next((x for x in premium if x.pk not in done), None),
     }
-    response = kept.render_page(request, "lessons/series.html", shared=shared, own=own)
+    response = kept.render_page(request, "lessons/series.html", shared=shared, own={})
     if not series.is_published:
         response["X-Robots-Tag"] = "noindex"
     return _personal(response, store=not unlocked and not opened)
