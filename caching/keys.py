@@ -120,6 +120,51 @@ def _by_type(value) -> dict:
 _written = json.JSONEncoder(default=_by_type, check_circular=False, separators=(",", ":")).encode
 
 
+# The values a store of shared facts holds (caching.stores.Store(named=True): a lesson with its
+# neighbours, a series with a page of its lessons), each part of them named by where it is
+# kept while the store holds it: the store's name, the value's key in it and the moment it
+# stops holding (a scheduled lesson coming out), and the path to the part. Within one
+# generation, and until that moment, such a store gives one value for one key (its values are
+# made from the content alone, and views never change them), as a model instance is named by
+# its primary key for the same reason. id → (the part, held, so that no other object takes its
+# address; its name).
+_held: dict[int, tuple[object, tuple]] = {}
+
+
+def _parts(value, name: tuple):
+    """(part, its name) for `value` and what it is made of: the items of its tuples and lists,
+    the fields of its dataclasses, down to model instances (named whole: their related objects
+    are named by their own place, if they have one)."""
+    pending = [(value, name)]
+    while pending:
+        part, named = pending.pop()
+        if isinstance(part, Model):
+            yield part, named
+        elif isinstance(part, list | tuple):
+            yield part, named
+            pending.extend((item, (*named, i)) for i, item in enumerate(part))
+        elif dataclasses.is_dataclass(part) and not isinstance(part, type):
+            yield part, named
+            pending.extend(
+                (getattr(part, field), (*named, field)) for field in _field_names(type(part))
+            )
+
+
+def hold(value, name: tuple) -> None:
+    """Name `value` and its parts by `name` (a store's name, the value's key, until when it
+    holds) while a store holds it; a part held under another name already keeps that one."""
+    for part, named in _parts(value, name):
+        _held.setdefault(id(part), (part, named))
+
+
+def let_go(value, name: tuple) -> None:
+    """The store no longer holds `value`: its parts are named by what they are again."""
+    for part, named in _parts(value, name):
+        found = _held.get(id(part))
+        if found is not None and found[0] is part and found[1] == named:
+            del _held[id(part)]
+
+
 class _Naming:
     """What one key has named so far: the model instances, in order (a cycle through related
     objects, or one instance shown twice, names it again by its place), and the containers
@@ -151,12 +196,17 @@ def key_of(value, _naming=None):
       One met again within the same key (a lesson listed and also the first one locked, the
       lessons a derived value is made from, a series and its offer's series) is ("again", n):
       the n-th instance the key named, counting in the order the key is written;
-    - a derived value (caching.kept.derived): ("derived", its function, its arguments).
+    - a derived value (caching.kept.derived): ("derived", its function, its arguments);
+    - a value a store of shared facts holds, or a part of it: ("kept", the store's name, the
+      value's key in it, until when it holds, the path to the part), see `hold()`.
 
     Anything else raises TypeError."""
     kind = type(value)
     if kind in _PLAIN or (kind is str and len(value) <= LONG_TEXT):  # the commonest, at once
         return value
+    held = _held.get(id(value))
+    if held is not None and held[0] is value:
+        return ("kept", *held[1])
     naming = _Naming() if _naming is None else _naming
     if kind is Derived:  # before any isinstance(), which would work it out
         return value.key_in(naming)

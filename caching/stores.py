@@ -40,7 +40,7 @@ from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from caching import generation
+from caching import generation, keys
 from caching.keys import code_version
 
 _ATOMS = (str, bytes, int, float, complex, bool, type(None), datetime.date, datetime.time,
@@ -80,10 +80,20 @@ class Store:
     """Values kept by key in this worker, within `max_bytes` (see the module's docstring)."""
 
     def __init__(
-        self, name: str, *, max_bytes: int, generational: bool = True, shared: bool = False
+        self,
+        name: str,
+        *,
+        max_bytes: int,
+        generational: bool = True,
+        shared: bool = False,
+        named: bool = False,
     ):
         self.name, self.max_bytes, self.generational = name, max_bytes, generational
         self.shared = shared
+        # Its values are made from the content alone and never changed: while it holds one,
+        # keys name it (and its parts) by where it is kept and until when it holds
+        # (caching.keys.hold).
+        self.named = named and generational
         self.lock = threading.Lock()
         # key: (generation, expires (monotonic), value, until (aware datetime or None), size)
         self.entries: OrderedDict = OrderedDict()
@@ -141,6 +151,8 @@ class Store:
             self._drop(key)
             self.entries[key] = entry
             self.size += size
+            if self.named:
+                keys.hold(value, (self.name, key, until))
             while self.size > self.max_bytes:
                 self._drop(next(iter(self.entries)))
 
@@ -203,10 +215,13 @@ class Store:
         entry = self.entries.pop(key, None)
         if entry is not None:
             self.size -= entry[4]
+            if self.named:
+                keys.let_go(entry[2], (self.name, key, entry[3]))
 
     def clear(self) -> None:
         with self.lock:
-            self.entries.clear()
+            for key in list(self.entries):
+                self._drop(key)
             self.size = 0
 
 

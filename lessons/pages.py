@@ -99,8 +99,8 @@ def lesson_body(lesson: Lesson, *, full: bool) -> LessonBody:
 
 
 # The lessons and lists worked out once (caching.stores: bounded in bytes, dropped with the
-# content generation).
-memo = Store("pages", max_bytes=MEMO_MAX_BYTES, shared=True)
+# content generation); a kept page names them by where they are kept, not item by item.
+memo = Store("pages", max_bytes=MEMO_MAX_BYTES, shared=True, named=True)
 
 
 def _soonest(moments):

@@ -19,11 +19,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client, RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 
-from caching import anonymous, kept, keys
+from caching import anonymous, kept, keys, stores
 from lessons import pages
 from lessons.models import Lesson, Series
 from lessons.models.content import PremiumRange
@@ -61,6 +61,16 @@ def maintainer_edits(settings, tmp_path):
         settings.TEMPLATES = [engine, *settings.TEMPLATES[1:]]
 
     return edit
+
+
+@pytest.fixture
+def named_store():
+    """A store whose values keys name by where they are kept, 16 KB, left out of STORES (the
+    site's own stores, which other tests fill)."""
+    store = stores.Store("named for a test", max_bytes=16 * 1024, named=True)
+    del stores.STORES[store.name]
+    yield store
+    store.clear()
 
 
 def logged_in(email="reader.one@example.com") -> Client:
@@ -395,6 +405,63 @@ class TestKeys:
         staff = pages.lesson_page(series.slug, free_lesson.slug, staff=True)
         reader = pages.lesson_page(series.slug, free_lesson.slug, staff=False)
         assert keys.key_of(staff) != keys.key_of(reader)
+
+    def test_what_the_pages_store_holds_is_named_by_where_it_is_kept(self, series, free_lesson):
+        """A lesson's page the store holds, and each part of it, is named by the store's key
+        for it (within one generation the store gives one value for one key), not walked
+        through field by field."""
+        page = pages.lesson_page(series.slug, free_lesson.slug, staff=False)
+        name = keys.key_of(page)
+        assert name[:3] == ("kept", "pages", ("lesson", series.slug, free_lesson.slug, False))
+        assert keys.key_of(page.lesson) == (*name, "lesson")
+        staff = pages.lesson_page(series.slug, free_lesson.slug, staff=True)
+        assert keys.key_of(staff.lesson) == (*keys.key_of(staff), "lesson") != name
+
+    def test_a_page_of_a_series_list_and_its_lessons_are_named_by_their_place(
+        self, series, free_lesson, premium_lesson
+    ):
+        found, listing = pages.series_page(series.slug, staff=False)
+        *place, first = keys.key_of(found)  # the store holds (the series, the listing)
+        assert place[:3] == ["kept", "pages", ("series", series.slug, False, 1)] and first == 0
+        assert keys.key_of(listing) == (*place, 1)
+        assert [keys.key_of(lesson) for lesson in listing.items] == [
+            (*place, 1, "items", 0),
+            (*place, 1, "items", 1),
+        ]
+        _, other = pages.series_page(series.slug, staff=True)
+        assert keys.key_of(other) != keys.key_of(listing)
+
+    def test_once_the_store_lets_a_value_go_it_is_named_by_what_it_is(self, series, free_lesson):
+        page = pages.lesson_page(series.slug, free_lesson.slug, staff=False)
+        name = keys.key_of(page.lesson)
+        pages.memo.clear()
+        assert keys.key_of(page.lesson)[0] == "model"
+        again = pages.lesson_page(series.slug, free_lesson.slug, staff=False)
+        assert again.lesson is not page.lesson
+        assert keys.key_of(again.lesson) == name  # made again, named alike, in any worker
+
+    def test_a_value_kept_until_a_moment_is_named_by_it(self, named_store):
+        """When a scheduled lesson comes out, what the store makes again for the same key
+        (the series' new range, due at the next one) is named apart from what it made
+        before."""
+        soon = timezone.now() + datetime.timedelta(hours=1)
+        before = named_store.get("facts", lambda: ["lessons 2–7"], due=lambda _: soon)
+        name_before = keys.key_of(before)
+        assert name_before == ("kept", named_store.name, "facts", soon)
+        named_store.clear()  # the moment passed
+        later = soon + datetime.timedelta(days=1)
+        after = named_store.get("facts", lambda: ["lessons 2–8"], due=lambda _: later)
+        assert keys.key_of(after) == ("kept", named_store.name, "facts", later) != name_before
+
+    def test_a_store_names_only_what_it_holds(self, named_store):
+        before = len(keys._held)
+        values = [named_store.get(n, lambda n=n: [[n] * 10, (n, "x")]) for n in range(200)]
+        held = [value for value in values if keys.key_of(value)[0] == "kept"]
+        assert 0 < len(held) == len(named_store.entries) < len(values)
+        assert len(keys._held) - before == 3 * len(held)  # each value and its two parts
+        named_store.clear()
+        assert len(keys._held) == before
+        assert all(keys.key_of(value)[0] == "list" for value in values)
 
     def test_a_derived_value_is_named_without_being_worked_out(self):
         worked_out = []
