@@ -135,9 +135,12 @@ def _parts(value, name: tuple):
     """(part, its name) for `value` and what it is made of: the items of its tuples and lists,
     the fields of its dataclasses, down to model instances (named whole: their related objects
     are named by their own place, if they have one)."""
-    pending = [(value, name)]
+    pending, seen = [(value, name)], set()
     while pending:
         part, named = pending.pop()
+        if id(part) in seen:  # met twice (or a value that holds itself): named by its first place
+            continue
+        seen.add(id(part))
         if isinstance(part, Model):
             yield part, named
         elif isinstance(part, list | tuple):
@@ -152,7 +155,10 @@ def _parts(value, name: tuple):
 
 def hold(value, name: tuple) -> None:
     """Name `value` and its parts by `name` (a store's name, the value's key, until when it
-    holds) while a store holds it; a part held under another name already keeps that one."""
+    holds) while a store holds it; a part held under another name already keeps that one.
+    Such a value is named without being looked at: a view that changed it (an attribute
+    added to a lesson it lists) would change it for every request and every page named by
+    it, so views never do (lessons/pages.py)."""
     for part, named in _parts(value, name):
         _held.setdefault(id(part), (part, named))
 
