@@ -127,8 +127,12 @@ _written = json.JSONEncoder(default=_by_type, check_circular=False, separators=(
 # generation, and until that moment, such a store gives one value for one key (its values are
 # made from the content alone, and views never change them), as a model instance is named by
 # its primary key for the same reason. id → (the part, held, so that no other object takes its
-# address; its name).
-_held: dict[int, tuple[object, tuple]] = {}
+# address; its name; with KEPT_TEMPLATES_STRICT, what it held then, see `_as_held`).
+_held: dict[int, tuple] = {}
+
+
+class ChangedWhileHeld(Exception):
+    """A value a named store holds was changed after it was kept (KEPT_TEMPLATES_STRICT)."""
 
 
 def _parts(value, name: tuple):
@@ -158,9 +162,47 @@ def hold(value, name: tuple) -> None:
     holds) while a store holds it; a part held under another name already keeps that one.
     Such a value is named without being looked at: a view that changed it (an attribute
     added to a lesson it lists) would change it for every request and every page named by
-    it, so views never do (lessons/pages.py)."""
+    it, so views never do (lessons/pages.py). With KEPT_TEMPLATES_STRICT (tests, DEBUG) what
+    it holds is noted, and a key that names it once it was changed is refused
+    (ChangedWhileHeld)."""
+    strict = settings.KEPT_TEMPLATES_STRICT
     for part, named in _parts(value, name):
-        _held.setdefault(id(part), (part, named))
+        _held.setdefault(id(part), (part, named, _as_held(part) if strict else None))
+
+
+def _as_held(part) -> tuple[tuple, tuple]:
+    """What a part holds, to tell later whether it was changed (tests and DEBUG): the names and
+    values of a model instance's attributes but its own bookkeeping (`_…`) and its cached
+    properties (worked out from what it holds), or a list's items."""
+    if isinstance(part, Model):
+        kind = type(part)
+        attributes = [
+            (name, value)
+            for name, value in vars(part).items()
+            if not name.startswith("_")
+            and not isinstance(getattr(kind, name, None), functools.cached_property)
+        ]
+        return tuple(name for name, _ in attributes), tuple(value for _, value in attributes)
+    if isinstance(part, list):
+        return (), tuple(part)
+    return (), ()
+
+
+def _check_unchanged(value) -> None:
+    """With KEPT_TEMPLATES_STRICT: refuse to name by its place a held value that a view
+    changed (an attribute added to a lesson it lists, an item added to a list), which its
+    place no longer names."""
+    for part, _ in _parts(value, ()):
+        found = _held.get(id(part))
+        if found is None or found[0] is not part or found[2] is None:
+            continue
+        (names, values), (names_then, values_then) = _as_held(part), found[2]
+        if names != names_then or not _same(values, values_then):
+            raise ChangedWhileHeld(
+                f"A {type(part).__qualname__} the {found[1][0]!r} store holds (under "
+                f"{found[1][1]!r}) was changed after it was kept: what a store holds is shared "
+                "by every request, and keys name it by its place there. Change a copy."
+            )
 
 
 def let_go(value, name: tuple) -> None:
@@ -212,6 +254,8 @@ def key_of(value, _naming=None):
         return value
     held = _held.get(id(value))
     if held is not None and held[0] is value:
+        if held[2] is not None:
+            _check_unchanged(value)
         return ("kept", *held[1])
     naming = _Naming() if _naming is None else _naming
     if kind is Derived:  # before any isinstance(), which would work it out

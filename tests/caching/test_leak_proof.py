@@ -440,6 +440,26 @@ class TestKeys:
         assert again.lesson is not page.lesson
         assert keys.key_of(again.lesson) == name  # made again, named alike, in any worker
 
+    def test_a_view_that_changes_what_the_store_holds_fails_loudly(
+        self, series, free_lesson, premium_lesson
+    ):
+        """Named by its place, a lesson the store holds is not looked at: a view that added a
+        reader's value to it would change it for every request while keys still named it by
+        its place. In tests and with DEBUG (KEPT_TEMPLATES_STRICT) that fails loudly."""
+        found, listing = pages.series_page(series.slug, staff=False)
+        keys.key_of(listing)  # as kept
+        found.premium_range  # noqa: B018 (a cached property, worked out from what it holds)
+        keys.key_of(found)
+        listing.items[0].done = True
+        with pytest.raises(keys.ChangedWhileHeld, match="Lesson the 'pages' store holds"):
+            keys.key_of(listing)
+        del listing.items[0].done
+        listing.items.append(listing.items[0])
+        with pytest.raises(keys.ChangedWhileHeld, match="list the 'pages' store holds"):
+            keys.key_of(listing)
+        listing.items.pop()
+        assert keys.key_of(listing)[0] == "kept"
+
     def test_a_value_kept_until_a_moment_is_named_by_it(self, named_store):
         """When a scheduled lesson comes out, what the store makes again for the same key
         (the series' new range, due at the next one) is named apart from what it made
