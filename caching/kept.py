@@ -15,8 +15,8 @@ does not ask for one.
 A whole page is kept the same way, per tier rather than per reader (`render_page`, as Ghost
 keeps members' pages): the view passes what the page shows every reader of its tier
 (`shared`: the lesson, its body or its teaser, whether it is read in full, and as values what
-a reader's page differs by: logged in or not, has the whole series, follows it…) and what is
-the reader's own (`own`). The page is rendered once from `shared` alone, each
+a reader's page differs by: logged in or not, has the whole series, follows it, their place
+in the series…). The page is rendered once from `shared` alone, each
 `{% own %}…{% endown %}` block in it left as a hole, and kept by `shared`'s key with the
 address's languages (`whole_pages`: in the worker, and in the shared cache for every worker,
 the holes named by where their blocks are, as template nodes cannot leave a worker); on every
@@ -177,13 +177,13 @@ def render_own(context: Context, node) -> str:
         return node.nodelist.render(context)
 
 
-def render_page(request, template_name: str, *, shared: dict, own: dict) -> HttpResponse:
+def render_page(request, template_name: str, *, shared: dict) -> HttpResponse:
     """`render()` for a page kept per tier: rendered once from `shared` (and the address's
-    languages), kept, its {% own %} holes filled in from the whole context (`shared`, `own`,
-    the request's) on every request. A reader who is not logged in gets the page rendered
-    whole (their page is the same for every anonymous reader: caching.anonymous keeps it)."""
+    languages), kept, its {% own %} holes filled in from the whole context (`shared` and the
+    request's) on every request. A reader who is not logged in gets the page rendered whole
+    (their page is the same for every anonymous reader: caching.anonymous keeps it)."""
     if not request.user.is_authenticated:
-        return render(request, template_name, {**shared, **own})
+        return render(request, template_name, shared)
     template = get_template(template_name).template
     values = {
         **shared,
@@ -212,7 +212,7 @@ def render_page(request, template_name: str, *, shared: dict, own: dict) -> Http
         texts, holes = render_kept()
         whole_pages.put(key, (texts, holes))
         nodes = [_own_blocks[place] for place, _ in holes]
-    context = RequestContext(request, {**shared, **own})
+    context = RequestContext(request, shared)
     parts = [texts[0]]
     with context.bind_template(template):
         for node, (_, hole_values), text in zip(nodes, holes, texts[1:], strict=True):

@@ -124,7 +124,7 @@ def series_detail(request, slug):
         # A reader who has the whole series continues with the first premium lesson not done.
         "continue_at": next((x for x in premium if x.pk not in done), None),
     }
-    response = kept.render_page(request, "lessons/series.html", shared=shared, own={})
+    response = kept.render_page(request, "lessons/series.html", shared=shared)
     if not series.is_published:
         response["X-Robots-Tag"] = "noindex"
     return _personal(response, store=not unlocked and not opened)
@@ -177,7 +177,7 @@ def lesson_detail(request, series_slug, slug):
             structured.lesson_meta, request, lesson, with_image=not unpublished_state
         ),
     }
-    response = kept.render_page(request, "lessons/lesson.html", shared=shared, own={})
+    response = kept.render_page(request, "lessons/lesson.html", shared=shared)
     if unpublished_state:
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"
@@ -304,7 +304,7 @@ def search_page(request):
         # A reader who may read premium text may find it: their page is not stored.
         premium = scope is None or bool(scope.held)
     response = kept.render_page(
-        request, "lessons/search.html", shared={"q": query.text, "found": found}, own={}
+        request, "lessons/search.html", shared={"q": query.text, "found": found}
     )
     if premium:
         add_never_cache_headers(response)
