@@ -28,9 +28,7 @@ from lessons.forms import (
 )
 from lessons.models import INDEX_WARNING, Lesson, LessonImage, Series
 from lessons.rendering import budget
-from lessons.rendering.bounded import render_markdown
 from lessons.rendering.limits import RenderError
-from lessons.rendering.preview import preview
 
 
 class BoundedRendering:
@@ -258,6 +256,9 @@ class LessonAdmin(BoundedRendering, admin.ModelAdmin):
         if bound.refusal:
             form.add_error("body", bound.refusal)
             return 429
+        from lessons.rendering.bounded import render_markdown  # loads Markdown
+        from lessons.rendering.preview import preview
+
         try:
             context["preview"] = preview(
                 form.cleaned_data["body"],
