@@ -3,6 +3,7 @@
 gunicorn -c config/gunicorn.py config.wsgi
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -21,9 +22,23 @@ accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = True
+
+
 # gunicorn opens a control socket for `gunicornc` at one path per user
 # ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl), which every gunicorn that user runs
 # on the host would share. None, unless this instance is given its own path.
 control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
 if not control_socket_disable:
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+
+def when_ready(server):
+    """In the master, once the application is loaded (preload_app) and before the first worker
+    is forked: everything loading made (modules, code, the URLs, the compiled templates) is
+    moved out of the collector's reach (`gc.freeze()`, as Python's documentation advises
+    before a fork). A worker's collections then walk only what it made itself: a full
+    collection after a cold run took 94 ms instead of 22, walking some 110,000 objects that
+    live as long as the process, and writing to each one's header, which copied the master's
+    pages into every worker (docs/performance.md, Memory)."""
+    gc.collect()  # what loading left unreachable is freed, not kept for good
+    gc.freeze()

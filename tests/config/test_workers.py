@@ -1,10 +1,15 @@
-"""What a web worker loads before its first request: what serving readers needs. The tools of
-authoring (Markdown, Pygments, the sanitiser) and of paying (the gateway's client) are loaded
-where they are used, so every worker does not carry them (docs/performance.md, Memory)."""
+"""What a web worker starts with: what serving readers needs, loaded once by gunicorn's master
+and shared. The tools of authoring (Markdown, Pygments, the sanitiser) and of paying (the
+gateway's client) are loaded where they are used, so every worker does not carry them; what
+the master loaded is out of the workers' garbage collector's reach (docs/performance.md,
+Memory)."""
 
+import gc
 import json
+import runpy
 import subprocess
 import sys
+import weakref
 
 from tests.e2e import servers
 
@@ -27,3 +32,24 @@ def test_a_worker_starts_without_the_tools_of_authoring_and_paying(tmp_path):
     )  # fmt: skip
     loaded = json.loads(result.stdout.splitlines()[-1])
     assert loaded == []
+
+
+class Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def test_the_master_puts_what_loading_made_out_of_the_collectors_reach_before_forking():
+    hooks = runpy.run_path(str(servers.ROOT / "config" / "gunicorn.py"))
+    loaded = [object()]  # made while loading: it lives as long as the process
+    garbage = Cycle()  # left unreachable by loading: freed, not kept for good
+    left = weakref.ref(garbage)
+    del garbage
+    try:
+        hooks["when_ready"](server=None)
+        assert left() is None
+        assert gc.get_freeze_count() > 0
+        assert not any(tracked is loaded for tracked in gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert any(tracked is loaded for tracked in gc.get_objects())
