@@ -28,8 +28,9 @@ def test_a_worker_starts_without_the_tools_of_authoring_and_paying(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        capture_output=True, text=True, cwd=servers.ROOT, env=env, check=True,
+        capture_output=True, text=True, cwd=servers.ROOT, env=env, timeout=120,
     )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
     loaded = json.loads(result.stdout.splitlines()[-1])
     assert loaded == []
 
@@ -45,6 +46,7 @@ def test_the_master_puts_what_loading_made_out_of_the_collectors_reach_before_fo
     garbage = Cycle()  # left unreachable by loading: freed, not kept for good
     left = weakref.ref(garbage)
     del garbage
+    assert gc.get_freeze_count() == 0
     try:
         hooks["when_ready"](server=None)
         assert left() is None
