@@ -16,8 +16,11 @@ and the ones before it done, k from the reader's place): it writes, so it refuse
 --check-every-request: the database's health check before every request, as before
 config/postgresql/base.py skipped it for a connection that has just answered.
 
-Each request is wrapped as a server wraps it (close_old_connections() as it starts and ends,
-which the test client leaves out), so the connection's checks are those of gunicorn.
+Each request goes through the WSGI application as gunicorn calls it (config.wsgi: the
+project's handler, which resolves each address once, and request_started and
+request_finished, which check the connection), with the reader's session and CSRF cookies;
+the test client, which adds its own work and leaves the handler out, only logs the readers in
+and warms what is kept.
 
 Prints the milliseconds per request (without the profiler, then with it), the round trips to
 the database per request, and the functions that take the most time of their own.
@@ -89,9 +92,8 @@ def main():
         visits = bench_visits(args.like, progress=args.progress)
         paths = [path for path, _ in visits]
     for path, visitor in visits[:20] if not args.like else visits:  # warm: what is kept is kept
-        assert visitor.get(path).status_code == 200
-
-    from django.db import close_old_connections
+        assert visitor.get(path).status_code == 200  # and the CSRF cookie set
+        assert through_wsgi(path, visitor) == 200
 
     if args.check_every_request:
         from config.postgresql import base
@@ -99,10 +101,8 @@ def main():
         base.IDLE_SECONDS = 0
 
     def visit(n):
-        close_old_connections()  # request_started, as under gunicorn
         path, visitor = visits[n % len(visits)]
-        visitor.get(path)
-        close_old_connections()  # request_finished
+        through_wsgi(path, visitor)
 
     started, cpu = time.perf_counter(), time.process_time()
     for n in range(args.requests):
@@ -141,6 +141,44 @@ def main():
     stats.sort_stats(args.sort).print_stats(args.top)
     if args.dump:
         stats.dump_stats(args.dump)
+
+
+def through_wsgi(path: str, client) -> int:
+    """GET `path` through config.wsgi's application as gunicorn calls it, with `client`'s
+    cookies: the response's status, its body read and the response closed."""
+    import io
+    import sys
+
+    from config.wsgi import application
+
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_ACCEPT": "text/html",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if cookies := "; ".join(f"{name}={c.value}" for name, c in client.cookies.items()):
+        environ["HTTP_COOKIE"] = cookies
+    status = []
+    response = application(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        b"".join(response)
+    finally:
+        response.close()  # request_finished, as gunicorn sends it
+    return int(status[0].split()[0])
 
 
 def bench_visits(like: str, *, progress: bool) -> list:
