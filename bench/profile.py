@@ -28,8 +28,10 @@ the database per request, and the functions that take the most time of their own
 
 import argparse
 import cProfile
+import io
 import os
 import pstats
+import sys
 import tempfile
 import time
 
@@ -146,10 +148,7 @@ def main():
 def through_wsgi(path: str, client) -> int:
     """GET `path` through config.wsgi's application as gunicorn calls it, with `client`'s
     cookies: the response's status, its body read and the response closed."""
-    import io
-    import sys
-
-    from config.wsgi import application
+    from config.wsgi import application  # once the settings are read (main())
 
     path, _, query = path.partition("?")
     environ = {

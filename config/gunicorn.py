@@ -22,8 +22,6 @@ accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = True
-
-
 # gunicorn opens a control socket for `gunicornc` at one path per user
 # ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl), which every gunicorn that user runs
 # on the host would share. None, unless this instance is given its own path.
