@@ -34,7 +34,7 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench.workers needs wrk, the HTTP load generator: apt-get install wrk")
-    counts = [int(count) for count in args.counts.split(",") if count]
+    counts = list(dict.fromkeys(int(count) for count in args.counts.split(",") if count))
     pages = [page for page in args.pages.split(",") if page]
     unknown = set(pages) - set(run.PAGES)
     if unknown or not counts or min(counts) < 1:
@@ -51,17 +51,16 @@ def main():
         plan = run.plan_visits(first.url, db, workdir, say)
     finally:
         first.stop()
-    scripts, started = plan["scripts"], {}
+    scripts, started, running = plan["scripts"], {}, []
     load = {"seconds": args.seconds, "connections": args.connections}
     ratios = {(page, count): [] for page in pages for count in counts}
     rounds = []
     try:
         for count in counts:
             with_count = {**env, "WEB_CONCURRENCY": str(count)}
-            started[count] = (
-                run.Server(with_count, "config.wsgi"),
-                run.Server(with_count, "bench.ceiling"),
-            )
+            for app in ("config.wsgi", "bench.ceiling"):
+                running.append(run.Server(with_count, app))  # each stopped below, whatever fails
+            started[count] = tuple(running[-2:])
         for site, ceiling in started.values():  # warm every worker, as a site in service is
             for page in pages:
                 run.wrk(site.url, scripts[page], seconds=1, connections=args.connections)
@@ -74,6 +73,7 @@ def main():
                     result = run.wrk(site.url, scripts[page], **load)
                     after = run.wrk(ceiling.url, scripts["ceiling"], **load)
                     ratio = result["rps"] / statistics.mean([before["rps"], after["rps"]])
+                    errors = sum(map(run.errors_of, (before, result, after)))
                     ratios[(page, count)].append(ratio)
                     rounds.append(
                         {
@@ -81,6 +81,7 @@ def main():
                             "page": page,
                             "workers": count,
                             "ratio": round(ratio, 3),
+                            "errors": errors,
                             "page_result": result,
                             "ceiling_before": before,
                             "ceiling_after": after,
@@ -89,12 +90,11 @@ def main():
                     say(
                         f"  {page:<10} {count} workers: {result['rps']:>7,.0f} req/s, ceiling "
                         f"{before['rps']:,.0f} and {after['rps']:,.0f}, {ratio:.3f}x, "
-                        f"errors {run.errors_of(result)}"
+                        f"errors {errors}"
                     )
     finally:
-        for servers in started.values():
-            for server in servers:
-                server.stop()
+        for server in running:
+            server.stop()
     print(f"\n{'page':<10} " + " ".join(f"{f'{count} workers':>19}" for count in counts))
     summary = {}
     for page in pages:
@@ -108,8 +108,8 @@ def main():
             }
             cells.append(f"{median:.2f}x ({min(found):.2f}–{max(found):.2f})")
         print(f"{page:<10} " + " ".join(f"{cell:>19}" for cell in cells))
-    errors = sum(run.errors_of(entry["page_result"]) for entry in rounds)
-    print(f"errors {errors}")
+    errors = sum(entry["errors"] for entry in rounds)
+    print(f"errors {errors} (the pages' and their ceilings')")
     run.save("workers", {"settings": vars(args), "summary": summary, "rounds": rounds})
     shutil.rmtree(workdir, ignore_errors=True)
 
