@@ -19,7 +19,7 @@ from access.counting import OfferCount, PaywallView  # noqa: F401 (models of acc
 from access.desk.models import HandoffToken  # noqa: F401 (a model of access)
 from access.mailing import Announcement, Delivery, Follow  # noqa: F401 (models of access)
 from access.offer.models import Offer  # noqa: F401 (a model of access, in the offer's package)
-from access.querysets import AccessPinQuerySet, EntitlementQuerySet, PinStatus, status_of
+from access.querysets import AccessPinQuerySet, EntitlementManager, PinStatus, status_of
 from lessons.models import Lesson, Series
 
 
@@ -235,7 +235,7 @@ class Entitlement(Scope):
     revoked_reason = models.CharField(_("why revoked"), max_length=200, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
-    objects = EntitlementQuerySet.as_manager()
+    objects = EntitlementManager()
 
     class Meta:
         ordering = ["-granted_at", "-pk"]
