@@ -51,8 +51,8 @@ class ProgressQuerySet(models.QuerySet):
 
 class ProgressManager(models.Manager.from_queryset(ProgressQuerySet)):
     """What the pages ask of a reader's progress (a lesson page, a series page, the report
-    of a reading), each a statement run on the table: the manager's own, not the
-    QuerySet's, so that none makes a QuerySet it does not filter (access's
+    of a reading): a statement run on the table, or the reading of its rows. The manager's
+    own, not the QuerySet's, so that none makes a QuerySet it does not filter (access's
     EntitlementManager)."""
 
     def record(self, *, user, lesson, finished: bool) -> None:
