@@ -24,21 +24,45 @@ from pathlib import Path
 from bench import run
 
 
+def positive(text: str) -> int:
+    if not (text.isascii() and text.isdecimal() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def listed(kind):
+    """A comma-separated list of `kind`, each given once, in order, at least one."""
+
+    def parse(text: str) -> list:
+        items = list(dict.fromkeys(kind(item) for item in text.split(",") if item))
+        if not items:
+            raise argparse.ArgumentTypeError("name at least one")
+        return items
+
+    return parse
+
+
+def page_kind(name: str) -> str:
+    if name not in run.PAGES:
+        raise argparse.ArgumentTypeError(f"{name!r}: the page kinds are {', '.join(run.PAGES)}")
+    return name
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", default="3,5", help="comma-separated numbers of workers")
-    parser.add_argument("--pages", default="full,noaccess,series_in,cold_full")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--counts", type=listed(positive), default=[3, 5], help="comma-separated numbers of workers"
+    )
+    parser.add_argument(
+        "--pages", type=listed(page_kind), default=["full", "noaccess", "series_in", "cold_full"]
+    )
+    parser.add_argument("--rounds", type=positive, default=3)
+    parser.add_argument("--seconds", type=positive, default=5)
+    parser.add_argument("--connections", type=positive, default=8)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench.workers needs wrk, the HTTP load generator: apt-get install wrk")
-    counts = list(dict.fromkeys(int(count) for count in args.counts.split(",") if count))
-    pages = [page for page in args.pages.split(",") if page]
-    unknown = set(pages) - set(run.PAGES)
-    if unknown or not counts or min(counts) < 1:
-        sys.exit(f"page kinds are {', '.join(run.PAGES)}; numbers of workers are 1 or more")
+    counts, pages = args.counts, args.pages
 
     def say(line):
         print(line, flush=True)
